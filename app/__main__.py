@@ -1,0 +1,70 @@
+"""Command-line entry point: `torchcanvas [PROJECT]` opens the window; subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+SUBCOMMANDS = ("check", "export", "train", "eval")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for the headless subcommands."""
+    parser = argparse.ArgumentParser(prog="torchcanvas", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="print the summary table and the problems")
+    check.add_argument("project")
+    export = sub.add_parser("export", help="write the model as a Python module")
+    export.add_argument("project")
+    export.add_argument("-o", "--output", required=True, help="the .py file to write")
+    export.add_argument("--class-name", help="class name (default: the project's name)")
+    _add_training_commands(sub)
+    return parser
+
+
+def _add_training_commands(sub) -> None:
+    try:
+        from app.cli.train_commands import add_parsers
+    except ImportError:  # the training engine lands in a later step
+        return
+    add_parsers(sub)
+
+
+def gui_parser() -> argparse.ArgumentParser:
+    """The parser for opening the window."""
+    parser = argparse.ArgumentParser(
+        prog="torchcanvas",
+        description="Design PyTorch networks visually. Subcommands: " + ", ".join(SUBCOMMANDS),
+    )
+    parser.add_argument("project", nargs="?", help="project file to open")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the window and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the TorchCanvas CLI or open the window."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        args = build_parser().parse_args(argv)
+        return _run(args)
+    args = gui_parser().parse_args(argv)
+    try:
+        from app.ui.launch import launch
+    except ImportError as error:
+        print(f"error: the window is not available ({error})", file=sys.stderr)
+        return 2
+    return launch(args.project, args.screenshot)
+
+
+def _run(args) -> int:
+    from app.cli import model_commands
+
+    if args.command == "check":
+        return model_commands.check(args)
+    if args.command == "export":
+        return model_commands.export(args)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

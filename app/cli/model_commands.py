@@ -1,0 +1,83 @@
+"""`torchcanvas check` and `torchcanvas export`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from codegen.emit import CodegenError, emit_module
+from graph.fileio import atomic_write
+from graph.naming import class_name_problem
+from graph.project import ProjectError, load_project
+from graph.summary import human, summarize, totals
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def check(args) -> int:
+    """Print the summary table and the problems; exit 0 valid, 1 problems, 2 unreadable."""
+    try:
+        project = load_project(args.project)
+    except ProjectError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    model = project.model
+    analysis = model.analysis()
+    rows = summarize(model, analysis)
+    print(f"{model.name} ({Path(args.project).name})")
+    print(_table(rows))
+    params, flops = totals(rows)
+    print(
+        f"total: {params:,} parameters ({params * 4 / 2**20:.2f} MB as float32), "
+        f"{human(flops, 'FLOPs')} per sample"
+    )
+    for problem in analysis.problems:
+        print(f"{problem.severity}: {problem}")
+    if analysis.ok:
+        print("ok: the graph is valid")
+        return EXIT_OK
+    print(f"{len(analysis.errors)} error(s)")
+    return EXIT_PROBLEMS
+
+
+def _table(rows) -> str:
+    header = ("node", "type", "output shape", "parameters")
+    body = [(r.name, r.type, r.shape, f"{r.params:,}") for r in rows]
+    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(4)]
+    lines = []
+    for index, row in enumerate([header, *body]):
+        cells = [
+            str(c).ljust(w) if i < 3 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def export(args) -> int:
+    """Write the generated module; refuse an invalid graph with exit 1."""
+    try:
+        project = load_project(args.project)
+    except ProjectError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.class_name and class_name_problem(args.class_name):
+        print(f"error: --class-name: {class_name_problem(args.class_name)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        result = emit_module(project.model, args.class_name)
+    except CodegenError as error:
+        print(f"error: cannot export {args.project}; fix these first:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    out = Path(args.output)
+    try:
+        atomic_write(out, result.source.encode("utf-8"))
+    except OSError as error:
+        print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {out} (class {result.class_name})")
+    return EXIT_OK

@@ -1,0 +1,58 @@
+"""Helpers shared by the benchmarks: timing and the big graphs they run on."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "assets" / "examples"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from make_examples import _append, _expanded_block, _resnet_head, _resnet_stem, chain  # noqa: E402
+
+from graph.layout import arrange  # noqa: E402
+from graph.model import ModelGraph  # noqa: E402
+
+
+def deep_resnet(blocks=(4, 6, 10, 6)) -> ModelGraph:
+    """An expanded basic-block ResNet; the default has 198 nodes."""
+    model = ModelGraph("DeepResNet")
+    last = chain(model, *_resnet_stem())
+    in_channels = 64
+    for stage, count in enumerate(blocks, start=1):
+        channels = 64 * 2 ** (stage - 1)
+        for index in range(count):
+            stride = 2 if index == 0 and stage > 1 else 1
+            last = _expanded_block(
+                model, last, f"layer{stage}_{index}", in_channels, channels, stride
+            )
+            in_channels = channels
+    _resnet_head(model, last)
+    arrange(model)
+    return model
+
+
+def wide_graph(nodes: int = 300) -> ModelGraph:
+    """A long MLP-style chain of about `nodes` nodes, for canvas benchmarks."""
+    model = ModelGraph("Wide")
+    last = model.add_node("Input", "input", {"shape": [64]})
+    while len(model) < nodes - 1:
+        last = _append(model, last, "Linear", model.unique_node_name("fc"), {"out_features": 64})
+        last = _append(model, last, "ReLU", model.unique_node_name("relu"), {})
+    _append(model, last, "Output", "output", {})
+    arrange(model)
+    return model
+
+
+def timed(function, repeat: int = 5) -> tuple[float, object]:
+    """Median wall time in ms over `repeat` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), result

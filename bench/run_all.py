@@ -1,0 +1,24 @@
+"""Run every benchmark and print its figures: `make bench`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCHMARKS = ["bench.bench_graph"]
+
+
+def main(names: list[str]) -> None:
+    """Run the named benchmarks (all by default)."""
+    for name in names or BENCHMARKS:
+        module = importlib.import_module(name if name.startswith("bench.") else f"bench.{name}")
+        print(f"== {module.__name__}: {module.__doc__.strip().splitlines()[0]}")
+        print(module.report(module.run()), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,113 @@
+"""Valid, unique Python identifiers for node names, class names and variables."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+
+MAX_NAME_LENGTH = 40
+
+# Attribute names an nn.Module already uses; a node called `forward` or `training`
+# would break the generated class. Listed rather than read from torch so that
+# this module imports nothing heavy.
+MODULE_ATTRIBUTES = frozenset(
+    """
+T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda
+double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+get_submodule half ipu load_state_dict modules mtia named_buffers named_children
+named_modules named_parameters parameters register_backward_hook register_buffer
+register_forward_hook register_forward_pre_hook register_full_backward_hook
+register_full_backward_pre_hook register_load_state_dict_post_hook
+register_load_state_dict_pre_hook register_module register_parameter
+register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
+set_submodule share_memory smart_get_state state_dict to to_empty train training type xpu
+zero_grad
+""".split()
+)
+
+# Names the generated module itself binds at top level or in forward().
+GENERATED_NAMES = frozenset({"torch", "nn", "F", "self", "x", "model", "ResidualBlock"})
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def identifier_problem(name: object) -> str | None:
+    """Why `name` cannot be a node name, or None when it can."""
+    if not isinstance(name, str) or not name:
+        return "a name must be a non-empty string"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"'{name[:20]}...' is longer than {MAX_NAME_LENGTH} characters"
+    if not _IDENTIFIER.match(name):
+        return f"'{name}' is not a Python identifier (letters, digits, _; no leading digit)"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"'{name}' is a Python keyword"
+    if name.startswith("__"):
+        return f"'{name}' starts with two underscores"
+    if name in MODULE_ATTRIBUTES or name in GENERATED_NAMES:
+        return f"'{name}' is already used by nn.Module or the generated code"
+    return None
+
+
+def sanitize(text: str, fallback: str = "node") -> str:
+    """Turn arbitrary text into an identifier-shaped string (not yet unique)."""
+    name = re.sub(r"\W+", "_", str(text), flags=re.ASCII).strip("_").lower()
+    name = name[:MAX_NAME_LENGTH] or fallback
+    if name[0].isdigit():
+        name = f"{fallback}_{name}"[:MAX_NAME_LENGTH]
+    if identifier_problem(name):
+        name = f"{name}_"[:MAX_NAME_LENGTH] if not identifier_problem(f"{name}_") else fallback
+    return name
+
+
+def numbered_name(prefix: str, taken: set[str] | frozenset[str]) -> str:
+    """The first free `prefix1`, `prefix2`, ... (conv1, conv2, ...)."""
+    base = sanitize(prefix)
+    index = 1
+    while f"{base}{index}" in taken or identifier_problem(f"{base}{index}"):
+        index += 1
+    return f"{base}{index}"
+
+
+def unique_name(wanted: str, taken: set[str] | frozenset[str]) -> str:
+    """`wanted` sanitized, with `_2`, `_3`, ... appended until it is free."""
+    base = sanitize(wanted)
+    if base not in taken:
+        return base
+    index = 2
+    while True:
+        suffix = f"_{index}"
+        candidate = base[: MAX_NAME_LENGTH - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        index += 1
+
+
+def class_name_problem(name: object) -> str | None:
+    """Why `name` cannot be the model's class name, or None when it can."""
+    if not isinstance(name, str) or not _IDENTIFIER.match(name) or len(name) > MAX_NAME_LENGTH:
+        return f"{str(name)[:40]!r} is not a valid class name (letters, digits, _)"
+    if keyword.iskeyword(name) or name in GENERATED_NAMES or hasattr(builtins, name):
+        return f"'{name}' is reserved; choose another class name"
+    return None
+
+
+class Namespace:
+    """Hands out unique local variable names, torch.fx style."""
+
+    def __init__(self, reserved: set[str] | frozenset[str] = frozenset()) -> None:
+        self._taken: set[str] = set(reserved)
+
+    def create(self, wanted: str) -> str:
+        """A fresh identifier based on `wanted`, never handed out before."""
+        base = sanitize(wanted, fallback="v")
+        if keyword.iskeyword(base) or hasattr(builtins, base):
+            base = f"{base}_"
+        name = base if base not in self._taken else unique_name(base, self._taken)
+        self._taken.add(name)
+        return name
+
+    def take(self, name: str) -> str:
+        """Reserve `name` exactly (it must be free)."""
+        self._taken.add(name)
+        return name

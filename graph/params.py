@@ -1,0 +1,173 @@
+"""Parameter specs: the typed, bounded description of one layer argument."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+INT = "int"
+FLOAT = "float"
+BOOL = "bool"
+CHOICE = "choice"
+SIZE = "size"  # an int, or a tuple of `length` ints (kernel_size=3 or (3, 5))
+SHAPE = "shape"  # a non-empty list of positive ints (Input shape, normalized_shape)
+STR = "str"  # free text such as a folder path; never emitted into generated code
+
+_MAX_INT = 1 << 20
+
+
+class ParamError(ValueError):
+    """A value that does not fit its parameter spec."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor argument of a layer, named as PyTorch names it."""
+
+    name: str
+    kind: str
+    doc: str
+    default: Any = None  # PyTorch's default; ignored when `required`
+    required: bool = False  # PyTorch has no default: always stored and emitted
+    initial: Any = None  # value given to a fresh node for a required param
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple = ()  # CHOICE values, or the strings a SIZE also accepts
+    length: int = 1  # tuple length for SIZE
+    optional: bool = False  # None is a valid value
+    positional: bool = False  # emitted positionally, like nn.Conv2d(1, 16, ...)
+    auto: str | None = None  # filled from the upstream shape unless pinned
+
+    def start_value(self) -> Any:
+        """Value a new node starts with."""
+        return self.initial if self.required else self.default
+
+    def coerce(self, value: Any) -> Any:
+        """Return `value` in canonical form or raise ParamError saying why."""
+        if value is None:
+            if self.optional:
+                return None
+            raise ParamError(f"{self.name} needs a value")
+        check = _COERCERS[self.kind]
+        return check(self, value)
+
+    def describe(self) -> str:
+        """Short description of the accepted values, for error messages."""
+        return _DESCRIPTIONS[self.kind](self)
+
+    def _bounded(self, number: float) -> float:
+        if self.minimum is not None and number < self.minimum:
+            raise ParamError(f"{self.name} must be at least {_fmt(self.minimum)}, got {number}")
+        if self.maximum is not None and number > self.maximum:
+            raise ParamError(f"{self.name} must be at most {_fmt(self.maximum)}, got {number}")
+        return number
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int(param: Param, value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not _is_int(value) or abs(value) > _MAX_INT:
+        raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
+    return int(param._bounded(value))
+
+
+def _float(param: Param, value: Any) -> float:
+    if not (_is_int(value) or isinstance(value, float)) or not math.isfinite(value):
+        raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
+    return float(param._bounded(float(value)))
+
+
+def _bool(param: Param, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ParamError(f"{param.name} must be true or false, got {value!r:.40}")
+    return value
+
+
+def _choice(param: Param, value: Any) -> str:
+    if value not in param.choices or not isinstance(value, str):
+        raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
+    return value
+
+
+def _size(param: Param, value: Any) -> int | str | tuple[int, ...]:
+    if isinstance(value, str) and value in param.choices:
+        return value
+    if isinstance(value, (list, tuple)):
+        if len(value) != param.length or param.length == 1:
+            raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
+        items = tuple(_int(param, item) for item in value)
+        return items[0] if len(set(items)) == 1 else items
+    try:
+        return _int(param, value)
+    except ParamError:
+        raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}") from None
+
+
+def _shape(param: Param, value: Any) -> tuple[int, ...]:
+    if _is_int(value):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 5:
+        raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
+    dims = tuple(_int(param, item) for item in value)
+    if any(dim < 1 for dim in dims):
+        raise ParamError(f"{param.name} dimensions must be positive, got {list(dims)}")
+    return dims
+
+
+def _str(param: Param, value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 4096 or "\x00" in value:
+        raise ParamError(f"{param.name} must be text of at most 4096 characters")
+    return value
+
+
+_COERCERS = {
+    INT: _int,
+    FLOAT: _float,
+    BOOL: _bool,
+    CHOICE: _choice,
+    SIZE: _size,
+    SHAPE: _shape,
+    STR: _str,
+}
+
+
+def _bounds_text(param: Param) -> str:
+    if param.minimum is not None and param.maximum is not None:
+        return f" from {_fmt(param.minimum)} to {_fmt(param.maximum)}"
+    if param.minimum is not None:
+        return f" of at least {_fmt(param.minimum)}"
+    return ""
+
+
+def _size_text(param: Param) -> str:
+    text = f"an integer{_bounds_text(param)}"
+    if param.length > 1:
+        text += f" or a list of {param.length} integers"
+    if param.choices:
+        text += " or " + " or ".join(repr(c) for c in param.choices)
+    return text
+
+
+_DESCRIPTIONS = {
+    INT: lambda p: f"an integer{_bounds_text(p)}",
+    FLOAT: lambda p: f"a number{_bounds_text(p)}",
+    BOOL: lambda p: "true or false",
+    CHOICE: lambda p: "one of " + ", ".join(repr(c) for c in p.choices),
+    SIZE: _size_text,
+    SHAPE: lambda p: "a list of 1 to 5 positive integers",
+    STR: lambda p: "text",
+}
+
+
+def to_json(value: Any) -> Any:
+    """Plain-JSON form of a canonical value (tuples become lists)."""
+    return list(value) if isinstance(value, tuple) else value

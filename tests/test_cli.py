@@ -1,0 +1,48 @@
+"""`torchcanvas check` and `torchcanvas export` exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from app.__main__ import main
+from tests.conftest import EXAMPLES
+
+
+def test_check_prints_the_table_and_exits_0(capsys):
+    assert main(["check", str(EXAMPLES / "resnet18.json")]) == 0
+    out = capsys.readouterr().out
+    assert "layer2_0  ResidualBlock" in out
+    assert "total: 11,689,512 parameters" in out and "ok: the graph is valid" in out
+
+
+def test_check_exits_1_on_problems_and_2_on_unreadable(tmp_path, capsys):
+    document = json.loads((EXAMPLES / "digit_classifier.json").read_text())
+    document["nodes"][8]["params"]["in_features"] = 3136
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document))
+    assert main(["check", str(bad)]) == 1
+    assert "error: fc: expects 3136 input features" in capsys.readouterr().out
+    (tmp_path / "broken.json").write_text("{nope")
+    assert main(["check", str(tmp_path / "broken.json")]) == 2
+    assert "broken.json: not valid JSON" in capsys.readouterr().err
+
+
+def test_export_writes_a_module_that_runs(tmp_path):
+    out = tmp_path / "model.py"
+    assert main(["export", str(EXAMPLES / "mlp.json"), "-o", str(out), "--class-name", "Net"]) == 0
+    ran = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=120)
+    assert "output shape: (1, 10)" in ran.stdout
+    assert "class Net(nn.Module)" in out.read_text()
+
+
+def test_export_refuses_an_invalid_graph(tmp_path, capsys):
+    document = json.loads((EXAMPLES / "mlp.json").read_text())
+    document["edges"] = document["edges"][:-1]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document))
+    assert main(["export", str(bad), "-o", str(tmp_path / "x.py")]) == 1
+    assert "output: has no input" in capsys.readouterr().err
+    assert not (tmp_path / "x.py").exists()
+    assert main(["export", str(bad), "-o", "x.py", "--class-name", "1x"]) == 2
