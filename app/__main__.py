@@ -66,5 +66,14 @@ def _run(args) -> int:
     return args.handler(args)
 
 
+def entry() -> int:
+    """Console-script entry: like main(), but quiet when the output pipe closes early."""
+    try:
+        return main()
+    except BrokenPipeError:
+        sys.stderr.close()  # e.g. `torchcanvas check x.json | head`
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -1,0 +1,66 @@
+"""A per-epoch progress bar for `torchcanvas train`, fed by training events."""
+
+from __future__ import annotations
+
+BAR = 24
+
+
+class ProgressPrinter:
+    """Turns training events into terminal output."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.epochs = 0
+        self.last_loss = None
+
+    def __call__(self, event: dict) -> None:
+        handler = getattr(self, f"_on_{event['type']}", None)
+        if handler:
+            handler(event)
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def _on_started(self, event: dict) -> None:
+        self.epochs = event["epochs"]
+        self._write(
+            f"training {event['parameters']:,} parameters on {event['device']} "
+            f"({event['train_size']} train / {event['val_size']} validation samples, "
+            f"mixed precision {event['amp']})\n"
+        )
+
+    def _on_log(self, event: dict) -> None:
+        self._write(f"{event['message']}\n")
+
+    def _on_steps(self, event: dict) -> None:
+        self.last_loss = event["losses"][-1]
+
+    def _on_progress(self, event: dict) -> None:
+        if not self.tty:
+            return
+        done = event["step"] / max(event["steps_per_epoch"], 1)
+        filled = int(done * BAR)
+        loss = f" loss {self.last_loss:.4f}" if self.last_loss is not None else ""
+        self._write(
+            f"\repoch {event['epoch'] + 1}/{event['epochs']} "
+            f"[{'#' * filled}{'.' * (BAR - filled)}] {event['step']}/"
+            f"{event['steps_per_epoch']}{loss} {event['samples_per_s']:.0f} samples/s"
+        )
+
+    def _on_epoch(self, event: dict) -> None:
+        val = ""
+        if event["val_loss"] is not None:
+            val = f"  val loss {event['val_loss']:.4f} acc {event['val_acc']:.2%}"
+        clear = "\r" + " " * 100 + "\r" if self.tty else ""
+        self._write(
+            f"{clear}epoch {event['epoch']}/{self.epochs} [{'#' * BAR}]  loss "
+            f"{event['train_loss']:.4f} acc {event['train_acc']:.2%}{val}  "
+            f"{event['samples_per_s']:.0f} samples/s  {event['seconds']:.1f}s\n"
+        )
+
+    def _on_finished(self, event: dict) -> None:
+        reason = "stopped" if event["reason"] == "stopped" else "done"
+        acc = f", validation accuracy {event['val_acc']:.2%}" if "val_acc" in event else ""
+        self._write(f"{reason} in {event['elapsed']:.1f}s{acc}\n")

@@ -1,0 +1,154 @@
+"""`torchcanvas train` and `torchcanvas eval`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from graph.project import ProjectError, load_project
+from graph.settings import DATA_SOURCES, DEVICES
+
+EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def add_parsers(sub) -> None:
+    """Register the train and eval subcommands."""
+    train = sub.add_parser("train", help="train the project's model headless")
+    train.add_argument("project")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--device", choices=DEVICES)
+    train.add_argument("--data", choices=DATA_SOURCES)
+    train.add_argument("--data-root", help="folder of the data set")
+    train.add_argument("--download", action="store_true", help="download torchvision data")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--out", default=None, help="output folder (default: runs/PROJECT)")
+    train.add_argument("--weights", help="state_dict (.pt/.pth) to start from")
+    train.add_argument("--partial", action="store_true", help="load --weights partially")
+    train.add_argument("--resume", help="checkpoint.pt to continue from")
+    train.set_defaults(handler=train_command)
+    evaluate = sub.add_parser("eval", help="evaluate saved weights on the data")
+    evaluate.add_argument("project")
+    evaluate.add_argument("--weights", required=True)
+    evaluate.add_argument("--data", choices=DATA_SOURCES)
+    evaluate.add_argument("--data-root")
+    evaluate.add_argument(
+        "--split",
+        choices=("val", "test"),
+        default="val",
+        help="validation split, or the official test set (torchvision sets)",
+    )
+    evaluate.add_argument("--device", choices=DEVICES)
+    evaluate.set_defaults(handler=eval_command)
+
+
+def _load(args):
+    """The project with command-line overrides, or an exit code."""
+    try:
+        project = load_project(args.project)
+    except ProjectError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+    analysis = project.model.analysis()
+    if not analysis.ok:
+        print(f"error: {args.project} has problems; fix them first:", file=sys.stderr)
+        for problem in analysis.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+    overrides = {
+        "epochs": getattr(args, "epochs", None),
+        "device": args.device,
+        "data": args.data,
+        "data_root": args.data_root,
+        "batch_size": getattr(args, "batch_size", None),
+        "lr": getattr(args, "lr", None),
+    }
+    if getattr(args, "download", False):
+        overrides["download"] = True
+    from graph.params import ParamError
+    from graph.settings import TRAINING_INDEX
+
+    for key, value in overrides.items():
+        if value is not None:
+            try:
+                project.training[key] = TRAINING_INDEX[key].coerce(value)
+            except ParamError as error:
+                print(f"error: --{key.replace('_', '-')}: {error}", file=sys.stderr)
+                return None
+    return project
+
+
+def train_command(args) -> int:
+    """Train with a progress bar; writes model.pt, checkpoint.pt and metrics.csv."""
+    project = _load(args)
+    if project is None:
+        return EXIT_BAD_INPUT
+    from app.cli.progress import ProgressPrinter
+    from app.train.job import job_from_project
+    from app.train.loop import Trainer
+
+    out = Path(args.out or Path("runs") / Path(args.project).stem)
+    job = job_from_project(
+        project, str(out), weights=args.weights, partial=args.partial, resume=args.resume
+    )
+    printer = ProgressPrinter(sys.stdout)
+    final = Trainer(job, printer).run()
+    if final["type"] == "finished":
+        print(f"wrote {out / 'model.pt'}, {out / 'checkpoint.pt'} and {out / 'metrics.csv'}")
+        return EXIT_OK
+    print(f"error: {final['reason']}", file=sys.stderr)
+    if final.get("weights"):
+        print(f"the last good weights are in {final['weights']}", file=sys.stderr)
+    return EXIT_BAD_INPUT if final["kind"] == "data" else EXIT_FAULT
+
+
+def eval_command(args) -> int:
+    """Print loss, accuracy and the confusion matrix of saved weights."""
+    project = _load(args)
+    if project is None:
+        return EXIT_BAD_INPUT
+    from app.train.data import DataError, check_classes, load_data
+    from app.train.evaluate import confusion_text, evaluate, tensor_batches
+    from app.train.job import resolve_device
+    from app.train.optim import make_loss
+    from app.train.weights import WeightsError, apply, read_state_dict
+    from codegen.build import build_model
+
+    settings = project.training
+    analysis = project.model.analysis()
+    try:
+        device = resolve_device(settings["device"])
+        model = build_model(project.model).to(device)
+        apply(model, read_state_dict(args.weights), strict=True)
+        bundle = load_data(
+            settings,
+            analysis.shapes["input"]
+            if "input" in analysis.shapes
+            else analysis.shapes[project.model.nodes_of_type("Input")[0]],
+            split=args.split,
+        )
+        check_classes(
+            bundle, analysis.shapes[project.model.nodes_of_type("Output")[0]], settings["loss"]
+        )
+    except WeightsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        for line in error.report.lines() if error.report else []:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (DataError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    x, y = (bundle.val_x, bundle.val_y) if args.split == "val" else (bundle.train_x, bundle.train_y)
+    loss, accuracy, matrix = evaluate(
+        model,
+        tensor_batches(x.to(device), y.to(device), 512),
+        make_loss(settings["loss"]),
+        settings["loss"],
+        bundle.num_classes,
+        device,
+    )
+    print(f"{args.split} samples: {len(x)}")
+    print(f"loss: {loss:.4f}")
+    print(f"accuracy: {accuracy:.2%}")
+    print(confusion_text(matrix, bundle.class_names))
+    return EXIT_OK

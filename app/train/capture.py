@@ -1,0 +1,156 @@
+"""Activation and gradient capture with hooks, throttled by time, without a sync per step."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn.functional as F
+
+MAP_CHANNELS = 16  # feature maps sent per node
+MAP_SIZE = 16  # each downsampled to at most MAP_SIZE x MAP_SIZE
+VECTOR_SIZE = 128  # vectors downsampled to at most this many values
+
+
+class Capture:
+    """Summaries of chosen nodes: stats on a training batch, maps of one probe sample."""
+
+    def __init__(
+        self, model: torch.nn.Module, probe: torch.Tensor | None, interval: float = 0.5
+    ) -> None:
+        self.model = model
+        self.probe = probe  # one sample with its batch dimension, on the model's device
+        self.interval = interval
+        self.nodes: list[str] = []
+        self._next = 0.0
+        self._handles: list = []
+        self._stats: dict[str, dict[str, torch.Tensor]] = {}
+        self._pending: tuple | None = None
+
+    def set_nodes(self, nodes: list[str]) -> None:
+        """Capture these nodes from now on (an empty list turns capture off)."""
+        self.nodes = [n for n in nodes if isinstance(getattr(self.model, n, None), torch.nn.Module)]
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any node is being captured."""
+        return bool(self.nodes)
+
+    def due(self) -> bool:
+        """True when this step should be captured (at most once per `interval`)."""
+        if not self.nodes or self._pending is not None:
+            return False
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.interval
+        return True
+
+    def attach(self) -> None:
+        """Hook the chosen modules for one training step."""
+        self._stats = {}
+        for name in self.nodes:
+            module = getattr(self.model, name)
+            self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+
+    def _forward_hook(self, name: str):
+        def hook(_module, _inputs, output):
+            if not isinstance(output, torch.Tensor):
+                return
+            value = output.detach().float()
+            stats = {
+                "mean": value.mean(),
+                "std": value.std() if value.numel() > 1 else value.new_zeros(()),
+                "zeros": (value == 0).float().mean(),
+            }
+            self._stats[name] = stats
+            if output.requires_grad:
+                output.register_hook(
+                    lambda grad: stats.__setitem__("out_grad", grad.detach().float().norm())
+                )
+
+        return hook
+
+    def finish_step(self, step: int) -> None:
+        """After backward: add parameter-gradient norms, run the probe, start the copy."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        for name, stats in self._stats.items():
+            grads = [
+                p.grad.detach().float().norm()
+                for p in getattr(self.model, name).parameters()
+                if p.grad is not None
+            ]
+            if grads:
+                stats["grad"] = torch.linalg.vector_norm(torch.stack(grads))
+        maps = self._probe_maps()
+        payload = {"stats": self._stats, "maps": maps}
+        on_cuda = self.probe is not None and self.probe.device.type == "cuda"
+        copied = _to_cpu(payload, non_blocking=on_cuda)
+        event = None
+        if on_cuda:
+            event = torch.cuda.Event()
+            event.record()
+        self._pending = (step, copied, event)
+        self._stats = {}
+
+    def _probe_maps(self) -> dict[str, torch.Tensor]:
+        if self.probe is None:
+            return {}
+        outputs: dict[str, torch.Tensor] = {}
+        handles = [
+            getattr(self.model, name).register_forward_hook(
+                lambda _m, _i, out, name=name: outputs.__setitem__(name, out.detach())
+            )
+            for name in self.nodes
+        ]
+        was_training = self.model.training
+        try:
+            self.model.eval()
+            with torch.no_grad():
+                self.model(self.probe)
+        finally:
+            self.model.train(was_training)
+            for handle in handles:
+                handle.remove()
+        return {
+            name: shrink(out[0].float())
+            for name, out in outputs.items()
+            if isinstance(out, torch.Tensor)
+        }
+
+    def collect(self) -> dict | None:
+        """The finished capture as plain Python data, once its copy is done; else None."""
+        if self._pending is None:
+            return None
+        step, copied, event = self._pending
+        if event is not None and not event.query():
+            return None  # the device is still busy; try again next step rather than wait
+        self._pending = None
+        nodes = {}
+        for name, stats in copied["stats"].items():
+            nodes[name] = {key: float(value) for key, value in stats.items()}
+        for name, tensor in copied["maps"].items():
+            nodes.setdefault(name, {})["map"] = tensor.numpy()
+        return {"type": "capture", "step": step, "nodes": nodes}
+
+
+def shrink(value: torch.Tensor) -> torch.Tensor:
+    """A small picture of one sample's output: a few channel maps, or a short vector."""
+    if value.ndim == 3:
+        maps = value[:MAP_CHANNELS]
+        height, width = maps.shape[-2:]
+        if height > MAP_SIZE or width > MAP_SIZE:
+            maps = F.adaptive_avg_pool2d(maps, (min(height, MAP_SIZE), min(width, MAP_SIZE)))
+        return maps
+    flat = value.reshape(-1)
+    if flat.numel() > VECTOR_SIZE:
+        flat = F.adaptive_avg_pool1d(flat.view(1, 1, -1), VECTOR_SIZE).view(-1)
+    return flat
+
+
+def _to_cpu(data, non_blocking: bool):
+    if isinstance(data, dict):
+        return {key: _to_cpu(value, non_blocking) for key, value in data.items()}
+    return data.to("cpu", non_blocking=non_blocking)

@@ -1,0 +1,238 @@
+"""Saving and loading weights: state_dicts (weights_only=True), matched by name, reported."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from graph.fileio import atomic_write
+
+CHECKPOINT_FORMAT = "torchcanvas-checkpoint"
+_WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be read or applied; `report` says which tensors."""
+
+    def __init__(self, message: str, report: WeightsReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class WeightsReport:
+    """Which tensors of a file fit the model, grouped by node."""
+
+    matched: dict[str, str] = field(default_factory=dict)  # model key -> file key
+    missing: list[str] = field(default_factory=list)  # model keys with no tensor in the file
+    unexpected: list[str] = field(default_factory=list)  # file keys the model does not have
+    mismatched: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)  # key -> (model, file)
+
+    @property
+    def complete(self) -> bool:
+        """Every tensor matched and nothing left over: a strict load would succeed."""
+        return bool(self.matched) and not (self.missing or self.unexpected or self.mismatched)
+
+    def by_node(self) -> dict[str, dict[str, list[str]]]:
+        """Tensors by node: {node: {"matched": [...], "missing": [...], ...}}."""
+        nodes: dict[str, dict[str, list[str]]] = {}
+
+        def add(key: str, kind: str, text: str) -> None:
+            node = key.split(".", 1)[0]
+            nodes.setdefault(
+                node, {"matched": [], "missing": [], "mismatched": [], "unexpected": []}
+            )[kind].append(text)
+
+        for key in self.matched:
+            add(key, "matched", _leaf(key))
+        for key in self.missing:
+            add(key, "missing", _leaf(key))
+        for key, (want, got) in self.mismatched.items():
+            add(key, "mismatched", f"{_leaf(key)} {_shape(got)} (model {_shape(want)})")
+        for key in self.unexpected:
+            add(key, "unexpected", key)
+        return nodes
+
+    def summary(self) -> str:
+        """One line of counts."""
+        return (
+            f"{len(self.matched)} matched, {len(self.missing)} missing, "
+            f"{len(self.unexpected)} unexpected, {len(self.mismatched)} wrong shape"
+        )
+
+    def lines(self) -> list[str]:
+        """The report as text, one node per line."""
+        out = []
+        for node, kinds in self.by_node().items():
+            parts = [f"{kind}: {', '.join(items)}" for kind, items in kinds.items() if items]
+            out.append(f"{node}: " + "; ".join(parts))
+        return out + [self.summary()]
+
+
+def _leaf(key: str) -> str:
+    return key.split(".", 1)[1] if "." in key else key
+
+
+def _shape(shape) -> str:
+    return "x".join(str(d) for d in shape) or "scalar"
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Load a .pt/.pth state_dict safely (weights_only=True), unwrapping common checkpoints."""
+    try:
+        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such file") from None
+    except Exception as error:  # torch reports unpickling refusals with several types
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise WeightsError(
+            f"{Path(path).name}: not a loadable weights file; torch.load with "
+            f"weights_only=True refused it ({first[:200]})"
+        ) from None
+    return as_state_dict(data, Path(path).name)
+
+
+def as_state_dict(data, name: str = "file") -> dict[str, torch.Tensor]:
+    """The str -> Tensor mapping inside `data`, or WeightsError."""
+    if isinstance(data, Mapping):
+        if data.get("format") == CHECKPOINT_FORMAT and "model" in data:
+            data = data["model"]
+        else:
+            for key in _WRAPPER_KEYS:
+                if isinstance(data.get(key), Mapping) and _is_tensor_map(data[key]):
+                    data = data[key]
+                    break
+    if not isinstance(data, Mapping) or not _is_tensor_map(data) or not data:
+        raise WeightsError(
+            f"{name}: not a state_dict (found {type(data).__name__}); save one "
+            f"with torch.save(model.state_dict(), path)."
+        )
+    return dict(data)
+
+
+def _is_tensor_map(data: Mapping) -> bool:
+    return all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items())
+
+
+def match(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> WeightsReport:
+    """Match file tensors to the model's by name (tolerating `module.` and dotted paths)."""
+    own = model.state_dict()
+    report = WeightsReport()
+    taken: set[str] = set()
+    for file_key in state:
+        model_key = _resolve_key(file_key, own, taken)
+        if model_key is None:
+            report.unexpected.append(file_key)
+            continue
+        taken.add(model_key)
+        want, got = tuple(own[model_key].shape), tuple(state[file_key].shape)
+        if want != got:
+            report.mismatched[model_key] = (want, got)
+        else:
+            report.matched[model_key] = file_key
+    report.missing = [key for key in own if key not in taken]
+    return report
+
+
+def _resolve_key(key: str, own: Mapping, taken: set[str]) -> str | None:
+    """`key` itself, or the model key it names: `module.conv1.weight` -> `conv1.weight`,
+    torchvision's `layer1.0.conv1.weight` -> `layer1_0.conv1.weight` or `layer1_0_conv1.weight`."""
+    candidates = [key, key.removeprefix("module."), key.removeprefix("_orig_mod.")]
+    for candidate in candidates:
+        if candidate in own and candidate not in taken:
+            return candidate
+    parts = key.removeprefix("module.").split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        candidate = "_".join(parts[:cut]) + "." + ".".join(parts[cut:])
+        if candidate in own and candidate not in taken:
+            return candidate
+    return None
+
+
+def apply(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], strict: bool = True
+) -> WeightsReport:
+    """Load matched tensors into `model`; refuse (model unchanged) when nothing or not all fits."""
+    report = match(model, state)
+    if not report.matched:
+        raise WeightsError(
+            "no tensor in the file fits this model; node names must match (e.g. conv1.weight).",
+            report,
+        )
+    if strict and not report.complete:
+        raise WeightsError(
+            f"the file does not fit exactly ({report.summary()}); fix the "
+            f"listed tensors or load partially.",
+            report,
+        )
+    mapped = {model_key: state[file_key] for model_key, file_key in report.matched.items()}
+    model.load_state_dict(mapped, strict=False)
+    return report
+
+
+def save_state_dict(model_or_state, path: str | os.PathLike) -> None:
+    """Write a state_dict atomically as a .pt file."""
+    state = model_or_state.state_dict() if hasattr(model_or_state, "state_dict") else model_or_state
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in state.items()}, buffer)
+    atomic_write(path, buffer.getvalue())
+
+
+def graph_hash(source: str) -> str:
+    """Fingerprint of the generated code, which fixes the state_dict layout."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def save_checkpoint(
+    path,
+    model,
+    optimizer,
+    scheduler,
+    epoch: int,
+    settings: dict,
+    source_hash: str,
+    history: list[dict],
+) -> None:
+    """A resumable checkpoint that torch.load(..., weights_only=True) can read."""
+    data = {
+        "format": CHECKPOINT_FORMAT,
+        "version": 1,
+        "epoch": epoch,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "settings": dict(settings),
+        "graph_hash": source_hash,
+        "history": history,
+    }
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    atomic_write(path, buffer.getvalue())
+
+
+def read_checkpoint(path, source_hash: str) -> dict:
+    """Load a checkpoint for resuming; refuse one made for another graph."""
+    try:
+        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such file") from None
+    except Exception as error:
+        raise WeightsError(
+            f"{Path(path).name}: not a TorchCanvas checkpoint ({error})"[:300]
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise WeightsError(
+            f"{Path(path).name}: not a TorchCanvas checkpoint; load it as weights instead."
+        )
+    if data.get("graph_hash") != source_hash:
+        raise WeightsError(
+            f"{Path(path).name} was saved for a different graph; the network "
+            f"changed since, so resume is not possible (load it as weights)."
+        )
+    return data
