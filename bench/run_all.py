@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCHMARKS = ["bench.bench_graph"]
+BENCHMARKS = ["bench.bench_graph", "bench.bench_training", "bench.bench_session"]
 
 
 def main(names: list[str]) -> None:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 MAP_CHANNELS = 16  # feature maps sent per node
 MAP_SIZE = 16  # each downsampled to at most MAP_SIZE x MAP_SIZE
 VECTOR_SIZE = 128  # vectors downsampled to at most this many values
+STAT_SAMPLES = 16  # batch samples the statistics are computed on
 
 
 class Capture:

@@ -43,8 +43,15 @@ class NullControl:
 class Trainer:
     """Runs one TrainJob, reporting through `emit(event_dict)`."""
 
-    def __init__(self, job: TrainJob, emit: Callable[[dict], None], control=None) -> None:
+    def __init__(
+        self,
+        job: TrainJob,
+        emit: Callable[[dict], None],
+        control=None,
+        data: DataBundle | None = None,
+    ) -> None:
         self.job, self.emit, self.control = job, emit, control or NullControl()
+        self.given_data = data  # a ready DataBundle (benchmarks); else the job's source loads
         self.settings = job.settings
         self.filename = f"<torchcanvas {job.class_name}>"
         self.out_dir = Path(job.out_dir)
@@ -77,7 +84,7 @@ class Trainer:
         settings = self.settings
         self.device = resolve_device(settings["device"])
         torch.manual_seed(settings["seed"])
-        self.data = load_data(settings, self.job.input_shape)
+        self.data = self.given_data or load_data(settings, self.job.input_shape)
         check_classes(self.data, self.job.output_shape, settings["loss"])
         if self.data.train_size < 2:
             raise DataError("the training split has fewer than 2 samples; lower val_split.")
@@ -227,6 +234,7 @@ class Trainer:
         capturing = self.capture.due()
         if capturing:
             self.capture.attach()
+        self._backup_buffers()
         with torch.autocast(
             self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
         ):
@@ -255,6 +263,7 @@ class Trainer:
         if self.device.type == "cpu":
             value = loss.item()  # free on the CPU: nothing runs asynchronously
             if not math.isfinite(value):
+                self._restore_buffers()
                 self._non_finite(self.global_step + 1, value)
             self._pending_steps.append((self.global_step + 1, value))
             return
@@ -299,6 +308,21 @@ class Trainer:
         self.emit(
             {"type": "steps", "epoch": self.epoch, "steps": steps, "losses": values, "lr": lr}
         )
+
+    def _backup_buffers(self) -> None:
+        """Batch-norm statistics change in the forward pass; keep the last good ones."""
+        if self.device.type != "cpu":
+            return
+        if not hasattr(self, "_buffers"):
+            self._buffers = [b for b in self.model.buffers() if b.is_floating_point()]
+            self._buffer_copies = [b.detach().clone() for b in self._buffers]
+        if self._buffers:
+            torch._foreach_copy_(self._buffer_copies, self._buffers)
+
+    def _restore_buffers(self) -> None:
+        if getattr(self, "_buffers", None):
+            with torch.no_grad():
+                torch._foreach_copy_(self._buffers, self._buffer_copies)
 
     def _take_snapshot(self) -> None:
         """On accelerators losses are checked in groups; keep the weights of the last good group."""
