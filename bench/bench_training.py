@@ -198,7 +198,8 @@ def report(f: dict) -> str:
             f"(a) training step, DigitClassifier, batch {BATCH}, CPU: designer "
             f"{f['designer_step_ms']:.2f} ms vs hand-written {f['hand_step_ms']:.2f} ms = "
             f"{f['step_ratio']:.3f}x (target <= 1.02x)",
-            f"(b) one epoch of {SAMPLES:,} samples: textbook DataLoader loop {f['textbook_s']:.2f} s, "
+            f"(b) one epoch of {SAMPLES:,} samples: textbook DataLoader loop "
+            f"{f['textbook_s']:.2f} s, "
             f"engine {f['engine_s']:.2f} s = {f['engine_speedup']:.2f}x as fast (target >= 1.0x)",
             f"    capture on (7 nodes): {f['capture_s']:.2f} s = "
             f"{f['capture_overhead']:+.1%} over capture off (target <= +3%; engine epochs varied "
