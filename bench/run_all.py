@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from pathlib import Path
@@ -9,7 +10,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCHMARKS = ["bench.bench_graph", "bench.bench_training", "bench.bench_session"]
+BENCHMARKS = [
+    "bench.bench_graph",
+    "bench.bench_canvas",
+    "bench.bench_training",
+    "bench.bench_session",
+]
 
 
 def main(names: list[str]) -> None:
@@ -18,6 +24,7 @@ def main(names: list[str]) -> None:
         module = importlib.import_module(name if name.startswith("bench.") else f"bench.{name}")
         print(f"== {module.__name__}: {module.__doc__.strip().splitlines()[0]}")
         print(module.report(module.run()), flush=True)
+        gc.collect()  # free Qt objects while Qt is still alive
 
 
 if __name__ == "__main__":

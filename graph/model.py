@@ -141,8 +141,9 @@ class ModelGraph:
         edges = [(u, name, k) for u, k in self.inputs(name)]
         edges += [(name, v, k) for v, k in self.outputs(name)]
         record = NodeRecord(name, data["type"], dict(data["params"]), data["pos"], edges)
-        for src, dst, port in edges:
-            if (src, dst, port) in self._g.edges(keys=True):
+        # Highest ports first: closing a merge node's gap must not renumber edges still to go.
+        for src, dst, port in sorted(edges, key=lambda e: -e[2]):
+            if self._g.has_edge(src, dst, key=port):
                 self.disconnect(src, dst, port)
         self._g.remove_node(name)
         self._touch()

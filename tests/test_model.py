@@ -147,3 +147,16 @@ def test_analysis_is_cached_until_a_change():
     assert model.analysis() is first
     model.add_node("Output")
     assert model.analysis() is not first
+
+
+def test_removing_a_node_that_feeds_several_merge_ports_restores_exactly():
+    model = ModelGraph()
+    a, b, c = (model.add_node("ReLU") for _ in range(3))
+    add = model.add_node("Add")
+    for src in (a, b, a, c):
+        model.connect(src, add)
+    before = model.inputs(add)
+    record = model.remove_node(a)
+    assert model.inputs(add) == [(b, 0), (c, 1)]
+    model.restore_node(record)
+    assert model.inputs(add) == before

@@ -1,0 +1,1 @@
+"""The node-graph canvas: a QGraphicsScene that mirrors the ModelGraph."""

@@ -1,0 +1,121 @@
+"""Menus, toolbar and shortcuts of the main window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QStyle
+
+from app.ui.document import EXAMPLES
+
+SHORTCUTS = [
+    ("Ctrl+N", "New project"),
+    ("Ctrl+O", "Open…"),
+    ("Ctrl+S", "Save"),
+    ("Ctrl+Shift+S", "Save As…"),
+    ("Ctrl+E", "Export Python…"),
+    ("Ctrl+Z", "Undo"),
+    ("Ctrl+Shift+Z", "Redo"),
+    ("Ctrl+X / Ctrl+C / Ctrl+V", "Cut / Copy / Paste"),
+    ("Ctrl+D", "Duplicate"),
+    ("Del", "Delete the selection"),
+    ("Ctrl+A", "Select all"),
+    ("Ctrl+L", "Auto-arrange"),
+    ("F", "Fit the graph in the view"),
+    ("Ctrl+= / Ctrl+-", "Zoom in / out (or the mouse wheel)"),
+    ("Middle drag or Space+drag", "Pan"),
+    ("Drag output port to input port", "Connect"),
+]
+
+
+def _action(window, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    action.setStatusTip(tip or text.rstrip("…"))
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
+def build_actions(window) -> dict[str, QAction]:
+    """Create every action of the window, keyed by name."""
+    sp, keys = QStyle.StandardPixmap, QKeySequence.StandardKey
+    undo = window.document.undo.createUndoAction(window, "Undo")
+    undo.setShortcut(QKeySequence(keys.Undo))
+    redo = window.document.undo.createRedoAction(window, "Redo")
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(keys.Redo)])
+    actions = {
+        "new": _action(window, "&New", window.new_project, keys.New, sp.SP_FileIcon),
+        "open": _action(window, "&Open…", window.open_project, keys.Open, sp.SP_DialogOpenButton),
+        "save": _action(window, "&Save", window.save_project, keys.Save, sp.SP_DialogSaveButton),
+        "save_as": _action(window, "Save &As…", window.save_project_as, "Ctrl+Shift+S"),
+        "export": _action(window, "&Export Python…", window.export_python, "Ctrl+E"),
+        "quit": _action(window, "&Quit", window.close, keys.Quit),
+        "undo": undo,
+        "redo": redo,
+        "cut": _action(window, "Cu&t", window.cut, keys.Cut),
+        "copy": _action(window, "&Copy", window.copy, keys.Copy),
+        "paste": _action(window, "&Paste", window.paste, keys.Paste),
+        "duplicate": _action(window, "&Duplicate", window.duplicate, "Ctrl+D"),
+        "delete": _action(window, "De&lete", window.delete_selection, keys.Delete),
+        "select_all": _action(window, "Select &All", window.select_all, keys.SelectAll),
+        "arrange": _action(window, "Auto-a&rrange", window.document.arrange, "Ctrl+L"),
+        "zoom_in": _action(window, "Zoom &In", lambda: window.view.zoom_by(1.25), "Ctrl+="),
+        "zoom_out": _action(window, "Zoom &Out", lambda: window.view.zoom_by(0.8), "Ctrl+-"),
+        "fit": _action(window, "&Fit", window.view.fit, "F"),
+        "about": _action(window, "&About TorchCanvas", window.show_about),
+        "shortcuts": _action(window, "&Keyboard Shortcuts", window.show_shortcuts),
+    }
+    for name in ("delete", "fit", "select_all", "cut", "copy", "paste", "duplicate"):
+        # Canvas-only keys: typing F or Delete in the inspector must edit the text there.
+        actions[name].setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        window.view.addAction(actions[name])
+    return actions
+
+
+def build_menus(window, actions: dict[str, QAction]) -> None:
+    """File, Edit, View and Help menus, and the toolbar."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    for name in ("new", "open"):
+        file_menu.addAction(actions[name])
+    window.examples_menu = file_menu.addMenu("Open E&xample")
+    for path in sorted(EXAMPLES.glob("*.json")):
+        action = window.examples_menu.addAction(path.stem.replace("_", " "))
+        action.triggered.connect(lambda _c=False, stem=path.stem: window.open_example(stem))
+    window.recent_menu = file_menu.addMenu("Open &Recent")
+    file_menu.addSeparator()
+    for name in ("save", "save_as", "export"):
+        file_menu.addAction(actions[name])
+    file_menu.addSeparator()
+    file_menu.addAction(actions["quit"])
+    edit = bar.addMenu("&Edit")
+    for name in (
+        "undo",
+        "redo",
+        None,
+        "cut",
+        "copy",
+        "paste",
+        "duplicate",
+        "delete",
+        None,
+        "select_all",
+        "arrange",
+    ):
+        edit.addSeparator() if name is None else edit.addAction(actions[name])
+    window.view_menu = bar.addMenu("&View")
+    window.panels_menu = QMenu("&Panels", window)
+    window.view_menu.addMenu(window.panels_menu)
+    for name in ("zoom_in", "zoom_out", "fit"):
+        window.view_menu.addAction(actions[name])
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(actions["shortcuts"])
+    help_menu.addAction(actions["about"])
+    toolbar = window.addToolBar("Main")
+    toolbar.setObjectName("main_toolbar")
+    for name in ("new", "open", "save", None, "undo", "redo", None, "arrange", "fit"):
+        toolbar.addSeparator() if name is None else toolbar.addAction(actions[name])
+    window.toolbar = toolbar

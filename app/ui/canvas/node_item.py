@@ -1,0 +1,196 @@
+"""A node card: layer type, name, key parameters, output shape, and its ports."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
+
+from app.ui import style
+from graph.registry import LayerSpec
+
+WIDTH = 190.0
+HEADER = 22.0
+LINE = 16.0
+PORT_RADIUS = 6.0
+
+
+class PortItem(QGraphicsEllipseItem):
+    """An input or output port; drags between ports make connections."""
+
+    def __init__(self, node: NodeItem, kind: str, index: int) -> None:
+        r = PORT_RADIUS
+        super().__init__(-r, -r, 2 * r, 2 * r, node)
+        self.node, self.kind, self.index = node, kind, index
+        self.setBrush(QBrush(QColor("#ffffff")))
+        self.setPen(QPen(style.EDGE, 1.5))
+        self.setAcceptHoverEvents(True)
+        self.setZValue(2)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+
+    def hoverEnterEvent(self, event) -> None:
+        self.setBrush(QBrush(style.SELECTED))
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.setBrush(QBrush(QColor("#ffffff")))
+        super().hoverLeaveEvent(event)
+
+    def anchor(self) -> QPointF:
+        """Where edges attach, in scene coordinates."""
+        return self.scenePos()
+
+
+class NodeItem(QGraphicsItem):
+    """The card drawn for one node; holds no state the model does not have."""
+
+    def __init__(self, name: str, spec: LayerSpec) -> None:
+        super().__init__()
+        self.name, self.spec = name, spec
+        self.details: list[str] = []
+        self.shape_text = ""
+        self.severity: str | None = None
+        self.activity: float | None = None  # live training indicator, 0..1
+        self.badge = ""
+        self.in_ports: list[PortItem] = []
+        self.out_port: PortItem | None = None
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.set_input_count(0)
+        if spec.has_outputs:
+            self.out_port = PortItem(self, "out", 0)
+        self._layout()
+
+    # ----- content ----------------------------------------------------------------
+    def height(self) -> float:
+        """Card height for the current number of detail lines."""
+        return HEADER + LINE * (1 + len(self.details)) + 8
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-3, -3, WIDTH + 6, self.height() + 6)
+
+    def set_content(self, details: list[str], shape_text: str) -> None:
+        """Key parameters and the output shape shown on the card."""
+        if details == self.details and shape_text == self.shape_text:
+            return
+        self.prepareGeometryChange()
+        self.details, self.shape_text = details, shape_text
+        self._layout()
+        self.update()
+
+    def set_problem(self, severity: str | None, tooltip: str) -> None:
+        """Mark the card red (error) or amber (warning), with the problems as tooltip."""
+        self.severity = severity
+        self.setToolTip(tooltip or f"{self.spec.type}: {self.spec.doc}")
+        self.update()
+
+    def set_activity(self, level: float | None, badge: str = "") -> None:
+        """Live training indicator (None hides it) and a warning badge."""
+        if level != self.activity or badge != self.badge:
+            self.activity, self.badge = level, badge
+            self.update()
+
+    def set_input_count(self, connected: int) -> None:
+        """Show one port per input; merge nodes get a spare port for the next input."""
+        spec = self.spec
+        wanted = (
+            spec.max_inputs if spec.max_inputs is not None else max(spec.min_inputs, connected + 1)
+        )
+        if wanted == len(self.in_ports):
+            return
+        scene = self.scene()
+        for port in self.in_ports[wanted:]:
+            if scene is not None:
+                scene.removeItem(port)
+            port.setParentItem(None)
+        self.in_ports = self.in_ports[:wanted]
+        while len(self.in_ports) < wanted:
+            self.in_ports.append(PortItem(self, "in", len(self.in_ports)))
+        self._layout()
+
+    def _layout(self) -> None:
+        count = len(self.in_ports)
+        for index, port in enumerate(self.in_ports):
+            port.setPos(WIDTH * (index + 1) / (count + 1), 0)
+        if self.out_port is not None:
+            self.out_port.setPos(WIDTH / 2, self.height())
+
+    # ----- painting ---------------------------------------------------------------
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        rect = QRectF(0, 0, WIDTH, self.height())
+        color = style.category_color(self.spec.category)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        background = style.PROBLEM_BG if self.severity == "error" else style.CARD_BG
+        border = {"error": style.PROBLEM, "warning": style.WARNING}.get(
+            self.severity, style.CARD_BORDER
+        )
+        width = 2.5 if self.severity == "error" else 1.2
+        if self.isSelected():
+            border, width = style.SELECTED, 2.5
+        path = QPainterPath()
+        path.addRoundedRect(rect, 7, 7)
+        painter.fillPath(path, background)
+        painter.save()
+        painter.setClipPath(path)
+        painter.fillRect(QRectF(0, 0, WIDTH, HEADER), color)
+        painter.restore()
+        painter.setPen(QPen(border, width))
+        painter.drawPath(path)
+        self._paint_text(painter)
+        self._paint_activity(painter)
+
+    def _paint_text(self, painter: QPainter) -> None:
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(style.font(9, bold=True))
+        painter.drawText(
+            QRectF(8, 0, WIDTH - 16, HEADER), Qt.AlignmentFlag.AlignVCenter, self.spec.type
+        )
+        painter.setFont(style.font(8.5))
+        painter.drawText(
+            QRectF(8, 0, WIDTH - 16, HEADER),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            _elide(self.name, 18),
+        )
+        painter.setPen(style.MUTED)
+        y = HEADER + 2
+        for line in self.details:
+            painter.drawText(
+                QRectF(8, y, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, _elide(line, 30)
+            )
+            y += LINE
+        painter.setPen(style.PROBLEM if self.severity == "error" else style.TEXT)
+        painter.setFont(style.font(9, bold=True))
+        painter.drawText(
+            QRectF(8, y, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
+        )
+
+    def _paint_activity(self, painter: QPainter) -> None:
+        if self.activity is not None:
+            level = max(0.0, min(1.0, self.activity))
+            bar = QRectF(WIDTH - 12, HEADER + 4, 6, self.height() - HEADER - 10)
+            painter.fillRect(bar, QColor("#e0e0e0"))
+            filled = QRectF(
+                bar.left(), bar.bottom() - bar.height() * level, bar.width(), bar.height() * level
+            )
+            painter.fillRect(filled, QColor("#43a047"))
+        if self.badge:
+            painter.setPen(QPen(style.WARNING, 1))
+            painter.setBrush(style.WARNING)
+            painter.drawEllipse(QPointF(WIDTH - 4, 4), 8, 8)
+            painter.setPen(QColor("#000000"))
+            painter.setFont(style.font(8, bold=True))
+            painter.drawText(QRectF(WIDTH - 12, -4, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():
+            self.scene().node_item_moved(self)
+        return super().itemChange(change, value)
+
+
+def _elide(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,143 @@
+"""GraphView: zoom around the cursor, pan (middle button or space), drops from the palette."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter
+from PySide6.QtWidgets import QGraphicsView
+
+LAYER_MIME = "application/x-torchcanvas-layer"
+MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+
+
+class GraphView(QGraphicsView):
+    """The canvas widget."""
+
+    layer_dropped = Signal(str, QPointF)  # layer type, scene position
+    zoom_changed = Signal(float)
+
+    def __init__(self, scene, parent=None) -> None:
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self._space = False
+        self._panning = False
+
+    def zoom(self) -> float:
+        """Current scale factor."""
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom by `factor`, within limits, around the cursor."""
+        target = max(MIN_ZOOM, min(MAX_ZOOM, self.zoom() * factor))
+        factor = target / self.zoom()
+        if abs(factor - 1) > 1e-6:
+            self.scale(factor, factor)
+            self.zoom_changed.emit(self.zoom())
+
+    def fit(self) -> None:
+        """Show every node."""
+        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        if rect.isValid():
+            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.zoom() > 1.2:
+                self.resetTransform()
+                self.scale(1.2, 1.2)
+                self.centerOn(rect.center())
+            self.zoom_changed.emit(self.zoom())
+
+    def show_top(self, min_zoom: float = 0.8) -> None:
+        """Readable start view: fit when the graph is small, else its top at `min_zoom`."""
+        rect = self.scene().itemsBoundingRect().adjusted(-40, -30, 40, 30)
+        if not rect.isValid():
+            return
+        self.fit()
+        if self.zoom() >= min_zoom:
+            return
+        self.resetTransform()
+        self.scale(min_zoom, min_zoom)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        self.centerOn(rect.center().x(), rect.top() + visible.height() / 2)
+        self.zoom_changed.emit(self.zoom())
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(1.15**steps)
+        event.accept()
+
+    # ----- panning ----------------------------------------------------------------
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+            return
+        super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._panning = True
+            self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+            super().mousePressEvent(_as_left(event, QEvent.Type.MouseButtonPress))
+            return
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton and self._panning:
+            super().mouseReleaseEvent(_as_left(event, QEvent.Type.MouseButtonRelease))
+            self._panning = False
+            self.setDragMode(
+                QGraphicsView.DragMode.ScrollHandDrag
+                if self._space
+                else QGraphicsView.DragMode.RubberBandDrag
+            )
+            return
+        super().mouseReleaseEvent(event)
+
+    # ----- drops from the palette -------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            type_name = bytes(event.mimeData().data(LAYER_MIME)).decode("utf-8")
+            self.layer_dropped.emit(type_name, self.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
+
+
+def _as_left(event, kind) -> QMouseEvent:
+    """The same mouse event with the left button, so ScrollHandDrag pans on the middle one."""
+    buttons = (
+        event.buttons() | Qt.MouseButton.LeftButton
+        if kind == QEvent.Type.MouseButtonPress
+        else Qt.MouseButton.NoButton
+    )
+    return QMouseEvent(
+        kind,
+        event.position(),
+        event.globalPosition(),
+        Qt.MouseButton.LeftButton,
+        buttons,
+        event.modifiers(),
+    )

@@ -1,0 +1,105 @@
+"""The Code panel: the generated Python, read-only and syntax-highlighted."""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from codegen.emit import CodegenError, emit_module
+
+
+def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
+    fmt = QTextCharFormat()
+    fmt.setForeground(QColor(color))
+    if bold:
+        fmt.setFontWeight(QFont.Weight.Bold)
+    fmt.setFontItalic(italic)
+    return fmt
+
+
+class PythonHighlighter(QSyntaxHighlighter):
+    """Keywords, strings, numbers, comments, self and decorators."""
+
+    RULES = [
+        (re.compile(r"\b(" + "|".join(keyword.kwlist) + r")\b"), _format("#0033b3", bold=True)),
+        (re.compile(r"\bself\b"), _format("#94558d")),
+        (re.compile(r"\b(nn|torch)\b"), _format("#00627a")),
+        (re.compile(r"\b\d+(\.\d+)?(e-?\d+)?\b"), _format("#1750eb")),
+        (re.compile(r"\"[^\"\n]*\"|'[^'\n]*'"), _format("#067d17")),
+        (re.compile(r"#[^\n]*"), _format("#8c8c8c", italic=True)),
+    ]
+
+    def highlightBlock(self, text: str) -> None:
+        for pattern, fmt in self.RULES:
+            for match in pattern.finditer(text):
+                self.setFormat(match.start(), match.end() - match.start(), fmt)
+
+
+class CodeView(QWidget):
+    """Shows the module the Export writes; updates shortly after each edit."""
+
+    export_requested = Signal()
+    copied = Signal()
+
+    def __init__(self, model, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.highlighter = PythonHighlighter(self.text.document())
+        self.copy_button = QPushButton("Copy")
+        self.export_button = QPushButton("Export…")
+        self.copy_button.clicked.connect(self.copy)
+        self.export_button.clicked.connect(self.export_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.text)
+        layout.addLayout(buttons)
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.refresh)
+
+    def set_model(self, model) -> None:
+        """Show another model's code."""
+        self.model = model
+        self.refresh()
+
+    def schedule_refresh(self) -> None:
+        """Regenerate soon (edits come in bursts)."""
+        self._timer.start()
+
+    def refresh(self) -> None:
+        """Regenerate now."""
+        try:
+            source = emit_module(self.model).source
+        except CodegenError as error:
+            lines = [f"# {p}" for p in error.problems]
+            source = "# The graph has problems; fix them to see the code:\n" + "\n".join(lines)
+        if source != self.text.toPlainText():
+            bar = self.text.verticalScrollBar()
+            position = bar.value()
+            self.text.setPlainText(source)
+            bar.setValue(position)
+
+    def copy(self) -> None:
+        """Put the code on the clipboard."""
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.clipboard().setText(self.text.toPlainText())
+        self.copied.emit()
+
+    def source(self) -> str:
+        """What the panel shows."""
+        return self.text.toPlainText()
+
+
+__all__ = ["CodeView", "PythonHighlighter", "Qt"]

@@ -1,0 +1,246 @@
+"""The open project, its file and its undo stack; the window edits only through this."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from app.ui import commands as cmd
+from codegen.emit import emit_module
+from graph.fileio import atomic_write
+from graph.layout import layered_positions
+from graph.model import GraphError, ModelGraph
+from graph.naming import class_name_problem, identifier_problem
+from graph.params import ParamError, to_json
+from graph.project import Project, dumps_project, load_project, loads_project, save_project
+from graph.registry import get_spec, has_spec
+from graph.settings import default_training
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
+DEFAULT_EXAMPLE = "digits_cnn"
+CLIP_FORMAT = "torchcanvas-nodes"
+
+
+class Document(QObject):
+    """A project with undo; one ModelGraph instance for the window's whole life."""
+
+    replaced = Signal()  # a different project was loaded
+    title_changed = Signal()
+    settings_changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.project = Project(ModelGraph("Model"))
+        self.path: Path | None = None
+        self.label = "Untitled"
+        self.undo = QUndoStack(self)
+        self._settings_dirty = False
+        self.undo.cleanChanged.connect(lambda _clean: self.title_changed.emit())
+
+    @property
+    def model(self) -> ModelGraph:
+        """The graph being edited."""
+        return self.project.model
+
+    @property
+    def dirty(self) -> bool:
+        """Unsaved changes?"""
+        return not self.undo.isClean() or self._settings_dirty
+
+    # ----- files ------------------------------------------------------------------
+    def new(self) -> None:
+        """An empty project with an Input and an Output."""
+        project = Project(ModelGraph("Model"), default_training())
+        project.model.add_node("Input", pos=(0, 0))
+        project.model.add_node("Output", pos=(0, 260))
+        self._replace(project, None, "Untitled")
+
+    def open(self, path) -> None:
+        """Open a project file; ProjectError leaves the current project untouched."""
+        project = load_project(path)
+        self._replace(project, Path(path), Path(path).name)
+
+    def open_example(self, stem: str) -> None:
+        """Open a bundled example as an untitled copy (Save asks where)."""
+        project = load_project(EXAMPLES / f"{stem}.json")
+        self._replace(project, None, f"{stem}.json (example)")
+
+    def restore(self, text: str, label: str) -> None:
+        """Reopen autosaved text (crash recovery); it counts as unsaved."""
+        self._replace(loads_project(text), None, label)
+        self._settings_dirty = True
+        self.title_changed.emit()
+
+    def save(self, path=None) -> None:
+        """Write the project atomically (to `path`, or where it came from)."""
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("no file name yet; use Save As")
+        save_project(self.project, target)
+        self.path, self.label = target, target.name
+        self._settings_dirty = False
+        self.undo.setClean()
+        self.title_changed.emit()
+
+    def text(self) -> str:
+        """The project file's text (for autosave)."""
+        return dumps_project(self.project)
+
+    def export(self, path) -> str:
+        """Write the generated module; CodegenError if the graph has problems."""
+        source = emit_module(self.model).source
+        atomic_write(path, source.encode("utf-8"))
+        return source
+
+    def _replace(self, project: Project, path: Path | None, label: str) -> None:
+        self.model.replace_with(project.model)
+        self.project.training = dict(project.training)
+        self.path, self.label = path, label
+        self.undo.clear()
+        self.undo.setClean()
+        self._settings_dirty = False
+        self.replaced.emit()
+        self.title_changed.emit()
+
+    def set_training(self, key: str, value) -> str | None:
+        """Change one training setting; returns an error message or None."""
+        from graph.settings import TRAINING_INDEX
+
+        try:
+            value = TRAINING_INDEX[key].coerce(value)
+        except ParamError as error:
+            return str(error)
+        if self.project.training.get(key) != value:
+            self.project.training[key] = value
+            self._settings_dirty = True
+            self.settings_changed.emit()
+            self.title_changed.emit()
+        return None
+
+    # ----- edits (each returns an error message, or None when done) --------------
+    def add_node(self, type_name: str, pos) -> str | None:
+        """Add a layer at `pos`."""
+        if not has_spec(type_name):
+            return f"unknown layer type {type_name!r}"
+        command = cmd.AddNodeCommand(self.model, type_name, (pos[0], pos[1]))
+        self.undo.push(command)
+        return None
+
+    def connect(self, src: str, dst: str, port) -> str | None:
+        """Connect, replacing the edge already on a single-input port."""
+        replaced = None
+        spec = self.model.spec(dst) if dst in self.model else None
+        if spec is not None and not spec.variadic:
+            taken = [(u, k) for u, k in self.model.inputs(dst) if port is None or k == port]
+            if taken and (port is not None or len(taken) >= (spec.max_inputs or 0)):
+                replaced = taken[0]
+                port = replaced[1]
+        if replaced and replaced[0] == src:
+            return None
+        problem = self._connection_problem(src, dst, port, replaced)
+        if problem:
+            return f"Cannot connect: {problem}"
+        self.undo.push(cmd.ConnectCommand(self.model, src, dst, port, replaced))
+        return None
+
+    def _connection_problem(self, src, dst, port, replaced) -> str | None:
+        if replaced is None:
+            return self.model.connection_problem(src, dst, port)
+        self.model.disconnect(replaced[0], dst, replaced[1])  # probe, then put back
+        try:
+            return self.model.connection_problem(src, dst, port)
+        finally:
+            self.model.connect(replaced[0], dst, replaced[1], allow_cycles=True)
+
+    def delete(self, nodes: list[str], edges=()) -> None:
+        """Delete nodes and edges in one undoable step."""
+        edges = [e for e in edges if e[0] not in nodes and e[1] not in nodes]
+        if nodes or edges:
+            self.undo.push(cmd.RemoveCommand(self.model, nodes, edges))
+
+    def moved(self, old: dict, new: dict) -> None:
+        """Record a finished drag (the model already moved)."""
+        self.undo.push(cmd.MoveCommand(self.model, old, new))
+
+    def set_param(self, node: str, key: str, value) -> str | None:
+        """Change a parameter after checking it."""
+        param = self.model.spec(node).param(key)
+        if value is not None or not param.auto:
+            try:
+                value = param.coerce(value if value is not None else param.default)
+            except ParamError as error:
+                return str(error)
+        current = self.model.params(node).get(key, None if param.auto else param.default)
+        if current == value:
+            return None
+        self.undo.push(cmd.SetParamCommand(self.model, node, key, value))
+        return None
+
+    def rename(self, old: str, new: str) -> str | None:
+        """Rename a node after checking the name."""
+        problem = identifier_problem(new)
+        if problem:
+            return problem
+        if new in self.model:
+            return f"a node called '{new}' already exists"
+        self.undo.push(cmd.RenameCommand(self.model, old, new))
+        return None
+
+    def rename_model(self, new: str) -> str | None:
+        """Rename the model class."""
+        problem = class_name_problem(new)
+        if problem:
+            return problem
+        self.undo.push(cmd.RenameModelCommand(self.model, new))
+        return None
+
+    def arrange(self) -> None:
+        """Auto-arrange (layered, top to bottom) as one undoable step."""
+        old = {n: self.model.pos(n) for n in self.model.nodes()}
+        new = layered_positions(self.model)
+        if old != new:
+            command = cmd.MoveCommand(self.model, old, new, "Auto-arrange")
+            self.undo.push(command)
+
+    # ----- clipboard --------------------------------------------------------------
+    def copy_data(self, names: list[str]) -> str:
+        """Selected nodes and the edges among them, as JSON text."""
+        chosen = [n for n in self.model.nodes() if n in set(names)]
+        nodes = [
+            {
+                "id": n,
+                "type": self.model.node_type(n),
+                "params": {k: to_json(v) for k, v in self.model.params(n).items()},
+                "pos": list(self.model.pos(n)),
+            }
+            for n in chosen
+        ]
+        edges = [
+            {"from": u, "to": v, "port": k}
+            for u, v, k in self.model.edges()
+            if u in chosen and v in chosen
+        ]
+        return json.dumps({"format": CLIP_FORMAT, "nodes": nodes, "edges": edges})
+
+    def paste(self, text: str, offset=(40.0, 40.0)) -> list[str] | str:
+        """Paste copied nodes; returns their new names, or an error message."""
+        try:
+            data = json.loads(text)
+            assert data.get("format") == CLIP_FORMAT
+            nodes = [n for n in data["nodes"] if has_spec(n["type"])]
+            for node in nodes:
+                for key, value in node["params"].items():
+                    get_spec(node["type"]).param(key).coerce(value)
+        except (ValueError, KeyError, AssertionError, TypeError, AttributeError, ParamError):
+            return "The clipboard holds no TorchCanvas nodes."
+        if not nodes:
+            return "The clipboard holds no TorchCanvas nodes."
+        command = cmd.PasteCommand(self.model, nodes, data.get("edges", []), offset)
+        try:
+            self.undo.push(command)
+        except GraphError as error:
+            return str(error)
+        return list(command.names.values())

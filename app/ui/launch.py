@@ -1,0 +1,65 @@
+"""Start the window: `torchcanvas [PROJECT]` and `torchcanvas --screenshot OUT.png [PROJECT]`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # pyqtgraph must bind to PySide6
+
+
+def launch(project: str | None = None, screenshot: str | None = None) -> int:
+    """Open the window (or render it to a PNG) and run until it closes."""
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("TorchCanvas")
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(remember_layout=not screenshot)
+    if not open_initial(window, project, offer_recovery=not screenshot):
+        return 2
+    if screenshot:
+        return take_screenshot(app, window, screenshot)
+    window.show()
+    window.view.show_top()
+    return app.exec()
+
+
+def open_initial(window, project: str | None, offer_recovery: bool = True) -> bool:
+    """The project named on the command line, a recovered one, or the digits example."""
+    if project:
+        from graph.project import ProjectError
+
+        try:
+            window.document.open(project)
+        except ProjectError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return False
+        return True
+    if offer_recovery and window.offer_recovery():
+        return True
+    from app.ui.document import DEFAULT_EXAMPLE
+
+    window.document.open_example(DEFAULT_EXAMPLE)
+    return True
+
+
+def take_screenshot(app, window, path: str, size=(1600, 1000)) -> int:
+    """Render the window offscreen and save it as a PNG."""
+    window.resize(*size)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    window.view.show_top()
+    app.processEvents()
+    ok = window.grab().save(path)
+    window.document.undo.setClean()
+    window.close()
+    if not ok:
+        print(f"error: could not write {path}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,417 @@
+"""The main window: docks, menus and wiring; the state lives in the Document and its model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
+
+from app.ui.actions import SHORTCUTS, build_actions, build_menus
+from app.ui.canvas.scene import GraphScene
+from app.ui.canvas.view import GraphView
+from app.ui.code_view import CodeView
+from app.ui.dialogs import PYTHON_FILTER, Dialogs
+from app.ui.document import CLIP_FORMAT, Document
+from app.ui.inspector import Inspector
+from app.ui.palette import Palette
+from app.ui.problems import ProblemsView
+from app.ui.summary import SummaryView
+from codegen.emit import CodegenError
+from graph.project import ProjectError
+
+CLIP_MIME = "application/x-torchcanvas-nodes"
+AUTOSAVE_MS = 60_000
+MAX_RECENT = 8
+
+
+def app_home() -> Path:
+    """Where settings, the recovery file and runs live (TORCHCANVAS_HOME overrides)."""
+    home = Path(os.environ.get("TORCHCANVAS_HOME") or Path.home() / ".torchcanvas")
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+class MainWindow(QMainWindow):
+    """Palette, canvas, inspector, code, summary and problems around one Document."""
+
+    def __init__(self, parent=None, remember_layout: bool = True) -> None:
+        super().__init__(parent)
+        self.remember_layout = remember_layout
+        self._laid_out = False
+        self.home = app_home()
+        self.settings = QSettings(str(self.home / "settings.ini"), QSettings.Format.IniFormat)
+        self.dialogs = Dialogs(self)
+        self.document = Document(self)
+        self.scene = GraphScene(self.document.model, self)
+        self.view = GraphView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self._build_docks()
+        self.actions_by_name = build_actions(self)
+        build_menus(self, self.actions_by_name)
+        self._build_status_bar()
+        self._connect_signals()
+        self._autosave = QTimer(self, interval=AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.autosave)
+        self._autosave.start()
+        self.resize(1500, 950)
+        self._restore_layout()
+        self._update_recent_menu()
+        self._update_title()
+
+    # ----- construction -------------------------------------------------------------
+    def _dock(self, title: str, widget, area, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        area = Qt.DockWidgetArea
+        self.palette = Palette()
+        self.inspector = Inspector(self.document.model)
+        self.code_view = CodeView(self.document.model)
+        self.summary = SummaryView()
+        self.problems = ProblemsView()
+        self.docks = {
+            "palette": self._dock("Layers", self.palette, area.LeftDockWidgetArea, "palette"),
+            "inspector": self._dock(
+                "Inspector", self.inspector, area.RightDockWidgetArea, "inspector"
+            ),
+            "code": self._dock("Code", self.code_view, area.RightDockWidgetArea, "code"),
+            "summary": self._dock("Summary", self.summary, area.BottomDockWidgetArea, "summary"),
+            "problems": self._dock(
+                "Problems", self.problems, area.BottomDockWidgetArea, "problems"
+            ),
+        }
+        self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["summary"], self.docks["problems"])
+        self.docks["problems"].raise_()
+
+    def _default_dock_sizes(self) -> None:
+        self.resizeDocks(
+            [self.docks["palette"], self.docks["inspector"]], [200, 580], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks(
+            [self.docks["inspector"], self.docks["code"]], [300, 560], Qt.Orientation.Vertical
+        )
+        self.resizeDocks([self.docks["summary"]], [160], Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._laid_out:
+            self._laid_out = True
+            if not (self.remember_layout and self.settings.value("window_state")):
+                self._default_dock_sizes()
+
+    def _build_status_bar(self) -> None:
+        self.zoom_label = QLabel("100%")
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        for dock in self.docks.values():
+            self.panels_menu.addAction(dock.toggleViewAction())
+
+    def _connect_signals(self) -> None:
+        doc, scene = self.document, self.scene
+        scene.connect_requested.connect(self._on_connect_requested)
+        scene.nodes_dragged.connect(doc.moved)
+        scene.selectionChanged.connect(self._on_selection_changed)
+        scene.analysis_updated.connect(self._on_analysis_updated)
+        self.view.layer_dropped.connect(
+            lambda t, pos: self._report(doc.add_node(t, (pos.x(), pos.y())))
+        )
+        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
+        self.palette.layer_activated.connect(self.add_layer_at_centre)
+        self.inspector.rename_requested.connect(self._on_rename_requested)
+        self.inspector.param_requested.connect(self._on_param_requested)
+        self.inspector.model_rename_requested.connect(
+            lambda new: self.inspector.show_error(doc.rename_model(new) or "")
+        )
+        self.problems.node_clicked.connect(self._on_problem_node_clicked)
+        self.code_view.export_requested.connect(self.export_python)
+        self.code_view.copied.connect(lambda: self.statusBar().showMessage("Code copied.", 3000))
+        doc.title_changed.connect(self._update_title)
+        doc.replaced.connect(self._on_document_replaced)
+        doc.model.events.changed.connect(self.code_view.schedule_refresh)
+        doc.model.events.name_changed.connect(lambda _name: self._update_title())
+
+    # ----- model and scene events ---------------------------------------------------
+    def _on_analysis_updated(self, analysis) -> None:
+        self.summary.update_from(self.document.model, analysis)
+        self.problems.update_from(analysis)
+        self.inspector.refresh_values()
+        errors = len(analysis.errors)
+        self.docks["problems"].setWindowTitle(f"Problems ({errors})" if errors else "Problems")
+
+    def _on_selection_changed(self) -> None:
+        nodes = self.scene.selected_nodes()
+        self.inspector.show_node(nodes[0].name if len(nodes) == 1 else None, max(1, len(nodes)))
+
+    def _on_document_replaced(self) -> None:
+        self.inspector.show_node(None)
+        self.code_view.refresh()
+        QTimer.singleShot(0, self.view.show_top)
+
+    def _on_connect_requested(self, src: str, dst: str, port) -> None:
+        self._report(self.document.connect(src, dst, port))
+
+    def _on_rename_requested(self, old: str, new: str) -> None:
+        error = self.document.rename(old, new)
+        self.inspector.show_error(error or "")
+        if error is None:
+            self.scene.select_nodes([new])
+
+    def _on_param_requested(self, node: str, key: str, value) -> None:
+        error = self.document.set_param(node, key, value)
+        self.inspector.show_error(f"{key}: {error}" if error else "")
+        if error:
+            self.inspector.refresh_values()
+
+    def _report(self, error: str | None) -> None:
+        if error:
+            self.statusBar().showMessage(error, 8000)
+
+    def _on_problem_node_clicked(self, node: str) -> None:
+        self.scene.select_nodes([node])
+        if node in self.scene.nodes:
+            self.view.centerOn(self.scene.nodes[node])
+
+    # ----- editing ------------------------------------------------------------------
+    def add_layer_at_centre(self, type_name: str) -> None:
+        """Add a layer in the middle of the visible canvas."""
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        self._report(self.document.add_node(type_name, (centre.x() - 95, centre.y() - 30)))
+
+    def delete_selection(self) -> None:
+        """Delete the selected nodes and edges."""
+        nodes = [i.name for i in self.scene.selected_nodes()]
+        edges = [e.key() for e in self.scene.selected_edges()]
+        self.document.delete(nodes, edges)
+
+    def select_all(self) -> None:
+        """Select every node."""
+        self.scene.select_nodes(list(self.scene.nodes))
+
+    def copy(self) -> bool:
+        """Copy the selected nodes to the clipboard."""
+        names = [i.name for i in self.scene.selected_nodes()]
+        if not names:
+            return False
+        text = self.document.copy_data(names)
+        mime = QMimeData()
+        mime.setData(CLIP_MIME, QByteArray(text.encode("utf-8")))
+        mime.setText(text)
+        QApplication.clipboard().setMimeData(mime)
+        return True
+
+    def cut(self) -> None:
+        """Copy, then delete."""
+        if self.copy():
+            self.delete_selection()
+
+    def paste(self) -> None:
+        """Paste nodes from the clipboard, offset from the originals."""
+        mime = QApplication.clipboard().mimeData()
+        text = (
+            bytes(mime.data(CLIP_MIME)).decode("utf-8")
+            if mime.hasFormat(CLIP_MIME)
+            else mime.text()
+        )
+        if CLIP_FORMAT not in text:
+            self.statusBar().showMessage("The clipboard holds no TorchCanvas nodes.", 5000)
+            return
+        result = self.document.paste(text)
+        if isinstance(result, str):
+            self._report(result)
+        else:
+            self.scene.select_nodes(result)
+
+    def duplicate(self) -> None:
+        """Copy and paste the selection in one go."""
+        if self.copy():
+            self.paste()
+
+    # ----- files --------------------------------------------------------------------
+    def _update_title(self) -> None:
+        doc = self.document
+        self.setWindowTitle(f"{doc.model.name} — {doc.label}[*] — TorchCanvas")
+        self.setWindowModified(doc.dirty)
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False when the user cancels."""
+        if not self.document.dirty:
+            return True
+        answer = self.dialogs.ask_save(self.document.label)
+        if answer == "save":
+            return self.save_project()
+        return answer == "discard"
+
+    def new_project(self) -> None:
+        """Start an empty project."""
+        if self.maybe_save():
+            self.document.new()
+
+    def open_project(self, path: str | None = None) -> bool:
+        """Open a project; a bad file is refused with a dialog and nothing changes."""
+        if not self.maybe_save():
+            return False
+        path = path or self.dialogs.open_path()
+        if not path:
+            return False
+        try:
+            self.document.open(path)
+        except ProjectError as error:
+            self.dialogs.error("Cannot open project", str(error))
+            return False
+        self._add_recent(path)
+        return True
+
+    def open_example(self, stem: str) -> None:
+        """Open a bundled example as an untitled copy."""
+        if self.maybe_save():
+            self.document.open_example(stem)
+
+    def save_project(self) -> bool:
+        """Save to the current file, or ask for one."""
+        if self.document.path is None:
+            return self.save_project_as()
+        return self._save_to(self.document.path)
+
+    def save_project_as(self) -> bool:
+        """Save under a new name."""
+        suggestion = f"{self.document.model.name}.json"
+        path = self.dialogs.save_path("Save project", suggestion, "TorchCanvas projects (*.json)")
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += ".json"
+        return self._save_to(path)
+
+    def _save_to(self, path) -> bool:
+        try:
+            self.document.save(path)
+        except OSError as error:
+            self.dialogs.error("Cannot save", f"{path}: {error.strerror or error}")
+            return False
+        self._add_recent(str(path))
+        self._remove_recovery()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_python(self) -> bool:
+        """Write the generated module to a .py file."""
+        analysis = self.document.model.analysis()
+        if not analysis.ok:
+            listed = "\n".join(str(p) for p in analysis.errors)
+            self.dialogs.error("Cannot export yet", f"Fix these problems first:\n{listed}")
+            return False
+        suggestion = f"{self.document.model.name.lower()}.py"
+        path = self.dialogs.save_path("Export Python", suggestion, PYTHON_FILTER)
+        if not path:
+            return False
+        try:
+            self.document.export(path)
+        except (OSError, CodegenError) as error:
+            self.dialogs.error("Cannot export", str(error))
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 4000)
+        return True
+
+    # ----- recent files, layout, autosave -------------------------------------------
+    def recent_files(self) -> list[str]:
+        """Recently opened or saved projects, newest first."""
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    def _restore_layout(self) -> None:
+        if not self.remember_layout:
+            return
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("window_state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def recovery_path(self) -> Path:
+        """The autosave file offered back after a crash."""
+        return self.home / "recovery.json"
+
+    def autosave(self) -> None:
+        """Write unsaved work to the recovery file (atomically)."""
+        if self.document.dirty:
+            from graph.fileio import atomic_write
+
+            atomic_write(self.recovery_path(), self.document.text().encode("utf-8"))
+
+    def _remove_recovery(self) -> None:
+        self.recovery_path().unlink(missing_ok=True)
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the autosaved project back."""
+        path = self.recovery_path()
+        if not path.exists():
+            return False
+        if not self.dialogs.ask(
+            "Recover unsaved work?",
+            "TorchCanvas did not close normally. Open the project as it was at the last autosave?",
+        ):
+            self._remove_recovery()
+            return False
+        try:
+            self.document.restore(path.read_text("utf-8"), "Recovered project")
+        except (ProjectError, OSError) as error:
+            self.dialogs.error("Cannot recover", str(error))
+            return False
+        return True
+
+    def closeEvent(self, event) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.remember_layout:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("window_state", self.saveState())
+        self._remove_recovery()
+        self._release_clipboard()
+        event.accept()
+
+    def _release_clipboard(self) -> None:
+        """Leave copied nodes on the clipboard as plain text only.
+
+        A QMimeData made in Python and still owned by the clipboard when the interpreter
+        shuts down can crash PySide; plain text carries the same JSON and pastes back.
+        """
+        clipboard = QApplication.clipboard()
+        mime = clipboard.mimeData()
+        if mime is not None and mime.hasFormat(CLIP_MIME):
+            clipboard.setText(mime.text())
+
+    # ----- help ---------------------------------------------------------------------
+    def show_about(self) -> None:
+        """About box."""
+        self.dialogs.info(
+            "About TorchCanvas",
+            "TorchCanvas: design PyTorch networks visually, see every shape, "
+            "export readable Python, and train while you watch.",
+        )
+
+    def show_shortcuts(self) -> None:
+        """The keyboard shortcuts."""
+        rows = "\n".join(f"{keys:32s} {text}" for keys, text in SHORTCUTS)
+        self.dialogs.info("Keyboard shortcuts", rows)

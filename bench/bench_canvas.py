@@ -1,0 +1,79 @@
+"""Time from Open to a drawn canvas (target: under 1 s) for ResNet-18 and a 300-node graph."""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, deep_resnet, wide_graph
+from graph.project import Project, save_project
+
+
+def _open_and_draw(app, window, path: Path) -> float:
+    start = time.perf_counter()
+    window.document.open(path)
+    window.scene.refresh_analysis()
+    window.code_view.refresh()
+    window.view.show_top()
+    app.processEvents()
+    window.grab()  # paints the whole window, canvas included
+    return (time.perf_counter() - start) * 1000
+
+
+def run(repeat: int = 3) -> dict:
+    """Milliseconds from Open to a painted window, median of `repeat`."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("TORCHCANVAS_HOME", tempfile.mkdtemp())
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(remember_layout=False)
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    examples = ROOT / "assets" / "examples"
+    folder = Path(tempfile.mkdtemp())
+    graphs = {
+        "resnet18 (17 nodes, blocks)": examples / "resnet18.json",
+        "resnet18_expanded (71 nodes)": examples / "resnet18_expanded.json",
+    }
+    for label, model in (
+        ("deep ResNet (197 nodes)", deep_resnet()),
+        ("300-node chain", wide_graph(300)),
+    ):
+        path = folder / f"{model.name}.json"
+        save_project(Project(model), path)
+        graphs[label] = path
+    _open_and_draw(app, window, graphs["resnet18 (17 nodes, blocks)"])  # warm-up
+    figures = {}
+    for label, path in graphs.items():
+        figures[label] = statistics.median(_open_and_draw(app, window, path) for _ in range(repeat))
+    window.document.undo.setClean()
+    window.close()
+    window.scene.detach()
+    window.deleteLater()
+    app.processEvents()
+    del window
+    # Collect Qt wrappers now, while Qt is alive; left to interpreter shutdown, PySide
+    # can crash while finalizing.
+    gc.collect()
+    return figures
+
+
+def report(figures: dict) -> str:
+    """Human-readable lines."""
+    return "\n".join(
+        f"open -> drawn canvas, {label}: {ms:.0f} ms (target < 1000 ms)"
+        for label, ms in figures.items()
+    )
+
+
+if __name__ == "__main__":
+    print(report(run()))
+    gc.collect()

@@ -1,0 +1,55 @@
+"""GUI test set-up: an isolated home folder and a window whose dialogs are scripted."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+
+class ScriptedDialogs:
+    """Answers the window's questions from queues; records what it was told."""
+
+    def __init__(self) -> None:
+        self.open_paths: list[str] = []
+        self.save_paths: list[str] = []
+        self.save_answers: list[str] = []
+        self.ask_answers: list[bool] = []
+        self.errors: list[tuple[str, str]] = []
+        self.infos: list[tuple[str, str]] = []
+
+    def open_path(self, *args, **kwargs):
+        return self.open_paths.pop(0) if self.open_paths else None
+
+    def save_path(self, *args, **kwargs):
+        return self.save_paths.pop(0) if self.save_paths else None
+
+    def ask_save(self, label: str) -> str:
+        return self.save_answers.pop(0) if self.save_answers else "cancel"
+
+    def ask(self, title: str, text: str) -> bool:
+        return self.ask_answers.pop(0) if self.ask_answers else False
+
+    def error(self, title: str, text: str) -> None:
+        self.errors.append((title, text))
+
+    def info(self, title: str, text: str) -> None:
+        self.infos.append((title, text))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """A MainWindow with an empty project, shown offscreen."""
+    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    win.dialogs = ScriptedDialogs()
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.undo.setClean()
+    win.document._settings_dirty = False
+    win.close()  # as a user quitting: also hands the clipboard back as plain text
