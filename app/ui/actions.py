@@ -44,7 +44,9 @@ def build_actions(window) -> dict[str, QAction]:
     sp, keys = QStyle.StandardPixmap, QKeySequence.StandardKey
     undo = window.document.undo.createUndoAction(window, "Undo")
     undo.setShortcut(QKeySequence(keys.Undo))
+    undo.setIcon(window.style().standardIcon(sp.SP_ArrowBack))
     redo = window.document.undo.createRedoAction(window, "Redo")
+    redo.setIcon(window.style().standardIcon(sp.SP_ArrowForward))
     redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(keys.Redo)])
     actions = {
         "new": _action(window, "&New", window.new_project, keys.New, sp.SP_FileIcon),

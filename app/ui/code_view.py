@@ -7,7 +7,14 @@ import re
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from codegen.emit import CodegenError, emit_module
 
@@ -57,12 +64,17 @@ class CodeView(QWidget):
         self.export_button = QPushButton("Export…")
         self.copy_button.clicked.connect(self.copy)
         self.export_button.clicked.connect(self.export_requested)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #c62828;")
+        self.status.hide()
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.status)
         layout.addWidget(self.text)
         layout.addLayout(buttons)
         self._timer = QTimer(self, singleShot=True, interval=150)
@@ -82,8 +94,19 @@ class CodeView(QWidget):
         try:
             source = emit_module(self.model).source
         except CodegenError as error:
-            lines = [f"# {p}" for p in error.problems]
-            source = "# The graph has problems; fix them to see the code:\n" + "\n".join(lines)
+            count = len(error.problems)
+            self.status.setText(
+                f"⚠ The graph has {count} problem{'s' * (count != 1)}; the "
+                f"code below is from the last valid graph. First: "
+                f"{error.problems[0]}"
+            )
+            self.status.show()
+            self.export_button.setEnabled(False)
+            if not self.text.toPlainText():
+                self.text.setPlainText("# Fix the problems to see the generated code.")
+            return
+        self.status.hide()
+        self.export_button.setEnabled(True)
         if source != self.text.toPlainText():
             bar = self.text.verticalScrollBar()
             position = bar.value()

@@ -9,6 +9,7 @@ from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
 
 from app.ui.actions import SHORTCUTS, build_actions, build_menus
+from app.ui.canvas.node_item import WIDTH as CARD_WIDTH
 from app.ui.canvas.scene import GraphScene
 from app.ui.canvas.view import GraphView
 from app.ui.code_view import CodeView
@@ -119,9 +120,7 @@ class MainWindow(QMainWindow):
         scene.nodes_dragged.connect(doc.moved)
         scene.selectionChanged.connect(self._on_selection_changed)
         scene.analysis_updated.connect(self._on_analysis_updated)
-        self.view.layer_dropped.connect(
-            lambda t, pos: self._report(doc.add_node(t, (pos.x(), pos.y())))
-        )
+        self.view.layer_dropped.connect(self._on_layer_dropped)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
         self.palette.layer_activated.connect(self.add_layer_at_centre)
         self.inspector.rename_requested.connect(self._on_rename_requested)
@@ -154,6 +153,10 @@ class MainWindow(QMainWindow):
         self.code_view.refresh()
         QTimer.singleShot(0, self.view.show_top)
 
+    def _on_layer_dropped(self, type_name: str, pos) -> None:
+        # The card's top centre lands under the cursor, where the user aimed.
+        self._report(self.document.add_node(type_name, (pos.x() - CARD_WIDTH / 2, pos.y() - 11)))
+
     def _on_connect_requested(self, src: str, dst: str, port) -> None:
         self._report(self.document.connect(src, dst, port))
 
@@ -182,7 +185,9 @@ class MainWindow(QMainWindow):
     def add_layer_at_centre(self, type_name: str) -> None:
         """Add a layer in the middle of the visible canvas."""
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        self._report(self.document.add_node(type_name, (centre.x() - 95, centre.y() - 30)))
+        self._report(
+            self.document.add_node(type_name, (centre.x() - CARD_WIDTH / 2, centre.y() - 30))
+        )
 
     def delete_selection(self) -> None:
         """Delete the selected nodes and edges."""

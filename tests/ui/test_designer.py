@@ -19,7 +19,7 @@ def build_chain(window, qtbot) -> list[str]:
     window.document.model.clear()
     window.document.undo.clear()
     for type_name, row in CHAIN:
-        drop_layer(window, type_name, QPointF(0, row * 130))
+        drop_layer(window, type_name, QPointF(95, row * 130))
     model = window.document.model
     names = model.nodes()
     assert [model.node_type(n) for n in names] == [t for t, _ in CHAIN]
@@ -37,7 +37,7 @@ def test_drop_from_the_palette_adds_a_node_where_dropped(window):
     model = window.document.model
     assert model.nodes() == ["conv1"]
     x, y = model.pos("conv1")
-    assert abs(x - 300) < 2 and abs(y - 200) < 2
+    assert abs(x + 95 - 300) < 2 and abs(y + 11 - 200) < 2  # card top centre at the cursor
     assert "conv1" in window.scene.nodes
 
 
@@ -106,6 +106,17 @@ def _wait_code(qtbot, window, text: str) -> bool:
     return True
 
 
+def test_code_panel_keeps_the_last_valid_code_and_says_why(window, qtbot):
+    window.document.open_example("small_cnn")
+    window.code_view.refresh()
+    good = window.code_view.source()
+    window.document.set_param("fc", "in_features", 5)
+    window.code_view.refresh()
+    assert window.code_view.source() == good
+    assert "fc: expects 5 input features" in window.code_view.status.text()
+    assert not window.code_view.export_button.isEnabled()
+
+
 def test_invalid_connection_is_refused_with_a_reason(window, qtbot):
     names = build_chain(window, qtbot)
     wire(window, names[3], names[1])  # flatten -> conv1 would make a cycle
@@ -133,7 +144,7 @@ def test_problem_nodes_turn_red_with_a_tooltip(window, qtbot):
 
 
 def test_move_is_one_undo_step_per_drag(window, qtbot):
-    drop_layer(window, "ReLU", QPointF(0, 0))
+    drop_layer(window, "ReLU", QPointF(95, 11))
     window.view.fit()
     item = window.scene.nodes["relu1"]
     start = item.scenePos() + QPointF(60, 30)
