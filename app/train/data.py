@@ -170,6 +170,51 @@ def check_classes(bundle: DataBundle, output_shape: tuple[int, ...], loss: str) 
     )
 
 
+KNOWN_SIZES = {
+    "digits": 1797,
+    "mnist": 60000,
+    "fashion_mnist": 60000,
+    "cifar10": 50000,
+    "synthetic": 1024,
+}
+KNOWN_SHAPES = {
+    "digits": (1, 8, 8),
+    "mnist": (1, 28, 28),
+    "fashion_mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+}
+
+
+def fit_problem(settings: dict, input_shape, output_shape) -> str | None:
+    """Why the data cannot train this model, found without loading it; None when it fits."""
+    source = settings["data"]
+    try:
+        if source in KNOWN_SHAPES:
+            check_fit(source, KNOWN_SHAPES[source], tuple(input_shape))
+            classes = 10
+        elif source == "image_folder":
+            classes = _count_class_folders(settings, input_shape)
+        else:
+            classes = 10
+        bundle = DataBundle(source, tuple(input_shape), [str(i) for i in range(classes)])
+        check_classes(bundle, tuple(output_shape), settings["loss"])
+    except DataError as error:
+        return str(error)
+    return None
+
+
+def _count_class_folders(settings: dict, input_shape) -> int:
+    folder = Path(settings.get("data_root") or "").expanduser()
+    if not settings.get("data_root") or not folder.is_dir():
+        raise DataError("choose an image folder (one sub-folder of images per class).")
+    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
+        raise DataError(
+            f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
+            f"{list(input_shape)}."
+        )
+    return sum(1 for child in folder.iterdir() if child.is_dir() and not child.name.startswith("."))
+
+
 def _shape_text(shape) -> str:
     return "x".join(str(d) for d in shape)
 

@@ -24,6 +24,7 @@ class TrainJob:
     partial: bool = False  # load `weights` partially (matched tensors only)
     resume: str | None = None  # a checkpoint to continue from
     capture_nodes: list[str] = field(default_factory=list)
+    map_nodes: list[str] | None = None  # nodes whose pictures are sent (None: all captured)
     capture_interval: float = 0.5
     max_steps: int | None = None  # stop after this many steps (tests, benchmarks)
 

@@ -27,8 +27,8 @@ from app.train.weights import (
 )
 from codegen.build import compile_source
 
-STEP_FLUSH_SECONDS = 0.1  # how often per-step losses are sent
-PROGRESS_SECONDS = 0.25
+STEP_FLUSH_SECONDS = 0.25  # how often per-step losses are sent (in one message)
+PROGRESS_SECONDS = 0.5
 PROBE_SAMPLES = 16
 
 
@@ -104,7 +104,7 @@ class Trainer:
             self._resume(read_checkpoint(self.job.resume, self.source_hash))
         self._prepare_data()
         self.capture = Capture(self.model, self.probe_x[:1], self.job.capture_interval)
-        self.capture.set_nodes(self.job.capture_nodes)
+        self.capture.set_nodes(self.job.capture_nodes, self.job.map_nodes)
         self._setup_precision()
         self.emit(self._started_event())
 
@@ -354,7 +354,7 @@ class Trainer:
             if command == "stop":
                 raise TrainingStopped()
             if command == "capture":
-                self.capture.set_nodes(list(args[0]))
+                self.capture.set_nodes(list(args[0]), list(args[1]) if len(args) > 1 else None)
             if command == "pause":
                 self._flush_steps(force=True)
                 self.emit({"type": "paused", "epoch": self.epoch})

@@ -7,6 +7,7 @@ because the editor only ever reads a queue. `poll()` never blocks.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -14,6 +15,7 @@ import time
 from app.train.job import TrainJob
 
 TERMINAL = ("finished", "failed")
+WORKER_NICENESS = 10
 
 
 class QueueControl:
@@ -41,9 +43,19 @@ class QueueControl:
             pending.append(command)
 
 
-def _worker(job: TrainJob, commands, events) -> None:
+def _lower_priority() -> None:
+    """Let the editor's thread run first whenever it wakes; training takes what is left."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # not on this platform, or not allowed: run as is
+        pass
+
+
+def _worker(job: TrainJob, commands, events, lower_priority: bool = True) -> None:
     from app.train.loop import Trainer
 
+    if lower_priority:
+        _lower_priority()
     Trainer(job, events.put, QueueControl(commands)).run()
 
 
@@ -133,8 +145,9 @@ class TrainingSession:
                 target=_worker, args=args, daemon=True, name="torchcanvas-training"
             )
         else:
+            # A thread shares the editor's process: leave its priority alone.
             self._worker = threading.Thread(
-                target=_worker, args=args, daemon=True, name="torchcanvas-training"
+                target=_worker, args=(*args, False), daemon=True, name="torchcanvas-training"
             )
         self._worker.start()
 
@@ -150,9 +163,9 @@ class TrainingSession:
         """Stop after the current step; the weights reached so far are saved."""
         self._send("stop")
 
-    def set_capture(self, nodes: list[str]) -> None:
-        """Capture activations of these nodes (empty: capture off)."""
-        self._send("capture", list(nodes))
+    def set_capture(self, nodes: list[str], map_nodes: list[str] | None = None) -> None:
+        """Capture statistics of `nodes` and pictures of `map_nodes` (empty: capture off)."""
+        self._send("capture", list(nodes), list(map_nodes if map_nodes is not None else nodes))
 
     def _send(self, *command) -> None:
         if self.state not in TERMINAL and self._worker is not None:
@@ -218,3 +231,13 @@ class TrainingSession:
         if self.mode == "process" and self._worker is not None and self._worker.is_alive():
             self._worker.terminate()
             self._worker.join(timeout=5)
+        if self.state not in TERMINAL:
+            self._track(
+                {
+                    "type": "failed",
+                    "kind": "killed",
+                    "weights": None,
+                    "history": [],
+                    "reason": "training was ended with the window",
+                }
+            )

@@ -44,6 +44,14 @@ class Dialogs:
             QMessageBox.question(self.parent, title, text, buttons.Yes | buttons.No) == buttons.Yes
         )
 
+    def weights_choice(self, report, file_name: str) -> str | None:
+        """'strict', 'partial' or None after showing the match report."""
+        from app.ui.weights_dialog import WeightsDialog
+
+        dialog = WeightsDialog(report, file_name, self.parent)
+        dialog.exec()
+        return dialog.choice
+
     def error(self, title: str, text: str) -> None:
         """Report a refused action."""
         QMessageBox.warning(self.parent, title, text)

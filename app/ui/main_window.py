@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
 
@@ -19,6 +20,7 @@ from app.ui.inspector import Inspector
 from app.ui.palette import Palette
 from app.ui.problems import ProblemsView
 from app.ui.summary import SummaryView
+from app.ui.training_docks import add_training, show_training_views
 from codegen.emit import CodegenError
 from graph.project import ProjectError
 
@@ -51,6 +53,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.actions_by_name = build_actions(self)
         build_menus(self, self.actions_by_name)
+        self.training = add_training(self)
         self._build_status_bar()
         self._connect_signals()
         self._autosave = QTimer(self, interval=AUTOSAVE_MS)
@@ -111,8 +114,8 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.zoom_label = QLabel("100%")
         self.statusBar().addPermanentWidget(self.zoom_label)
-        for dock in self.docks.values():
-            self.panels_menu.addAction(dock.toggleViewAction())
+        for name in ("palette", "inspector", "code", "summary", "problems"):
+            self.panels_menu.addAction(self.docks[name].toggleViewAction())
 
     def _connect_signals(self) -> None:
         doc, scene = self.document, self.scene
@@ -145,6 +148,8 @@ class MainWindow(QMainWindow):
         self.docks["problems"].setWindowTitle(f"Problems ({errors})" if errors else "Problems")
 
     def _on_selection_changed(self) -> None:
+        if not shiboken6.isValid(self.scene):
+            return  # the scene announces its own destruction as a selection change
         nodes = self.scene.selected_nodes()
         self.inspector.show_node(nodes[0].name if len(nodes) == 1 else None, max(1, len(nodes)))
 
@@ -321,7 +326,17 @@ class MainWindow(QMainWindow):
         except (OSError, CodegenError) as error:
             self.dialogs.error("Cannot export", str(error))
             return False
-        self.statusBar().showMessage(f"Exported {path}", 4000)
+        written = [path]
+        weights = Path(path).with_suffix(".pt")
+        if self.training.weights_path is not None and self.dialogs.ask(
+            "Export weights too?",
+            f"Also write the current weights to {weights.name}, beside "
+            f"the code? Load them with model.load_state_dict(torch.load('{weights.name}', "
+            f"weights_only=True)).",
+        ):
+            self.training.save_weights(str(weights))
+            written.append(str(weights))
+        self.statusBar().showMessage(f"Exported {' and '.join(written)}", 4000)
         return True
 
     # ----- recent files, layout, autosave -------------------------------------------
@@ -385,10 +400,21 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def show_training_views(self) -> None:
+        """Bring the training panel, curves and activations to the front."""
+        show_training_views(self)
+
     def closeEvent(self, event) -> None:
+        if self.training.running and not self.dialogs.ask(
+            "Training is running",
+            "Stop training and quit? The weights reached so far are kept in the run folder.",
+        ):
+            event.ignore()
+            return
         if not self.maybe_save():
             event.ignore()
             return
+        self.training.kill()
         if self.remember_layout:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())

@@ -16,6 +16,8 @@ class ScriptedDialogs:
         self.save_answers: list[str] = []
         self.ask_answers: list[bool] = []
         self.errors: list[tuple[str, str]] = []
+        self.weights_answers: list[str | None] = []
+        self.weights_reports: list = []
         self.infos: list[tuple[str, str]] = []
 
     def open_path(self, *args, **kwargs):
@@ -30,6 +32,10 @@ class ScriptedDialogs:
     def ask(self, title: str, text: str) -> bool:
         return self.ask_answers.pop(0) if self.ask_answers else False
 
+    def weights_choice(self, report, file_name: str):
+        self.weights_reports.append(report)
+        return self.weights_answers.pop(0) if self.weights_answers else None
+
     def error(self, title: str, text: str) -> None:
         self.errors.append((title, text))
 
@@ -37,10 +43,8 @@ class ScriptedDialogs:
         self.infos.append((title, text))
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    """A MainWindow with an empty project, shown offscreen."""
-    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
+def make_window(qtbot):
+    """A MainWindow with scripted dialogs, shown offscreen."""
     from app.ui.main_window import MainWindow
 
     win = MainWindow()
@@ -49,7 +53,22 @@ def window(qtbot, tmp_path, monkeypatch):
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)
-    yield win
+    return win
+
+
+def close_window(win) -> None:
+    """Quit as a user would, without prompts (this also hands the clipboard back)."""
     win.document.undo.setClean()
     win.document._settings_dirty = False
-    win.close()  # as a user quitting: also hands the clipboard back as plain text
+    if win.training.running:
+        win.training.kill()
+    win.close()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """A MainWindow with an empty project."""
+    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
+    win = make_window(qtbot)
+    yield win
+    close_window(win)

@@ -1,0 +1,329 @@
+"""Runs training for the window: the session, its event stream, weights, and live views."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.train.data import fit_problem
+from app.train.job import job_from_project
+from app.train.session import TrainingSession, prewarm
+from app.train.weights import WeightsError, apply, match, read_state_dict, save_state_dict
+from app.ui.activations import badge_for
+from codegen.build import build_model
+from graph.fileio import atomic_write
+from graph.registry import BLOCK, MODULE
+
+POLL_MS = 50  # the GUI drains the event queue at 20 Hz (plots redraw less often)
+STATUS_SECONDS = 0.5
+CAPTURE_SECONDS = 1.0  # activations, sparklines and canvas indicators refresh once a second
+
+
+class TrainingController(QObject):
+    """Glue between the Training panel, the curves, the activations and a TrainingSession."""
+
+    finished = Signal(dict)  # the final event of a run
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = window.document
+        self.panel = window.training_panel
+        self.curves = window.curves
+        self.activations = window.activations
+        self.results = window.results
+        self.session: TrainingSession | None = None
+        self.weights_path: Path | None = None
+        self.events_seen = 0
+        self._status_at = 0.0
+        self.timer = QTimer(self, interval=POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self._connect()
+        self.refresh_settings()
+
+    def _connect(self) -> None:
+        panel = self.panel
+        panel.setting_edited.connect(self._on_setting_edited)
+        panel.train_clicked.connect(self.start)
+        panel.pause_clicked.connect(lambda: self.session and self.session.pause())
+        panel.resume_clicked.connect(lambda: self.session and self.session.resume())
+        panel.stop_clicked.connect(self.stop)
+        panel.load_weights_clicked.connect(self.load_weights)
+        panel.save_weights_clicked.connect(self.save_weights)
+        self.document.replaced.connect(self.refresh_settings)
+        self.document.settings_changed.connect(self.update_train_state)
+        self.window.scene.analysis_updated.connect(lambda _a: self.update_train_state())
+        self.window.scene.selectionChanged.connect(self._on_selection_changed)
+
+    # ----- settings and the Train button -----------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress."""
+        return self.session is not None and self.session.running
+
+    def refresh_settings(self) -> None:
+        """Show the project's training settings."""
+        self.panel.show_settings(self.document.project.training)
+        self.update_train_state()
+
+    def _on_setting_edited(self, key: str, value) -> None:
+        error = self.document.set_training(key, value)
+        if error:
+            self.panel.show_status(f"{key}: {error}", "error")
+            self.panel.show_settings(self.document.project.training)
+
+    def train_problem(self) -> str | None:
+        """Why Train is disabled right now, or None."""
+        model = self.document.model
+        analysis = model.analysis()
+        if not analysis.ok:
+            return f"Fix the graph first: {analysis.errors[0]}"
+        inputs, outputs = model.nodes_of_type("Input"), model.nodes_of_type("Output")
+        return fit_problem(
+            self.document.project.training, analysis.shapes[inputs[0]], analysis.shapes[outputs[0]]
+        )
+
+    def update_train_state(self) -> None:
+        """Enable Train only when the graph and data fit; say why otherwise."""
+        if self.running:
+            return
+        problem = self.train_problem()
+        self.panel.set_running(False, False, can_train=problem is None)
+        self.panel.start_from_weights.setEnabled(self.weights_path is not None)
+        if problem:
+            self.panel.show_status(problem, "error")
+        elif (
+            self.panel.status.text().startswith(("Fix the graph", "choose an image"))
+            or "samples are" in self.panel.status.text()
+            or "per sample but" in self.panel.status.text()
+        ):
+            self.panel.show_status("Ready to train.")
+
+    # ----- running ----------------------------------------------------------------
+    def capture_nodes(self) -> list[str]:
+        """Every node that becomes a submodule (their activity lights up the canvas)."""
+        model = self.document.model
+        live = model.analysis().live
+        return [n for n in model.nodes() if n in live and model.spec(n).kind in (MODULE, BLOCK)]
+
+    def selected_node(self) -> str | None:
+        """The single selected node, if any."""
+        nodes = self.window.scene.selected_nodes()
+        return nodes[0].name if len(nodes) == 1 else None
+
+    def start(self) -> bool:
+        """Start a run in a separate process."""
+        if self.running or self.train_problem():
+            return False
+        run_dir = (
+            self.window.home / "runs" / f"{self.document.model.name}-"
+            f"{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+        weights = self.weights_path if self.panel.start_from_weights.isChecked() else None
+        selected = self.selected_node()
+        job = job_from_project(
+            self.document.project,
+            str(run_dir),
+            weights=str(weights) if weights else None,
+            partial=True,
+            capture_nodes=self.capture_nodes(),
+            capture_interval=CAPTURE_SECONDS,
+            map_nodes=[selected] if selected else [],
+        )
+        self.session = TrainingSession(job)
+        self.session.start()
+        self.events_seen = 0
+        steps = self.expected_steps()
+        self.curves.new_run(steps)
+        self.activations.clear()
+        self.activations.set_node(selected)
+        self.panel.set_running(True, False)
+        self.panel.progress.setFormat("starting…")
+        self.panel.show_status("Training…")
+        self.window.show_training_views()
+        self.timer.start()
+        return True
+
+    def expected_steps(self) -> int | None:
+        """Steps the run will take, when the data set's size is known without loading it."""
+        import math
+
+        from app.train.data import KNOWN_SIZES
+
+        settings = self.document.project.training
+        size = KNOWN_SIZES.get(settings["data"])
+        if size is None:
+            return None
+        train = size - int(round(size * settings["val_split"]))
+        return settings["epochs"] * math.ceil(train / settings["batch_size"])
+
+    def stop(self) -> None:
+        """Stop after the current step; the weights so far are kept."""
+        if self.session is not None:
+            self.session.stop()
+            self.panel.show_status("Stopping…")
+
+    def kill(self) -> None:
+        """End the run at once (the window is closing)."""
+        if self.session is not None:
+            self.session.kill()
+        self.timer.stop()
+
+    def poll(self) -> None:
+        """Drain the session's events and redraw once."""
+        if self.session is None:
+            return
+        for event in self.session.poll(limit=5000):
+            self.events_seen += 1
+            handler = getattr(self, f"_on_{event['type']}", None)
+            if handler:
+                handler(event)
+        self.curves.tick()
+
+    def _on_started(self, event: dict) -> None:
+        self.panel.show_status(
+            f"Training {event['parameters']:,} parameters on "
+            f"{event['device']} ({event['train_size']:,} train / "
+            f"{event['val_size']:,} validation samples)."
+        )
+
+    def _on_log(self, event: dict) -> None:
+        self.panel.show_status(event["message"])
+
+    def _on_steps(self, event: dict) -> None:
+        self.curves.add_steps(event)
+
+    def _on_progress(self, event: dict) -> None:
+        self.panel.show_progress(event)
+
+    def _on_epoch(self, event: dict) -> None:
+        self.curves.add_epoch(event)
+        now = time.monotonic()
+        if now - self._status_at < STATUS_SECONDS:
+            return  # short epochs: a status line twice a second is plenty to read
+        self._status_at = now
+        val = (
+            f", validation accuracy {event['val_acc']:.1%}" if event["val_acc"] is not None else ""
+        )
+        self.panel.show_status(
+            f"Epoch {event['epoch']}: train loss {event['train_loss']:.4f}{val}."
+        )
+
+    def _on_paused(self, _event: dict) -> None:
+        self.panel.set_running(True, True)
+        self.panel.show_status("Paused.")
+
+    def _on_resumed(self, _event: dict) -> None:
+        self.panel.set_running(True, False)
+        self.panel.show_status("Training…")
+
+    def _on_capture(self, event: dict) -> None:
+        self.activations.add_capture(event)
+        nodes = event["nodes"]
+        top = max((s.get("std", 0.0) for s in nodes.values()), default=0.0) or 1.0
+        for name, stats in nodes.items():
+            item = self.window.scene.nodes.get(name)
+            if item is not None:
+                item.set_activity(min(1.0, stats.get("std", 0.0) / top), badge_for(stats))
+
+    def _on_finished(self, event: dict) -> None:
+        self._end_run()
+        self.weights_path = Path(event["weights"])
+        self.results.show_results(event)
+        self.window.docks["results"].raise_()
+        accuracy = f" Validation accuracy {event['val_acc']:.2%}." if "val_acc" in event else ""
+        verb = "Stopped" if event["reason"] == "stopped" else "Finished"
+        self.panel.show_status(
+            f"{verb} after {len(event['history'])} epoch(s).{accuracy} Weights: {event['weights']}",
+            "done",
+        )
+        self.finished.emit(event)
+
+    def _on_failed(self, event: dict) -> None:
+        self._end_run()
+        kept = f" The last good weights are in {event['weights']}." if event.get("weights") else ""
+        if event.get("weights"):
+            self.weights_path = Path(event["weights"])
+        self.panel.show_status(f"Training failed: {event['reason']}{kept}", "error")
+        self.finished.emit(event)
+
+    def _end_run(self) -> None:
+        self.timer.stop()
+        self.curves.tick(force=True)
+        for item in self.window.scene.nodes.values():
+            item.set_activity(None, "")
+        self.panel.set_running(False, False)
+        self.update_train_state()
+        prewarm()  # the next run starts without waiting for imports
+
+    def _on_selection_changed(self) -> None:
+        if not shiboken6.isValid(self.window.scene):
+            return  # the scene announces its own destruction as a selection change
+        selected = self.selected_node()
+        self.activations.set_node(selected)
+        if self.running:
+            self.session.set_capture(self.capture_nodes(), [selected] if selected else [])
+
+    # ----- weights ----------------------------------------------------------------
+    def save_weights(self, path: str | None = None) -> bool:
+        """Write the current weights as a .pt state_dict."""
+        if self.weights_path is None or not self.weights_path.exists():
+            self.window.dialogs.info("No weights yet", "Train the model or load weights first.")
+            return False
+        path = path or self.window.dialogs.save_path(
+            "Save weights", f"{self.document.model.name.lower()}.pt", "PyTorch weights (*.pt)"
+        )
+        if not path:
+            return False
+        atomic_write(path, self.weights_path.read_bytes())
+        self.panel.show_status(f"Saved weights to {path}", "done")
+        return True
+
+    def load_weights(self, path: str | None = None) -> bool:
+        """Read a state_dict, show the match report, and apply it strictly or partially."""
+        from app.ui.dialogs import WEIGHTS_FILTER
+
+        path = path or self.window.dialogs.open_path("Load weights", WEIGHTS_FILTER)
+        if not path:
+            return False
+        try:
+            state = read_state_dict(path)
+            model = build_model(self.document.model)
+        except WeightsError as error:
+            self.window.dialogs.error("Cannot load weights", str(error))
+            return False
+        except Exception as error:  # noqa: BLE001  (e.g. the graph has problems)
+            self.window.dialogs.error("Cannot load weights", f"{type(error).__name__}: {error}")
+            return False
+        report = match(model, state)
+        choice = self.window.dialogs.weights_choice(report, Path(path).name)
+        if choice is None:
+            return False
+        try:
+            apply(model, state, strict=choice == "strict")
+        except WeightsError as error:
+            self.window.dialogs.error(
+                "Weights not loaded", f"{error}\n\n" + "\n".join(report.lines())
+            )
+            return False
+        target = self.window.home / "runs" / f"loaded-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        save_state_dict(model, target)
+        self.weights_path = target
+        self.panel.start_from_weights.setEnabled(True)
+        self.panel.start_from_weights.setChecked(True)
+        self.panel.show_status(f"Loaded {Path(path).name}: {report.summary()}.", "done")
+        return True
+
+    def predict(self, batch):
+        """The current weights' outputs for `batch` (used to compare windows)."""
+        import torch
+
+        model = build_model(self.document.model)
+        model.load_state_dict(torch.load(self.weights_path, weights_only=True))
+        model.eval()
+        with torch.no_grad():
+            return model(batch)

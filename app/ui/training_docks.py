@@ -1,0 +1,67 @@
+"""Adds training to the main window: panel, curves, activations, results, weights actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+
+from app.train.job import available_devices
+from app.ui.activations import ActivationView
+from app.ui.plots import CurvesView
+from app.ui.results import ResultsView
+from app.ui.training_controller import TrainingController
+from app.ui.training_panel import TrainingPanel
+
+
+def add_training(window) -> TrainingController:
+    """Create the training docks next to the designer's and return their controller."""
+    area = Qt.DockWidgetArea
+    window.training_panel = TrainingPanel(available_devices())
+    window.curves = CurvesView()
+    window.activations = ActivationView()
+    window.results = ResultsView()
+    docks = window.docks
+    docks["training"] = window._dock(
+        "Training", window.training_panel, area.RightDockWidgetArea, "training"
+    )
+    docks["curves"] = window._dock("Curves", window.curves, area.RightDockWidgetArea, "curves")
+    docks["activations"] = window._dock(
+        "Activations", window.activations, area.BottomDockWidgetArea, "activations"
+    )
+    docks["results"] = window._dock("Results", window.results, area.BottomDockWidgetArea, "results")
+    window.tabifyDockWidget(docks["inspector"], docks["training"])
+    window.tabifyDockWidget(docks["code"], docks["curves"])
+    window.tabifyDockWidget(docks["problems"], docks["activations"])
+    window.tabifyDockWidget(docks["activations"], docks["results"])
+    docks["inspector"].raise_()
+    docks["code"].raise_()
+    docks["problems"].raise_()
+    for name in ("training", "curves", "activations", "results"):
+        window.panels_menu.addAction(docks[name].toggleViewAction())
+    controller = TrainingController(window)
+    _add_weights_actions(window, controller)
+    return controller
+
+
+def _add_weights_actions(window, controller: TrainingController) -> None:
+    file_menu = window.menuBar().actions()[0].menu()
+    export = window.actions_by_name["export"]
+    load = QAction("&Load Weights…", window)
+    load.triggered.connect(lambda _c=False: controller.load_weights())
+    save = QAction("Save &Weights…", window)
+    save.triggered.connect(lambda _c=False: controller.save_weights())
+    file_menu.insertAction(export, load)
+    file_menu.insertAction(export, save)
+    train = QAction("&Train", window)
+    train.setShortcut("Ctrl+T")
+    train.triggered.connect(lambda _c=False: controller.start())
+    window.toolbar.addSeparator()
+    window.toolbar.addAction(train)
+    window.actions_by_name.update(load_weights=load, save_weights=save, train=train)
+
+
+def show_training_views(window) -> None:
+    """Bring the training panel, curves and activations to the front."""
+    for name in ("training", "curves", "activations"):
+        window.docks[name].raise_()
+    window.resizeDocks([window.docks["activations"]], [330], Qt.Orientation.Vertical)

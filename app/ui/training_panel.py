@@ -1,0 +1,208 @@
+"""The Training panel: settings saved in the project, run controls, progress and status."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.train.data import SOURCE_TITLES
+from graph.settings import LOSSES, OPTIMIZERS, SCHEDULES
+
+
+class TrainingPanel(QWidget):
+    """Widgets only: the controller reads and writes them; settings go through the Document."""
+
+    setting_edited = Signal(str, object)  # key, value
+    train_clicked = Signal()
+    pause_clicked = Signal()
+    resume_clicked = Signal()
+    stop_clicked = Signal()
+    load_weights_clicked = Signal()
+    save_weights_clicked = Signal()
+
+    def __init__(self, devices: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self._loading = False
+        self.fields: dict[str, QWidget] = {}
+        form = QFormLayout()
+        self._add_choice(form, "data", "Data", list(SOURCE_TITLES), SOURCE_TITLES)
+        form.addRow("Folder", self._folder_row())
+        self._add_check(form, "download", "Download if missing")
+        self._add_choice(form, "loss", "Loss", list(LOSSES))
+        self._add_choice(form, "optimizer", "Optimizer", list(OPTIMIZERS))
+        self._add_number(form, "lr", "Learning rate", QDoubleSpinBox, 1e-6, 10.0)
+        self._add_number(form, "batch_size", "Batch size", QSpinBox, 1, 65536)
+        self._add_number(form, "epochs", "Epochs", QSpinBox, 1, 10000)
+        self._add_choice(form, "schedule", "LR schedule", list(SCHEDULES))
+        self._add_check(form, "augment", "Augment (crop + flip)")
+        self._add_choice(form, "device", "Device", devices)
+        self.start_from_weights = QCheckBox("Start from the current weights")
+        self.start_from_weights.setEnabled(False)
+        form.addRow("", self.start_from_weights)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(form)
+        layout.addLayout(self._buttons())
+        self.progress = QProgressBar()
+        self.progress.setFormat("idle")
+        self.progress.setValue(0)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(self._weights_buttons())
+        layout.addStretch(1)
+
+    # ----- construction -----------------------------------------------------------
+    def _add_choice(self, form, key, label, values, titles=None) -> None:
+        box = QComboBox()
+        for value in values:
+            box.addItem((titles or {}).get(value, value), value)
+        box.currentIndexChanged.connect(lambda _i, k=key, b=box: self._edited(k, b.currentData()))
+        self.fields[key] = box
+        form.addRow(label, box)
+
+    def _add_check(self, form, key, label) -> None:
+        box = QCheckBox(label)
+        box.toggled.connect(lambda on, k=key: self._edited(k, on))
+        self.fields[key] = box
+        form.addRow("", box)
+
+    def _add_number(self, form, key, label, kind, low, high) -> None:
+        box = kind()
+        if kind is QDoubleSpinBox:
+            box.setDecimals(6)
+            box.setSingleStep(0.0005)
+        box.setRange(low, high)
+        box.setKeyboardTracking(False)
+        box.valueChanged.connect(lambda value, k=key: self._edited(k, value))
+        self.fields[key] = box
+        form.addRow(label, box)
+
+    def _folder_row(self) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        line = QLineEdit()
+        line.setPlaceholderText("default: ~/.torchcanvas/data")
+        line.editingFinished.connect(lambda: self._edited("data_root", line.text().strip()))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        layout.addWidget(line)
+        layout.addWidget(browse)
+        self.fields["data_root"] = line
+        return row
+
+    def _buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("Stop")
+        for button, signal in (
+            (self.train_button, self.train_clicked),
+            (self.pause_button, self.pause_clicked),
+            (self.resume_button, self.resume_clicked),
+            (self.stop_button, self.stop_clicked),
+        ):
+            button.clicked.connect(signal)
+            row.addWidget(button)
+        self.train_button.setStyleSheet("font-weight: bold;")
+        self.set_running(False, False)
+        return row
+
+    def _weights_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        load = QPushButton("Load Weights…")
+        save = QPushButton("Save Weights…")
+        load.clicked.connect(self.load_weights_clicked)
+        save.clicked.connect(self.save_weights_clicked)
+        row.addWidget(load)
+        row.addWidget(save)
+        return row
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Data folder")
+        if folder:
+            self.fields["data_root"].setText(folder)
+            self._edited("data_root", folder)
+
+    def _edited(self, key: str, value) -> None:
+        if not self._loading:
+            self.setting_edited.emit(key, value)
+
+    # ----- state ------------------------------------------------------------------
+    def show_settings(self, settings: dict) -> None:
+        """Show the project's settings without emitting edits."""
+        self._loading = True
+        try:
+            for key, widget in self.fields.items():
+                value = settings.get(key)
+                if isinstance(widget, QComboBox):
+                    index = widget.findData(value)
+                    widget.setCurrentIndex(max(index, 0))
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                elif isinstance(widget, QLineEdit):
+                    widget.setText(value or "")
+                else:
+                    widget.setValue(value)
+        finally:
+            self._loading = False
+
+    def set_running(self, running: bool, paused: bool, can_train: bool = True) -> None:
+        """Enable the buttons that make sense now."""
+        self.train_button.setEnabled(not running and can_train)
+        self.pause_button.setEnabled(running and not paused)
+        self.resume_button.setEnabled(running and paused)
+        self.stop_button.setEnabled(running)
+        for widget in self.fields.values():
+            widget.setEnabled(not running)
+
+    def show_status(self, text: str, kind: str = "info") -> None:
+        """A message under the progress bar: info, error or done."""
+        color = {"error": "#c62828", "done": "#2e7d32"}.get(kind, "#424242")
+        self.status.setStyleSheet(f"color: {color};")
+        self.status.setText(text)
+
+    def show_progress(self, event: dict) -> None:
+        """Epoch, step, samples/s and ETA."""
+        total = event["epochs"] * event["steps_per_epoch"]
+        done = event["epoch"] * event["steps_per_epoch"] + event["step"]
+        if self.progress.maximum() != max(total, 1):
+            self.progress.setRange(0, max(total, 1))
+        if self.progress.value() != min(done, total):
+            self.progress.setValue(min(done, total))
+        eta = event.get("eta")
+        eta_text = f" · ETA {_duration(eta)}" if eta is not None else ""
+        self.progress.setFormat(
+            f"epoch {event['epoch'] + 1}/{event['epochs']} · step "
+            f"{event['step']}/{event['steps_per_epoch']} · "
+            f"{event['samples_per_s']:,.0f} samples/s{eta_text}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    return (
+        f"{minutes} min {seconds:02d} s"
+        if minutes < 60
+        else f"{minutes // 60} h {minutes % 60} min"
+    )

@@ -1,0 +1,62 @@
+"""Regenerate the README screenshots: `python assets/make_screenshots.py` (renders offscreen)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TORCHCANVAS_HOME", tempfile.mkdtemp())
+
+
+def main() -> None:
+    """Write screenshot_designer.png and screenshot_training.png next to this script."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(remember_layout=False)
+    window.resize(1600, 1000)
+    window.show()
+    window.document.open_example("digits_cnn")
+    _settle(app, 0.5)
+    window.view.show_top()
+    window.grab().save(str(HERE / "screenshot_designer.png"))
+    window.document.set_training("epochs", 400)
+    window.document.set_training("device", "cpu")
+    window.training.refresh_settings()
+    window.scene.select_nodes(["conv2"])
+    window.training.start()
+    deadline = time.monotonic() + 60
+    while window.curves.point_count() < 400 and time.monotonic() < deadline:
+        _settle(app, 0.1)
+    _settle(app, 0.8)
+    window.view.show_top()
+    window.view.centerOn(window.scene.nodes["conv2"])
+    _settle(app, 0.2)
+    window.grab().save(str(HERE / "screenshot_training.png"))
+    window.training.kill()
+    window.document.undo.setClean()
+    window.document._settings_dirty = False
+    window.close()
+    print("wrote screenshot_designer.png and screenshot_training.png")
+
+
+def _settle(app, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+if __name__ == "__main__":
+    main()
+    import gc
+
+    gc.collect()
