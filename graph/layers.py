@@ -121,6 +121,25 @@ def _eps() -> Param:
     )
 
 
+def _pool_window() -> tuple[Param, Param]:
+    return (
+        _size("kernel_size", "Size of the window.", 2, required=True, initial=2, minimum=1),
+        _size(
+            "stride", "Window stride; empty means kernel_size.", 2, None, minimum=1, optional=True
+        ),
+    )
+
+
+def _batchnorm_params() -> tuple[Param, ...]:
+    return (
+        _num_features(),
+        _eps(),
+        Param("momentum", FLOAT, "Running-statistics momentum.", 0.1, minimum=0, maximum=1),
+        Param("affine", BOOL, "Learn a scale and shift.", True),
+        Param("track_running_stats", BOOL, "Keep running mean and variance.", True),
+    )
+
+
 def _activation(type_: str, doc: str, prefix: str, *params: Param) -> LayerSpec:
     return LayerSpec(
         type_,
@@ -230,15 +249,7 @@ _SPECS = [
         rank_text=_IMAGE[1],
         key_params=("kernel_size", "stride"),
         params=(
-            _size("kernel_size", "Size of the window.", 2, required=True, initial=2, minimum=1),
-            _size(
-                "stride",
-                "Window stride; empty means kernel_size.",
-                2,
-                None,
-                minimum=1,
-                optional=True,
-            ),
+            *_pool_window(),
             _size("padding", "Implicit negative-infinity padding.", 2, 0),
             _size("dilation", "Spacing between window elements.", 2, 1, minimum=1),
             Param("ceil_mode", BOOL, "Round the output size up.", False),
@@ -253,15 +264,7 @@ _SPECS = [
         rank_text=_IMAGE[1],
         key_params=("kernel_size", "stride"),
         params=(
-            _size("kernel_size", "Size of the window.", 2, required=True, initial=2, minimum=1),
-            _size(
-                "stride",
-                "Window stride; empty means kernel_size.",
-                2,
-                None,
-                minimum=1,
-                optional=True,
-            ),
+            *_pool_window(),
             _size("padding", "Implicit zero padding.", 2, 0),
             Param("ceil_mode", BOOL, "Round the output size up.", False),
             Param("count_include_pad", BOOL, "Count padding zeros in the average.", True),
@@ -382,13 +385,7 @@ _SPECS = [
         ranks=(1, 2),
         rank_text="(C,) or (C, L)",
         example_shape=(12,),
-        params=(
-            _num_features(),
-            _eps(),
-            Param("momentum", FLOAT, "Running-statistics momentum.", 0.1, minimum=0, maximum=1),
-            Param("affine", BOOL, "Learn a scale and shift.", True),
-            Param("track_running_stats", BOOL, "Keep running mean and variance.", True),
-        ),
+        params=_batchnorm_params(),
     ),
     LayerSpec(
         "BatchNorm2d",
@@ -397,13 +394,7 @@ _SPECS = [
         "bn",
         ranks=_IMAGE[0],
         rank_text=_IMAGE[1],
-        params=(
-            _num_features(),
-            _eps(),
-            Param("momentum", FLOAT, "Running-statistics momentum.", 0.1, minimum=0, maximum=1),
-            Param("affine", BOOL, "Learn a scale and shift.", True),
-            Param("track_running_stats", BOOL, "Keep running mean and variance.", True),
-        ),
+        params=_batchnorm_params(),
     ),
     LayerSpec(
         "LayerNorm",

@@ -87,3 +87,16 @@ def test_synthetic_and_augmentation():
     assert moved.shape == batch.shape and not torch.equal(moved, batch)
     vectors = load_data(settings(data="synthetic"), (20,))
     assert vectors.train_x.shape[1:] == (20,)
+
+
+def test_fit_problem_needs_no_loading(tmp_path):
+    from app.train.data import fit_problem
+
+    assert fit_problem(settings(), (1, 8, 8), (10,)) is None
+    assert "Input expects 1x28x28" in fit_problem(settings(), (1, 28, 28), (10,))
+    assert "has 10 classes" in fit_problem(settings(data="mnist"), (1, 28, 28), (4,))
+    assert "choose an image folder" in fit_problem(settings(data="image_folder"), (3, 8, 8), (2,))
+    root = write_image_folder(tmp_path / "pets")
+    folder = settings(data="image_folder", data_root=str(root))
+    assert fit_problem(folder, (3, 8, 8), (3,)) is None
+    assert "has 3 classes" in fit_problem(folder, (3, 8, 8), (2,))

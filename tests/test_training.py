@@ -132,3 +132,24 @@ def test_finished_run_reports_confusion_and_probe_predictions(tmp_path):
     assert matrix.shape == (10, 10) and int(matrix.sum()) == 359
     probe = final["probe"]
     assert probe["images"].shape == (16, 1, 8, 8) and len(probe["predicted"]) == 16
+
+
+def test_the_guard_checks_accelerator_losses_in_groups_and_restores_weights():
+    from app.train.guard import GROUP, LossGuard, NonFiniteLoss
+
+    model = torch.nn.Linear(3, 2)
+    guard = LossGuard(model, torch.device("meta"))  # any non-CPU device takes the group path
+    good = {k: v.clone() for k, v in model.state_dict().items()}
+    full = False
+    for step in range(1, GROUP + 1):
+        full = guard.record(step, torch.tensor(float(step)))
+    assert full
+    steps, values = guard.drain()
+    assert steps[0] == 1 and values[-1] == float(GROUP)
+    with torch.no_grad():
+        model.weight.fill_(float("nan"))
+    guard.record(GROUP + 1, torch.tensor(float("inf")))
+    with pytest.raises(NonFiniteLoss) as caught:
+        guard.drain()
+    assert caught.value.step == GROUP + 1
+    assert torch.equal(model.weight, good["weight"])

@@ -13,6 +13,7 @@ from app.train.capture import Capture
 from app.train.data import DataBundle, DataError, augment_batch, check_classes, load_data
 from app.train.evaluate import evaluate, targets_for, tensor_batches
 from app.train.faults import TrainingFault, TrainingStopped, describe
+from app.train.guard import LossGuard, NonFiniteLoss
 from app.train.job import TrainJob, resolve_device
 from app.train.metrics import write_metrics
 from app.train.optim import make_loss, make_optimizer, make_scheduler
@@ -183,9 +184,7 @@ class Trainer:
         self.samples_seen = 0
         self.run_samples = (self.settings["epochs"] - self.start_epoch) * self.data.train_size
         self._last_flush = self._last_progress = time.monotonic()
-        self._pending_steps: list[tuple[int, float]] = []
-        if self.device.type != "cpu":
-            self._take_snapshot()
+        self.guard = LossGuard(self.model, self.device)
         for epoch in range(self.start_epoch, self.settings["epochs"]):
             self.epoch = epoch
             self.epoch_t0 = time.monotonic()
@@ -234,13 +233,17 @@ class Trainer:
         capturing = self.capture.due()
         if capturing:
             self.capture.attach()
-        self._backup_buffers()
+        self.guard.before_forward()
         with torch.autocast(
             self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
         ):
             out = self.model(xb)
             loss = self.loss_fn(out.float(), self._targets(yb))
-        self._guard(loss)
+        try:
+            if self.guard.record(self.global_step + 1, loss):
+                self._flush_steps(force=True)
+        except NonFiniteLoss as error:
+            self._non_finite(error)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -258,23 +261,10 @@ class Trainer:
     def _targets(self, yb: torch.Tensor) -> torch.Tensor:
         return targets_for(self.settings["loss"], yb, self.data.num_classes)
 
-    def _guard(self, loss: torch.Tensor) -> None:
-        """Stop before a non-finite loss can reach the weights."""
-        if self.device.type == "cpu":
-            value = loss.item()  # free on the CPU: nothing runs asynchronously
-            if not math.isfinite(value):
-                self._restore_buffers()
-                self._non_finite(self.global_step + 1, value)
-            self._pending_steps.append((self.global_step + 1, value))
-            return
-        self._pending_steps.append((self.global_step + 1, loss.detach()))
-        if len(self._pending_steps) >= 20:
-            self._flush_steps(force=True)
-
-    def _non_finite(self, step: int, value: float) -> None:
+    def _non_finite(self, error: NonFiniteLoss) -> None:
         raise TrainingFault(
             "nan",
-            f"the loss became {value} at step {step} (epoch "
+            f"the loss became {error.value} at step {error.step} (epoch "
             f"{self.epoch + 1}); training stopped and the last good "
             f"weights were kept. Try a lower learning rate.",
         )
@@ -291,47 +281,17 @@ class Trainer:
             self.emit(self._progress(step + 1, now))
 
     def _flush_steps(self, force: bool = False) -> None:
-        if not self._pending_steps:
+        if getattr(self, "guard", None) is None or not self.guard.pending:
             return
-        steps = [s for s, _ in self._pending_steps]
-        values = [v for _, v in self._pending_steps]
-        if isinstance(values[0], torch.Tensor):  # accelerator: one copy for many steps
-            values = torch.stack(values).float().cpu().tolist()
-            bad = [(s, v) for s, v in zip(steps, values) if not math.isfinite(v)]
-            if bad:
-                self._restore_snapshot()
-                self._non_finite(*bad[0])
-            self._take_snapshot()
-        self._pending_steps = []
+        try:
+            steps, values = self.guard.drain()
+        except NonFiniteLoss as error:
+            self._non_finite(error)
         self._last_flush = time.monotonic()
         lr = self.optimizer.param_groups[0]["lr"]
         self.emit(
             {"type": "steps", "epoch": self.epoch, "steps": steps, "losses": values, "lr": lr}
         )
-
-    def _backup_buffers(self) -> None:
-        """Batch-norm statistics change in the forward pass; keep the last good ones."""
-        if self.device.type != "cpu":
-            return
-        if not hasattr(self, "_buffers"):
-            self._buffers = [b for b in self.model.buffers() if b.is_floating_point()]
-            self._buffer_copies = [b.detach().clone() for b in self._buffers]
-        if self._buffers:
-            torch._foreach_copy_(self._buffer_copies, self._buffers)
-
-    def _restore_buffers(self) -> None:
-        if getattr(self, "_buffers", None):
-            with torch.no_grad():
-                torch._foreach_copy_(self._buffers, self._buffer_copies)
-
-    def _take_snapshot(self) -> None:
-        """On accelerators losses are checked in groups; keep the weights of the last good group."""
-        self._snapshot = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
-    def _restore_snapshot(self) -> None:
-        snapshot = getattr(self, "_snapshot", None)
-        if snapshot is not None:
-            self.model.load_state_dict(snapshot)
 
     def _progress(self, step: int, now: float) -> dict:
         elapsed = now - self.t0

@@ -25,6 +25,13 @@ def launch(project: str | None = None, screenshot: str | None = None) -> int:
         return take_screenshot(app, window, screenshot)
     window.show()
     window.view.show_top()
+    from PySide6.QtCore import QTimer
+
+    from app.train.session import prewarm, shutdown_spare
+
+    # A worker that has already imported torch makes the first Train start at once.
+    QTimer.singleShot(1500, prewarm)
+    app.aboutToQuit.connect(shutdown_spare)
     return app.exec()
 
 

@@ -18,6 +18,7 @@ from app.ui.dialogs import PYTHON_FILTER, Dialogs
 from app.ui.document import CLIP_FORMAT, Document
 from app.ui.inspector import Inspector
 from app.ui.palette import Palette
+from app.ui.persistence import RecentFiles, Recovery
 from app.ui.problems import ProblemsView
 from app.ui.summary import SummaryView
 from app.ui.training_docks import add_training, show_training_views
@@ -26,7 +27,6 @@ from graph.project import ProjectError
 
 CLIP_MIME = "application/x-torchcanvas-nodes"
 AUTOSAVE_MS = 60_000
-MAX_RECENT = 8
 
 
 def app_home() -> Path:
@@ -60,8 +60,9 @@ class MainWindow(QMainWindow):
         self._autosave.timeout.connect(self.autosave)
         self._autosave.start()
         self.resize(1500, 950)
+        self.recent = RecentFiles(self.settings, self.recent_menu, self.open_project)
+        self.recovery = Recovery(self.home / "recovery.json", self.document, lambda: self.dialogs)
         self._restore_layout()
-        self._update_recent_menu()
         self._update_title()
 
     # ----- construction -------------------------------------------------------------
@@ -342,21 +343,10 @@ class MainWindow(QMainWindow):
     # ----- recent files, layout, autosave -------------------------------------------
     def recent_files(self) -> list[str]:
         """Recently opened or saved projects, newest first."""
-        value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return self.recent.paths()
 
     def _add_recent(self, path: str) -> None:
-        path = str(Path(path).resolve())
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recent", recent[:MAX_RECENT])
-        self._update_recent_menu()
-
-    def _update_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for path in self.recent_files():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
-        self.recent_menu.setEnabled(bool(self.recent_files()))
+        self.recent.add(path)
 
     def _restore_layout(self) -> None:
         if not self.remember_layout:
@@ -370,35 +360,18 @@ class MainWindow(QMainWindow):
 
     def recovery_path(self) -> Path:
         """The autosave file offered back after a crash."""
-        return self.home / "recovery.json"
+        return self.recovery.path
 
     def autosave(self) -> None:
-        """Write unsaved work to the recovery file (atomically)."""
-        if self.document.dirty:
-            from graph.fileio import atomic_write
-
-            atomic_write(self.recovery_path(), self.document.text().encode("utf-8"))
+        """Write unsaved work to the recovery file."""
+        self.recovery.autosave()
 
     def _remove_recovery(self) -> None:
-        self.recovery_path().unlink(missing_ok=True)
+        self.recovery.remove()
 
     def offer_recovery(self) -> bool:
         """After a crash, offer the autosaved project back."""
-        path = self.recovery_path()
-        if not path.exists():
-            return False
-        if not self.dialogs.ask(
-            "Recover unsaved work?",
-            "TorchCanvas did not close normally. Open the project as it was at the last autosave?",
-        ):
-            self._remove_recovery()
-            return False
-        try:
-            self.document.restore(path.read_text("utf-8"), "Recovered project")
-        except (ProjectError, OSError) as error:
-            self.dialogs.error("Cannot recover", str(error))
-            return False
-        return True
+        return self.recovery.offer()
 
     def show_training_views(self) -> None:
         """Bring the training panel, curves and activations to the front."""

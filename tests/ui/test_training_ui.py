@@ -152,3 +152,20 @@ def test_training_settings_are_saved_in_the_project(window, tmp_path):
     window.document.new()
     window.open_project(str(tmp_path / "p.json"))
     assert panel.fields["epochs"].value() == 7
+
+
+def test_export_writes_the_weights_beside_the_code(window, tmp_path):
+    open_digits(window)
+    torch.save(_digits_state(), tmp_path / "w.pt")
+    window.dialogs.weights_answers = ["strict"]
+    assert window.training.load_weights(str(tmp_path / "w.pt"))
+    window.dialogs.save_paths = [str(tmp_path / "digits.py")]
+    window.dialogs.ask_answers = [True]
+    assert window.export_python()
+    namespace: dict = {}
+    exec((tmp_path / "digits.py").read_text(), namespace)
+    model = namespace["DigitsCNN"]()
+    model.load_state_dict(torch.load(tmp_path / "digits.pt", weights_only=True))
+    batch = torch.randn(3, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(model.eval()(batch), window.training.predict(batch))
