@@ -170,9 +170,9 @@ class GraphScene(QGraphicsScene):
         params = self.model.params(name)
         parts = []
         for key in spec.key_params:
-            if key in params:
-                value = to_json(params[key])
-                parts.append(f"{_short(key)} {_value_text(value)}")
+            value = params.get(key, spec.param(key).default)  # defaults too: "p 0.5"
+            if value is not None:
+                parts.append(f"{_short(key)} {_value_text(to_json(value))}")
         if not parts:
             return []
         lines, line = [], ""
