@@ -15,6 +15,7 @@ from graph.project import load_project
 def _run(mode: str, folder: str, warm: bool = False) -> tuple[float, float]:
     """(seconds from start() to the 'started' event, training samples/s)."""
     project = load_project(ROOT / "assets" / "examples" / "digits_cnn.json")
+    sessions.shutdown_spare()  # a spare left by an earlier run would make a cold start warm
     if warm:
         sessions.prewarm()
         time.sleep(8)  # the window pre-warms at start-up, long before Train is pressed

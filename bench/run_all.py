@@ -12,10 +12,10 @@ sys.path.insert(0, str(ROOT))
 
 BENCHMARKS = [
     "bench.bench_graph",
-    "bench.bench_window",
+    "bench.bench_session",
     "bench.bench_canvas",
     "bench.bench_training",
-    "bench.bench_session",
+    "bench.bench_window",
 ]
 
 
