@@ -126,6 +126,9 @@ class CurvesView(QWidget):
         self.overlays: list[RunCurves] = []
         self._dirty = False
         self._drawn_at = 0.0
+        self._total: int | None = None
+        self._x_max = 100.0
+        self._lr_top: float | None = None
         self.clear_button = QPushButton("Clear")
         self.keep_button = QPushButton("Keep as overlay")
         self.clear_button.clicked.connect(self.clear)
@@ -159,21 +162,33 @@ class CurvesView(QWidget):
             self._dirty = False
             self._drawn_at = now
             self.current.draw()
+            self._fit_axes()
+
+    def _fit_axes(self) -> None:
+        """Grow the step axis by doubling, so that axes are laid out again only a few times
+        per run while the curve always fills at least half the width."""
+        steps = self.current.steps
+        if steps and steps[-1] > self._x_max * 0.98:
+            grown = max(self._x_max * 2, steps[-1] * 1.25)
+            self._x_max = min(grown, self._total) if self._total else grown
+            self.plots["loss"].getPlotItem().setXRange(0, self._x_max, padding=0.02)
+        if self.current.lrs:
+            top = max(self.current.lrs) * 1.15
+            if top != self._lr_top:
+                self._lr_top = top
+                self.plots["lr"].getPlotItem().setYRange(0, top, padding=0)
 
     def new_run(self, total_steps: int | None = None) -> None:
-        """Start fresh curves for a new run (overlays stay).
-
-        With the run's length known, the step axis spans the whole run from the start: the
-        curve grows into it, and the axes need not be laid out again at every redraw.
-        """
+        """Start fresh curves for a new run (overlays stay)."""
         self.current.remove(self.plots)
         self.current = RunCurves(self.plots)
+        self._total = total_steps
+        self._x_max = min(100, total_steps) if total_steps else 100
+        self._lr_top = None
         loss = self.plots["loss"].getPlotItem()
-        if total_steps:
-            loss.disableAutoRange(axis="x")
-            loss.setXRange(0, total_steps, padding=0.02)
-        else:
-            loss.enableAutoRange(axis="x")
+        loss.disableAutoRange(axis="x")
+        loss.setXRange(0, self._x_max, padding=0.02)
+        self.plots["lr"].getPlotItem().disableAutoRange(axis="y")
 
     def keep_as_overlay(self) -> None:
         """Keep the current run, faded, to compare with the next one."""
