@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -19,7 +20,19 @@ from graph.project import Project, dumps_project, load_project, loads_project, s
 from graph.registry import get_spec, has_spec
 from graph.settings import default_training
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
+
+def _examples_folder() -> Path:
+    """The bundled examples: in the source tree, or where a wheel install puts them."""
+    for folder in (
+        Path(__file__).resolve().parents[2] / "assets" / "examples",
+        Path(sys.prefix) / "share" / "torchcanvas" / "examples",
+    ):
+        if folder.is_dir():
+            return folder
+    return Path(__file__).resolve().parents[2] / "assets" / "examples"
+
+
+EXAMPLES = _examples_folder()
 DEFAULT_EXAMPLE = "digits_cnn"
 CLIP_FORMAT = "torchcanvas-nodes"
 

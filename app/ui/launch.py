@@ -49,8 +49,12 @@ def open_initial(window, project: str | None, offer_recovery: bool = True) -> bo
     if offer_recovery and window.offer_recovery():
         return True
     from app.ui.document import DEFAULT_EXAMPLE
+    from graph.project import ProjectError
 
-    window.document.open_example(DEFAULT_EXAMPLE)
+    try:
+        window.document.open_example(DEFAULT_EXAMPLE)
+    except ProjectError:  # an install without the bundled examples: start empty
+        window.document.new()
     return True
 
 

@@ -17,7 +17,7 @@ from codegen.build import build_model
 from graph.fileio import atomic_write
 from graph.registry import BLOCK, MODULE
 
-POLL_MS = 50  # the GUI drains the event queue at 20 Hz (plots redraw less often)
+POLL_MS = 100  # the GUI drains the event queue at 10 Hz (plots redraw at 2 Hz)
 STATUS_SECONDS = 0.5
 CAPTURE_SECONDS = 1.0  # activations, sparklines and canvas indicators refresh once a second
 
@@ -39,6 +39,7 @@ class TrainingController(QObject):
         self.weights_path: Path | None = None
         self.events_seen = 0
         self._status_at = 0.0
+        self._last_progress: dict | None = None
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
         self._connect()
@@ -197,6 +198,7 @@ class TrainingController(QObject):
         self.curves.add_steps(event)
 
     def _on_progress(self, event: dict) -> None:
+        self._last_progress = event
         self.panel.show_progress(event)
 
     def _on_epoch(self, event: dict) -> None:
@@ -211,6 +213,16 @@ class TrainingController(QObject):
         self.panel.show_status(
             f"Epoch {event['epoch']}: train loss {event['train_loss']:.4f}{val}."
         )
+        if self._last_progress is not None:  # keep the bar in step with the status line
+            steps = self._last_progress["steps_per_epoch"]
+            self.panel.show_progress(
+                {
+                    **self._last_progress,
+                    "epoch": event["epoch"] - 1,
+                    "step": steps,
+                    "eta": event["eta"],
+                }
+            )
 
     def _on_paused(self, _event: dict) -> None:
         self.panel.set_running(True, True)

@@ -246,3 +246,11 @@ def test_examples_open_and_draw(window, qtbot):
         window.open_example(path.stem)
         assert len(window.scene.nodes) == len(window.document.model)
         assert window.document.model.analysis().ok
+
+
+def test_start_up_without_bundled_examples_opens_an_empty_project(window, monkeypatch):
+    from app.ui import document, launch
+
+    monkeypatch.setattr(document, "DEFAULT_EXAMPLE", "no_such_example")
+    assert launch.open_initial(window, None, offer_recovery=False)
+    assert window.document.model.nodes() == ["input", "output"]
