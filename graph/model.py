@@ -158,8 +158,14 @@ class ModelGraph:
             if src in self._g and dst in self._g:
                 self.connect(src, dst, port, allow_cycles=True)
 
-    def connection_problem(self, src: str, dst: str, port: int | None = None) -> str | None:
-        """Why `src -> dst` cannot be connected, or None when it can."""
+    def connection_problem(
+        self, src: str, dst: str, port: int | None = None, *, replacing: bool = False
+    ) -> str | None:
+        """Why `src -> dst` cannot be connected, or None when it can.
+
+        With `replacing`, the edge already on that port is to be swapped out: only the port's
+        occupancy is then ignored (edges into `dst` cannot make a path from `dst` to `src`).
+        """
         if src not in self._g or dst not in self._g:
             return "both ends must be nodes of this graph"
         src_spec, dst_spec = self.spec(src), self.spec(dst)
@@ -175,6 +181,8 @@ class ModelGraph:
             return None
         if port is not None and not 0 <= port < dst_spec.max_inputs:
             return f"{dst} has no input port {port}"
+        if replacing:
+            return None
         if port is None and len(self.inputs(dst)) >= dst_spec.max_inputs:
             return f"{dst} already has its input; disconnect it first"
         if port is not None and any(k == port for _, k in self.inputs(dst)):

@@ -160,3 +160,17 @@ def test_removing_a_node_that_feeds_several_merge_ports_restores_exactly():
     assert model.inputs(add) == [(b, 0), (c, 1)]
     model.restore_node(record)
     assert model.inputs(add) == before
+
+
+def test_a_replacement_connection_is_checked_without_touching_the_graph():
+    model = ModelGraph()
+    a, b, c = (model.add_node("ReLU") for _ in range(3))
+    model.connect(a, b)
+    model.connect(b, c)
+    revision = model.revision
+    assert model.connection_problem(c, b, 0) is not None  # port taken
+    assert "cycle" in model.connection_problem(c, b, 0, replacing=True)
+    other = model.add_node("Tanh")
+    revision = model.revision
+    assert model.connection_problem(other, b, 0, replacing=True) is None
+    assert model.revision == revision and model.inputs(b) == [(a, 0)]

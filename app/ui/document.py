@@ -153,20 +153,11 @@ class Document(QObject):
                 port = replaced[1]
         if replaced and replaced[0] == src:
             return None
-        problem = self._connection_problem(src, dst, port, replaced)
+        problem = self.model.connection_problem(src, dst, port, replacing=replaced is not None)
         if problem:
             return f"Cannot connect: {problem}"
         self.undo.push(cmd.ConnectCommand(self.model, src, dst, port, replaced))
         return None
-
-    def _connection_problem(self, src, dst, port, replaced) -> str | None:
-        if replaced is None:
-            return self.model.connection_problem(src, dst, port)
-        self.model.disconnect(replaced[0], dst, replaced[1])  # probe, then put back
-        try:
-            return self.model.connection_problem(src, dst, port)
-        finally:
-            self.model.connect(replaced[0], dst, replaced[1], allow_cycles=True)
 
     def delete(self, nodes: list[str], edges=()) -> None:
         """Delete nodes and edges in one undoable step."""
