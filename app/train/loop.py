@@ -224,7 +224,7 @@ class Trainer:
             self._after_step(step, loss)
             if self.job.max_steps and self.global_step >= self.job.max_steps:
                 raise TrainingStopped()
-        self._flush_steps(force=True)
+        self._flush_steps()
         return float(total_loss) / max(seen, 1), float(correct) / max(seen, 1), seen
 
     def _step(self, xb: torch.Tensor, yb: torch.Tensor):
@@ -241,7 +241,7 @@ class Trainer:
             loss = self.loss_fn(out.float(), self._targets(yb))
         try:
             if self.guard.record(self.global_step + 1, loss):
-                self._flush_steps(force=True)
+                self._flush_steps()
         except NonFiniteLoss as error:
             self._non_finite(error)
         self.optimizer.zero_grad(set_to_none=True)
@@ -280,7 +280,7 @@ class Trainer:
             self._last_progress = now
             self.emit(self._progress(step + 1, now))
 
-    def _flush_steps(self, force: bool = False) -> None:
+    def _flush_steps(self) -> None:
         if getattr(self, "guard", None) is None or not self.guard.pending:
             return
         try:
@@ -316,7 +316,7 @@ class Trainer:
             if command == "capture":
                 self.capture.set_nodes(list(args[0]), list(args[1]) if len(args) > 1 else None)
             if command == "pause":
-                self._flush_steps(force=True)
+                self._flush_steps()
                 self.emit({"type": "paused", "epoch": self.epoch})
                 self._obey(self.control.wait_resume())
                 self.emit({"type": "resumed", "epoch": self.epoch})
@@ -412,7 +412,7 @@ class Trainer:
 
     def _flush_steps_quietly(self) -> None:
         try:
-            self._flush_steps(force=True)
+            self._flush_steps()
         except TrainingFault:
             pass
 

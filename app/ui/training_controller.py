@@ -40,6 +40,7 @@ class TrainingController(QObject):
         self.events_seen = 0
         self._status_at = 0.0
         self._last_progress: dict | None = None
+        self._blocked = False  # the status line shows why Train is disabled
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
         self._connect()
@@ -96,12 +97,9 @@ class TrainingController(QObject):
         self.panel.start_from_weights.setEnabled(self.weights_path is not None)
         if problem:
             self.panel.show_status(problem, "error")
-        elif (
-            self.panel.status.text().startswith(("Fix the graph", "choose an image"))
-            or "samples are" in self.panel.status.text()
-            or "per sample but" in self.panel.status.text()
-        ):
+        elif self._blocked:  # the reason shown is gone; other messages stay
             self.panel.show_status("Ready to train.")
+        self._blocked = problem is not None
 
     # ----- running ----------------------------------------------------------------
     def capture_nodes(self) -> list[str]:

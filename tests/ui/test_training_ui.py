@@ -110,6 +110,10 @@ def test_train_is_disabled_with_the_reason(window):
     window.document.set_param("fc2", "in_features", 3)
     window.scene.refresh_analysis()
     assert "Fix the graph first: fc2: expects 3 input features" in panel.status.text()
+    window.document.set_param("fc2", "in_features", None)
+    window.document.set_param("fc2", "out_features", 10)
+    window.scene.refresh_analysis()
+    assert panel.train_button.isEnabled() and panel.status.text() == "Ready to train."
 
 
 def test_a_failing_run_reports_in_the_panel_and_keeps_the_project(window, qtbot, tmp_path):
