@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, deep_resnet, wide_graph
+from bench.common import ROOT, close_window, deep_resnet, open_window, wide_graph
 from graph.project import Project, save_project
 
 
@@ -26,17 +24,7 @@ def _open_and_draw(app, window, path: Path) -> float:
 
 def run(repeat: int = 3) -> dict:
     """Milliseconds from Open to a painted window, median of `repeat`."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("TORCHCANVAS_HOME", tempfile.mkdtemp())
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication([])
-    from app.ui.main_window import MainWindow
-
-    window = MainWindow(remember_layout=False)
-    window.resize(1600, 1000)
-    window.show()
-    app.processEvents()
+    app, window = open_window()
     examples = ROOT / "assets" / "examples"
     folder = Path(tempfile.mkdtemp())
     graphs = {
@@ -54,15 +42,7 @@ def run(repeat: int = 3) -> dict:
     figures = {}
     for label, path in graphs.items():
         figures[label] = statistics.median(_open_and_draw(app, window, path) for _ in range(repeat))
-    window.document.undo.setClean()
-    window.close()
-    window.scene.detach()
-    window.deleteLater()
-    app.processEvents()
-    del window
-    # Collect Qt wrappers now, while Qt is alive; left to interpreter shutdown, PySide
-    # can crash while finalizing.
-    gc.collect()
+    close_window(app, window)
     return figures
 
 
@@ -76,4 +56,3 @@ def report(figures: dict) -> str:
 
 if __name__ == "__main__":
     print(report(run()))
-    gc.collect()

@@ -7,33 +7,18 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from app.train.data import DataBundle
 from app.train.job import job_from_project
 from app.train.loop import Trainer
 from bench.common import ROOT
+from bench.references import TutorialDigitClassifier
 from codegen.build import build_model
 from graph.project import load_project
 
 SAMPLES = 60_000
 BATCH = 64
-
-
-class HandWritten(nn.Module):
-    """The DigitClassifier as a tutorial writes it."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc = nn.Linear(32 * 7 * 7, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return F.log_softmax(self.fc(torch.flatten(x, 1)), dim=1)
 
 
 def _project():
@@ -53,7 +38,7 @@ def _step_time(model, x, y, steps: int) -> float:
 def step_ratio(rounds: int = 7, steps: int = 60) -> dict:
     """(a) ms per training step, designer vs hand-written, interleaved rounds."""
     designer = build_model(_project().model, seed=0)
-    hand = HandWritten()
+    hand = TutorialDigitClassifier()
     hand.load_state_dict(designer.state_dict())
     x, y = torch.randn(BATCH, 1, 28, 28), torch.randint(0, 10, (BATCH,))
     _step_time(designer, x, y, 10), _step_time(hand, x, y, 10)

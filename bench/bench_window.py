@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
-import os
 import statistics
 import tempfile
 import time
 
-from bench.common import ROOT
+from bench.common import ROOT, close_window, open_window
 
 EPOCHS = 40
 TICK_MS = 10
@@ -31,18 +29,11 @@ def headless() -> float:
 
 def in_window() -> dict:
     """Train from the window, selected conv node on, while a timer measures the event loop."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("TORCHCANVAS_HOME", tempfile.mkdtemp())
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])
     from app.train.session import prewarm
-    from app.ui.main_window import MainWindow
 
-    window = MainWindow(remember_layout=False)
-    window.resize(1600, 1000)
-    window.show()
+    app, window = open_window()
     window.document.open_example("digits_cnn")
     window.document.set_training("epochs", EPOCHS)
     window.document.set_training("device", "cpu")
@@ -69,11 +60,7 @@ def in_window() -> dict:
     timer.stop()
     gui_share = (time.process_time() - cpu) / (time.perf_counter() - wall)
     final = window.training.session.final
-    window.document.undo.setClean()
-    window.document._settings_dirty = False
-    window.close()
-    window.deleteLater()
-    app.processEvents()
+    close_window(app, window)
     gaps.sort()
     return {
         "rate": _rate(final["history"]),
@@ -97,7 +84,6 @@ def run() -> dict:
     windows, bases = [], []
     for _ in range(2):
         windows.append(in_window())
-        gc.collect()
         bases.append(headless())
     rate = statistics.median(w["rate"] for w in windows)
     base = statistics.median(bases)
@@ -131,4 +117,3 @@ def report(f: dict) -> str:
 
 if __name__ == "__main__":
     print(report(run()))
-    gc.collect()

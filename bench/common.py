@@ -56,3 +56,32 @@ def timed(function, repeat: int = 5) -> tuple[float, object]:
         result = function()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times), result
+
+
+def open_window():
+    """A QApplication and an offscreen 1600x1000 MainWindow, for the window benchmarks."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("TORCHCANVAS_HOME", tempfile.mkdtemp())
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(remember_layout=False)
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    return app, window
+
+
+def close_window(app, window) -> None:
+    """Close without prompts, and let Qt delete the window while it is still running."""
+    window.document.undo.setClean()
+    window.document._settings_dirty = False
+    window.close()
+    window.scene.detach()
+    window.deleteLater()
+    app.processEvents()

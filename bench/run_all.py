@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 from pathlib import Path
@@ -25,7 +24,6 @@ def main(names: list[str]) -> None:
         module = importlib.import_module(name if name.startswith("bench.") else f"bench.{name}")
         print(f"== {module.__name__}: {module.__doc__.strip().splitlines()[0]}")
         print(module.report(module.run()), flush=True)
-        gc.collect()  # free Qt objects while Qt is still alive
 
 
 if __name__ == "__main__":

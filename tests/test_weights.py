@@ -7,7 +7,6 @@ import pickle
 
 import pytest
 import torch
-import torch.nn.functional as F
 import torchvision
 from torch import nn
 
@@ -18,24 +17,10 @@ from app.train.weights import (
     read_state_dict,
     save_state_dict,
 )
+from bench.references import TutorialDigitClassifier
 from codegen.build import build_model
 from graph.project import load_project
 from tests.conftest import EXAMPLES
-
-
-class TutorialDigitClassifier(nn.Module):
-    """Written the way a PyTorch tutorial writes it: functional relu, pooling, log-softmax."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc = nn.Linear(32 * 7 * 7, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return F.log_softmax(self.fc(torch.flatten(x, 1)), dim=1)
 
 
 def designer(stem: str) -> nn.Module:
