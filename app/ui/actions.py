@@ -80,7 +80,7 @@ def build_actions(window) -> dict[str, QAction]:
 def build_menus(window, actions: dict[str, QAction]) -> None:
     """File, Edit, View and Help menus, and the toolbar."""
     bar = window.menuBar()
-    file_menu = bar.addMenu("&File")
+    file_menu = window.file_menu = bar.addMenu("&File")
     for name in ("new", "open"):
         file_menu.addAction(actions[name])
     window.examples_menu = file_menu.addMenu("Open E&xample")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keyword
 import re
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -123,6 +123,3 @@ class CodeView(QWidget):
     def source(self) -> str:
         """What the panel shows."""
         return self.text.toPlainText()
-
-
-__all__ = ["CodeView", "PythonHighlighter", "Qt"]

@@ -17,7 +17,7 @@ from graph.model import GraphError, ModelGraph
 from graph.naming import class_name_problem, identifier_problem
 from graph.params import ParamError, to_json
 from graph.project import Project, dumps_project, load_project, loads_project, save_project
-from graph.registry import get_spec, has_spec
+from graph.registry import has_spec
 from graph.settings import default_training
 
 
@@ -233,18 +233,24 @@ class Document(QObject):
         """Paste copied nodes; returns their new names, or an error message."""
         try:
             data = json.loads(text)
-            assert data.get("format") == CLIP_FORMAT
-            nodes = [n for n in data["nodes"] if has_spec(n["type"])]
-            for node in nodes:
-                for key, value in node["params"].items():
-                    get_spec(node["type"]).param(key).coerce(value)
-        except (ValueError, KeyError, AssertionError, TypeError, AttributeError, ParamError):
+        except ValueError:
+            data = None
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != CLIP_FORMAT
+            or not isinstance(data.get("nodes"), list)
+            or not data["nodes"]
+        ):
             return "The clipboard holds no TorchCanvas nodes."
-        if not nodes:
-            return "The clipboard holds no TorchCanvas nodes."
-        command = cmd.PasteCommand(self.model, nodes, data.get("edges", []), offset)
+        edges = data.get("edges", [])
+        # A dry run on a copy: the model's own checks judge the text, and nothing reaches
+        # the undo stack half-done (Qt swallows exceptions raised inside redo()).
+        trial = ModelGraph(self.model.name)
+        trial.replace_with(self.model)
         try:
-            self.undo.push(command)
-        except GraphError as error:
-            return str(error)
+            cmd.PasteCommand(trial, data["nodes"], edges, offset).redo()
+        except (GraphError, KeyError, TypeError, IndexError, ValueError) as error:
+            return f"Cannot paste: {error}"
+        command = cmd.PasteCommand(self.model, data["nodes"], edges, offset)
+        self.undo.push(command)
         return list(command.names.values())

@@ -44,7 +44,7 @@ def add_training(window) -> TrainingController:
 
 
 def _add_weights_actions(window, controller: TrainingController) -> None:
-    file_menu = window.menuBar().actions()[0].menu()
+    file_menu = window.file_menu
     export = window.actions_by_name["export"]
     load = QAction("&Load Weights…", window)
     load.triggered.connect(lambda _c=False: controller.load_weights())

@@ -254,3 +254,23 @@ def test_start_up_without_bundled_examples_opens_an_empty_project(window, monkey
     monkeypatch.setattr(document, "DEFAULT_EXAMPLE", "no_such_example")
     assert launch.open_initial(window, None, offer_recovery=False)
     assert window.document.model.nodes() == ["input", "output"]
+
+
+def test_a_clipboard_that_does_not_fit_is_refused_and_changes_nothing(window):
+    window.document.open_example("small_cnn")
+    before, steps = window.document.model.edges(), window.document.undo.count()
+    text = json.dumps(
+        {
+            "format": "torchcanvas-nodes",
+            "nodes": [
+                {"id": "a", "type": "ReLU", "params": {}, "pos": [0, 0]},
+                {"id": "b", "type": "ReLU", "params": {}, "pos": [0, 90]},
+            ],
+            "edges": [{"from": "a", "to": "b", "port": 3}],
+        }
+    )
+    result = window.document.paste(text)
+    assert isinstance(result, str) and result.startswith("Cannot paste: b has no input port 3")
+    assert window.document.model.edges() == before
+    assert window.document.undo.count() == steps
+    assert window.document.paste("not json") == "The clipboard holds no TorchCanvas nodes."
