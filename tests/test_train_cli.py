@@ -78,3 +78,26 @@ def test_train_exit_codes(tmp_path, capsys):
         main(["eval", str(EXAMPLES / "digits_cnn.json"), "--weights", str(tmp_path / "nope.pt")])
         == 2
     )
+
+
+def test_train_with_weights_that_do_not_fit_lists_the_tensors(tmp_path, capsys):
+    from torch import nn
+
+    torch.save(nn.Sequential(nn.Linear(3, 4)).state_dict(), tmp_path / "wrong.pt")
+    assert (
+        main(
+            [
+                "train",
+                str(EXAMPLES / "digits_cnn.json"),
+                "--weights",
+                str(tmp_path / "wrong.pt"),
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "no tensor in the file fits this model" in err
+    assert "  conv1: missing: weight, bias" in err
+    assert "  0: unexpected: 0.weight, 0.bias" in err

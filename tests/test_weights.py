@@ -96,8 +96,10 @@ def test_a_malicious_pickle_is_refused(tmp_path):
         pickle.dump({"conv1.weight": Exploit()}, handle)
     torch.save({"payload": Exploit()}, tmp_path / "evil2.pt")
     for bad in (path, tmp_path / "evil2.pt"):
-        with pytest.raises(WeightsError, match="weights_only=True refused it"):
+        with pytest.raises(WeightsError, match="weights_only=True refused it") as caught:
             read_state_dict(bad)
+        assert "False" not in str(caught.value)  # never advise turning the protection off
+    assert "posix.system" in str(caught.value)  # says what the file tried to load
     assert not os.path.exists("/tmp/torchcanvas_pwned")
 
 

@@ -97,6 +97,8 @@ def train_command(args) -> int:
         print(f"wrote {out / 'model.pt'}, {out / 'checkpoint.pt'} and {out / 'metrics.csv'}")
         return EXIT_OK
     print(f"error: {final['reason']}", file=sys.stderr)
+    for line in final.get("details", []):
+        print(f"  {line}", file=sys.stderr)
     if final.get("weights"):
         print(f"the last good weights are in {final['weights']}", file=sys.stderr)
     return EXIT_BAD_INPUT if final["kind"] == "data" else EXIT_FAULT

@@ -74,6 +74,9 @@ class Trainer:
             final = self._fail(fault.kind, str(fault))
         except (DataError, WeightsError, ValueError) as error:
             final = self._fail("data", str(error), save=False)
+            report = getattr(error, "report", None)
+            if report is not None:  # which tensors did not fit, node by node
+                final["details"] = report.lines()
         except Exception as error:  # a crash must become a message, never a dead window
             fault = describe(error, self.filename, self.job.node_lines, self.settings["batch_size"])
             final = self._fail(fault.kind, str(fault))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,19 +84,36 @@ def _shape(shape) -> str:
     return "x".join(str(d) for d in shape) or "scalar"
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Load a .pt/.pth state_dict safely (weights_only=True), unwrapping common checkpoints."""
+def safe_load(path: str | os.PathLike):
+    """torch.load(path, weights_only=True), with a WeightsError that says why for any failure."""
     try:
-        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(Path(path), map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such file") from None
-    except Exception as error:  # torch reports unpickling refusals with several types
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise WeightsError(
-            f"{Path(path).name}: not a loadable weights file; torch.load with "
-            f"weights_only=True refused it ({first[:200]})"
-        ) from None
-    return as_state_dict(data, Path(path).name)
+    except Exception as error:  # torch reports refusals and corrupt files with several types
+        raise WeightsError(_refusal(Path(path).name, error)) from None
+
+
+def _refusal(name: str, error: Exception) -> str:
+    text = str(error).strip()
+    if "Weights only load failed" in text:
+        # torch goes on to suggest weights_only=False; that would run code from the file.
+        skip = ("Weights only load failed", "Please file", "Check the documentation")
+        lines = [line.strip() for line in text.splitlines()]
+        found = next((line for line in lines if line and not line.startswith(skip)), "")
+        return (
+            f"{name}: weights_only=True refused it: the file holds more than tensors "
+            f"({found[:120] or 'objects'}). Only plain state_dicts are loaded; nothing "
+            f"in a file is ever run."
+        )
+    return f"{name}: not a loadable weights file (not one written by torch.save)"
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Load a .pt/.pth state_dict safely (weights_only=True), unwrapping common checkpoints."""
+    return as_state_dict(safe_load(path), Path(path).name)
 
 
 def as_state_dict(data, name: str = "file") -> dict[str, torch.Tensor]:
@@ -218,14 +236,7 @@ def save_checkpoint(
 
 def read_checkpoint(path, source_hash: str) -> dict:
     """Load a checkpoint for resuming; refuse one made for another graph."""
-    try:
-        data = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise WeightsError(f"{path}: no such file") from None
-    except Exception as error:
-        raise WeightsError(
-            f"{Path(path).name}: not a TorchCanvas checkpoint ({error})"[:300]
-        ) from None
+    data = safe_load(path)
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise WeightsError(
             f"{Path(path).name}: not a TorchCanvas checkpoint; load it as weights instead."
