@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_training_commands(sub) -> None:
     try:
-        from app.cli.train_commands import add_parsers
+        from torchcanvas.app.cli.train_commands import add_parsers
     except ImportError:  # the training engine lands in a later step
         return
     add_parsers(sub)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     args = gui_parser().parse_args(argv)
     try:
-        from app.ui.launch import launch
+        from torchcanvas.app.ui.launch import launch
     except ImportError as error:
         print(f"error: the window is not available ({error})", file=sys.stderr)
         return 2
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from app.cli import model_commands
+    from torchcanvas.app.cli import model_commands
 
     if args.command == "check":
         return model_commands.check(args)

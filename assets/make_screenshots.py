@@ -19,7 +19,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from app.ui.main_window import MainWindow
+    from torchcanvas.app.ui.main_window import MainWindow
 
     window = MainWindow(remember_layout=False)
     window.resize(1600, 1000)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, close_window, deep_resnet, open_window, wide_graph
-from graph.project import Project, save_project
+from torchcanvas.graph.project import Project, save_project
 
 
 def _open_and_draw(app, window, path: Path) -> float:

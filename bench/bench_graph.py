@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bench.common import deep_resnet, timed
-from codegen.emit import emit_module
-from graph.shapes import analyze, module_output_shape
-from graph.validate import execution_order, structural_problems
+from torchcanvas.codegen.emit import emit_module
+from torchcanvas.graph.shapes import analyze, module_output_shape
+from torchcanvas.graph.validate import execution_order, structural_problems
 
 
 def run() -> dict:

@@ -6,10 +6,10 @@ import statistics
 import tempfile
 import time
 
-from app.train import session as sessions
-from app.train.job import job_from_project
 from bench.common import ROOT
-from graph.project import load_project
+from torchcanvas.app.train import session as sessions
+from torchcanvas.app.train.job import job_from_project
+from torchcanvas.graph.project import load_project
 
 
 def _run(mode: str, folder: str, warm: bool = False) -> tuple[float, float]:

@@ -9,13 +9,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from app.train.data import DataBundle
-from app.train.job import job_from_project
-from app.train.loop import Trainer
 from bench.common import ROOT
 from bench.references import TutorialDigitClassifier
-from codegen.build import build_model
-from graph.project import load_project
+from torchcanvas.app.train.data import DataBundle
+from torchcanvas.app.train.job import job_from_project
+from torchcanvas.app.train.loop import Trainer
+from torchcanvas.codegen.build import build_model
+from torchcanvas.graph.project import load_project
 
 SAMPLES = 60_000
 BATCH = 64
@@ -139,7 +139,7 @@ CAPTURED = ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "fc"]
 
 def capture_step_cost(rounds: int = 9, steps: int = 20) -> dict:
     """Extra milliseconds of one captured training step, measured interleaved."""
-    from app.train.capture import Capture
+    from torchcanvas.app.train.capture import Capture
 
     model = build_model(_project().model, seed=0)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -18,9 +18,9 @@ def _rate(history: list[dict]) -> float:
 
 def headless() -> float:
     """Samples/s of the engine run directly, as `torchcanvas train` runs it."""
-    from app.train.job import job_from_project
-    from app.train.loop import Trainer
-    from graph.project import load_project
+    from torchcanvas.app.train.job import job_from_project
+    from torchcanvas.app.train.loop import Trainer
+    from torchcanvas.graph.project import load_project
 
     project = load_project(ROOT / "assets" / "examples" / "digits_cnn.json")
     job = job_from_project(project, tempfile.mkdtemp(), epochs=EPOCHS, device="cpu")
@@ -31,7 +31,7 @@ def in_window() -> dict:
     """Train from the window, selected conv node on, while a timer measures the event loop."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from app.train.session import prewarm
+    from torchcanvas.app.train.session import prewarm
 
     app, window = open_window()
     window.document.open_example("digits_cnn")

@@ -14,8 +14,8 @@ for path in (ROOT, ROOT / "assets" / "examples"):
 
 from make_examples import _append, _expanded_block, _resnet_head, _resnet_stem, chain  # noqa: E402
 
-from graph.layout import arrange  # noqa: E402
-from graph.model import ModelGraph  # noqa: E402
+from torchcanvas.graph.layout import arrange  # noqa: E402
+from torchcanvas.graph.model import ModelGraph  # noqa: E402
 
 
 def deep_resnet(blocks=(4, 6, 10, 6)) -> ModelGraph:
@@ -68,7 +68,7 @@ def open_window():
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from app.ui.main_window import MainWindow
+    from torchcanvas.app.ui.main_window import MainWindow
 
     window = MainWindow(remember_layout=False)
     window.resize(1600, 1000)

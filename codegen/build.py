@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import linecache
 
-from codegen.emit import EmitResult, emit_module
+from torchcanvas.codegen.emit import EmitResult, emit_module
 
 
 def compile_source(source: str, class_name: str, filename: str | None = None) -> type:

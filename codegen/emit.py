@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from keyword import iskeyword
 
-from codegen.pyformat import INDENT, ListArg, assign_call, assign_sum, literal
-from graph.naming import class_name_problem, sanitize
-from graph.registry import ADD, BLOCK, CONCAT, INPUT, OUTPUT, get_spec
-from graph.shapes import Analysis
+from torchcanvas.codegen.pyformat import INDENT, ListArg, assign_call, assign_sum, literal
+from torchcanvas.graph.naming import class_name_problem, sanitize
+from torchcanvas.graph.registry import ADD, BLOCK, CONCAT, INPUT, OUTPUT, get_spec
+from torchcanvas.graph.shapes import Analysis
 
 GENERATOR = "TorchCanvas"
 _I1, _I2 = INDENT, INDENT * 2

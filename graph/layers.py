@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from graph.blocks import RESIDUAL_BLOCK_SOURCE
-from graph.params import BOOL, CHOICE, FLOAT, INT, SHAPE, SIZE, Param
-from graph.registry import ADD, BLOCK, CONCAT, INPUT, OUTPUT, LayerSpec, register
+from torchcanvas.graph.blocks import RESIDUAL_BLOCK_SOURCE
+from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, SHAPE, SIZE, Param
+from torchcanvas.graph.registry import ADD, BLOCK, CONCAT, INPUT, OUTPUT, LayerSpec, register
 
 _CHANNELS = 1 << 16
 _FEATURES = 1 << 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from graph.validate import execution_order
+from torchcanvas.graph.validate import execution_order
 
 ROW_HEIGHT = 130.0
 COLUMN_WIDTH = 240.0

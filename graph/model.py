@@ -7,10 +7,10 @@ from typing import Any
 
 import networkx as nx
 
-from graph.events import ModelEvents
-from graph.naming import class_name_problem, identifier_problem, numbered_name
-from graph.params import ParamError
-from graph.registry import INPUT, OUTPUT, LayerSpec, get_spec, has_spec
+from torchcanvas.graph.events import ModelEvents
+from torchcanvas.graph.naming import class_name_problem, identifier_problem, numbered_name
+from torchcanvas.graph.params import ParamError
+from torchcanvas.graph.registry import INPUT, OUTPUT, LayerSpec, get_spec, has_spec
 
 
 class GraphError(ValueError):
@@ -97,7 +97,7 @@ class ModelGraph:
     def analysis(self):
         """Shapes and problems of the current graph (cached until the next change)."""
         if self._analysis_revision != self.revision:
-            from graph.shapes import analyze
+            from torchcanvas.graph.shapes import analyze
 
             self._analysis = analyze(self)
             self._analysis_revision = self.revision
@@ -271,7 +271,7 @@ class ModelGraph:
 
     def unique_node_name(self, wanted: str) -> str:
         """`wanted` if free, else a free variant of it (used by paste)."""
-        from graph.naming import unique_name
+        from torchcanvas.graph.naming import unique_name
 
         taken = set(self._g.nodes)
         return (

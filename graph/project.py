@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.fileio import atomic_write
-from graph.model import GraphError, ModelGraph
-from graph.naming import class_name_problem, identifier_problem
-from graph.params import ParamError, to_json
-from graph.registry import get_spec, has_spec
-from graph.settings import coerce_training, default_training
+from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.model import GraphError, ModelGraph
+from torchcanvas.graph.naming import class_name_problem, identifier_problem
+from torchcanvas.graph.params import ParamError, to_json
+from torchcanvas.graph.registry import get_spec, has_spec
+from torchcanvas.graph.settings import coerce_training, default_training
 
 FORMAT = "torchcanvas"
 VERSION = 1

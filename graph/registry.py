@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graph.params import Param
+from torchcanvas.graph.params import Param
 
 # Node kinds: how codegen and shape inference treat a node.
 INPUT = "input"
@@ -70,10 +70,12 @@ class LayerSpec:
 
 
 _REGISTRY: dict[str, LayerSpec] = {}
+_BUILTINS_LOADED = False
 
 
 def register(spec: LayerSpec) -> LayerSpec:
     """Add a layer type; a second spec of the same type is an error."""
+    _ensure_loaded()  # built-ins first, so an early registration never hides them
     if spec.type in _REGISTRY:
         raise ValueError(f"layer type {spec.type!r} is registered twice")
     if spec.category not in CATEGORIES:
@@ -104,5 +106,7 @@ def all_specs() -> list[LayerSpec]:
 
 
 def _ensure_loaded() -> None:
-    if not _REGISTRY:
-        import graph.layers  # noqa: F401  (registers the built-ins)
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True  # set first: graph.layers calls register() while importing
+        import torchcanvas.graph.layers  # noqa: F401  (registers the built-ins)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.params import BOOL, CHOICE, FLOAT, INT, STR, Param, ParamError
+from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, STR, Param, ParamError
 
 DATA_SOURCES = ("digits", "mnist", "fashion_mnist", "cifar10", "image_folder", "synthetic")
 LOSSES = ("CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss")

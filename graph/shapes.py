@@ -6,9 +6,9 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from graph.blocks import block_class
-from graph.registry import ADD, BLOCK, CONCAT, INPUT, OUTPUT, LayerSpec
-from graph.validate import (
+from torchcanvas.graph.blocks import block_class
+from torchcanvas.graph.registry import ADD, BLOCK, CONCAT, INPUT, OUTPUT, LayerSpec
+from torchcanvas.graph.validate import (
     ERROR,
     WARNING,
     Problem,
@@ -257,7 +257,7 @@ def module_output_shape(type_name: str, frozen_args: tuple, in_shape: Shape) -> 
     """Build the layer on the meta device and run one sample through it."""
     import torch
 
-    from graph.registry import get_spec
+    from torchcanvas.graph.registry import get_spec
 
     spec = get_spec(type_name)
     try:

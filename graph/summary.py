@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from graph.registry import BLOCK, MODULE, get_spec
-from graph.shapes import Analysis, _freeze, _module_class, format_shape
+from torchcanvas.graph.registry import BLOCK, MODULE, get_spec
+from torchcanvas.graph.shapes import Analysis, _freeze, _module_class, format_shape
 
 
 @dataclass(frozen=True)

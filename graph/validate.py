@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from graph.registry import INPUT, OUTPUT
+from torchcanvas.graph.registry import INPUT, OUTPUT
 
 ERROR = "error"
 WARNING = "warning"

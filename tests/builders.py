@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graph.model import ModelGraph
-from graph.registry import ADD, CONCAT, INPUT, OUTPUT, LayerSpec
+from torchcanvas.graph.model import ModelGraph
+from torchcanvas.graph.registry import ADD, CONCAT, INPUT, OUTPUT, LayerSpec
 
 
 def chain(model: ModelGraph, names: list[str]) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from codegen.build import compile_model
-from codegen.emit import emit_module
+from torchcanvas.codegen.build import compile_model
+from torchcanvas.codegen.emit import emit_module
 
 
 def real_shapes(model_graph, module: torch.nn.Module, sample: torch.Tensor) -> dict:

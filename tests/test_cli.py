@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-from app.__main__ import main
 from tests.conftest import EXAMPLES
+from torchcanvas.app.__main__ import main
 
 
 def test_check_prints_the_table_and_exits_0(capsys):

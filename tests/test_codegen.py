@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from codegen.build import build_model, compile_model
-from codegen.emit import CodegenError, emit_module
-from graph.model import ModelGraph
-from graph.project import load_project
 from tests.builders import linear_graph
 from tests.conftest import EXAMPLES
+from torchcanvas.codegen.build import build_model, compile_model
+from torchcanvas.codegen.emit import CodegenError, emit_module
+from torchcanvas.graph.model import ModelGraph
+from torchcanvas.graph.project import load_project
 
 RUFF = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
 

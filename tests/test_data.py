@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.train.data import DataError, augment_batch, check_classes, load_data
-from graph.settings import default_training
 from tests.datafiles import write_cifar10, write_image_folder, write_mnist
+from torchcanvas.app.train.data import DataError, augment_batch, check_classes, load_data
+from torchcanvas.graph.settings import default_training
 
 
 def settings(**overrides) -> dict:
@@ -90,7 +90,7 @@ def test_synthetic_and_augmentation():
 
 
 def test_fit_problem_needs_no_loading(tmp_path):
-    from app.train.data import fit_problem
+    from torchcanvas.app.train.data import fit_problem
 
     assert fit_problem(settings(), (1, 8, 8), (10,)) is None
     assert "Input expects 1x28x28" in fit_problem(settings(), (1, 28, 28), (10,))

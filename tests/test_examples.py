@@ -6,10 +6,10 @@ import pytest
 import torch
 import torchvision
 
-from codegen.build import build_model
-from graph.project import load_project
 from tests.conftest import EXAMPLES
 from tests.reference import check_in_fresh_interpreter, export_case, real_shapes
+from torchcanvas.codegen.build import build_model
+from torchcanvas.graph.project import load_project
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.model import GraphError, ModelGraph
 from tests.builders import chain
+from torchcanvas.graph.model import GraphError, ModelGraph
 
 
 def recorder(model: ModelGraph) -> list:

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.project import (
+from tests.conftest import EXAMPLES
+from torchcanvas.graph.project import (
     Project,
     ProjectError,
     dumps_project,
@@ -18,7 +19,6 @@ from graph.project import (
     project_to_dict,
     save_project,
 )
-from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
 DIGITS = json.loads((EXAMPLES / "digit_classifier.json").read_text())

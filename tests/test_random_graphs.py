@@ -6,10 +6,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen.build import compile_source
-from codegen.emit import emit_module
-from graph.model import ModelGraph
 from tests.reference import real_shapes
+from torchcanvas.codegen.build import compile_source
+from torchcanvas.codegen.emit import emit_module
+from torchcanvas.graph.model import ModelGraph
 
 ACTIVATIONS = ["ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Identity"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from codegen.build import build_model
-from graph.project import Project, dumps_project, loads_project
-from graph.registry import INPUT, OUTPUT, all_specs, get_spec, register
 from tests.builders import single_layer_graph
 from tests.reference import check_in_fresh_interpreter, export_case, real_shapes
+from torchcanvas.codegen.build import build_model
+from torchcanvas.graph.project import Project, dumps_project, loads_project
+from torchcanvas.graph.registry import INPUT, OUTPUT, all_specs, get_spec, register
 
 LAYER_SPECS = [s for s in all_specs() if s.kind not in (INPUT, OUTPUT)]
 
@@ -60,3 +60,19 @@ def test_every_spec_is_documented_and_uses_pytorch_names():
             signature = inspect.signature(getattr(torch.nn, spec.type))
             for param in spec.params:
                 assert param.name in signature.parameters, f"{spec.type}.{param.name}"
+
+
+def test_registering_before_the_first_lookup_keeps_the_builtins():
+    script = (
+        "from torchcanvas.graph import registry\n"
+        "from torchcanvas.graph.registry import LayerSpec, register\n"
+        "register(LayerSpec('MyLayer', 'Activation', 'mine', 'mine'))\n"
+        "assert registry.has_spec('Conv2d'), 'built-ins hidden'\n"
+        "assert registry.has_spec('MyLayer')\n"
+        "print('ok')\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr

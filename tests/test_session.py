@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from app.train.job import job_from_project
-from app.train.session import TrainingSession
-from graph.project import load_project
 from tests.conftest import EXAMPLES
+from torchcanvas.app.train.job import job_from_project
+from torchcanvas.app.train.session import TrainingSession
+from torchcanvas.graph.project import load_project
 
 
 def test_pause_resume_and_stop_in_a_separate_process(tmp_path):

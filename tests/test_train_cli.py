@@ -7,10 +7,10 @@ import importlib.util
 
 import torch
 
-from app.__main__ import main
-from codegen.emit import emit_module
-from graph.project import load_project
 from tests.conftest import EXAMPLES
+from torchcanvas.app.__main__ import main
+from torchcanvas.codegen.emit import emit_module
+from torchcanvas.graph.project import load_project
 
 
 def test_digits_cnn_trains_to_95_percent_and_loads_into_the_export(tmp_path, capsys):
@@ -45,7 +45,7 @@ def test_digits_cnn_trains_to_95_percent_and_loads_into_the_export(tmp_path, cap
     checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
     assert checkpoint["epoch"] == 5 and checkpoint["optimizer"]["state"]
     sample = torch.randn(7, 1, 8, 8)
-    from codegen.build import build_model
+    from torchcanvas.codegen.build import build_model
 
     trained = build_model(project.model).eval()
     trained.load_state_dict(checkpoint["model"])

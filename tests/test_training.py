@@ -7,14 +7,14 @@ import math
 import pytest
 import torch
 
-from app.train import loop as loop_module
-from app.train.data import load_data
-from app.train.faults import describe
-from app.train.job import job_from_project
-from app.train.loop import Trainer
-from graph.project import load_project
-from graph.settings import LOSSES, OPTIMIZERS
 from tests.conftest import EXAMPLES
+from torchcanvas.app.train import loop as loop_module
+from torchcanvas.app.train.data import load_data
+from torchcanvas.app.train.faults import describe
+from torchcanvas.app.train.job import job_from_project
+from torchcanvas.app.train.loop import Trainer
+from torchcanvas.graph.project import load_project
+from torchcanvas.graph.settings import LOSSES, OPTIMIZERS
 
 
 def digits_job(tmp_path, **overrides):
@@ -135,7 +135,7 @@ def test_finished_run_reports_confusion_and_probe_predictions(tmp_path):
 
 
 def test_the_guard_checks_accelerator_losses_in_groups_and_restores_weights():
-    from app.train.guard import GROUP, LossGuard, NonFiniteLoss
+    from torchcanvas.app.train.guard import GROUP, LossGuard, NonFiniteLoss
 
     model = torch.nn.Linear(3, 2)
     guard = LossGuard(model, torch.device("meta"))  # any non-CPU device takes the group path

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graph.model import ModelGraph
 from tests.builders import chain, linear_graph
+from torchcanvas.graph.model import ModelGraph
 
 
 def messages(model) -> list[str]:

@@ -10,17 +10,17 @@ import torch
 import torchvision
 from torch import nn
 
-from app.train.weights import (
+from bench.references import TutorialDigitClassifier
+from tests.conftest import EXAMPLES
+from torchcanvas.app.train.weights import (
     WeightsError,
     apply,
     match,
     read_state_dict,
     save_state_dict,
 )
-from bench.references import TutorialDigitClassifier
-from codegen.build import build_model
-from graph.project import load_project
-from tests.conftest import EXAMPLES
+from torchcanvas.codegen.build import build_model
+from torchcanvas.graph.project import load_project
 
 
 def designer(stem: str) -> nn.Module:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from codegen.emit import CodegenError, emit_module
-from graph.fileio import atomic_write
-from graph.naming import class_name_problem
-from graph.project import ProjectError, load_project
-from graph.summary import human, summarize, totals
+from torchcanvas.codegen.emit import CodegenError, emit_module
+from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.naming import class_name_problem
+from torchcanvas.graph.project import ProjectError, load_project
+from torchcanvas.graph.summary import human, summarize, totals
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from graph.project import ProjectError, load_project
-from graph.settings import DATA_SOURCES, DEVICES
+from torchcanvas.graph.project import ProjectError, load_project
+from torchcanvas.graph.settings import DATA_SOURCES, DEVICES
 
 EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -65,8 +65,8 @@ def _load(args):
     }
     if getattr(args, "download", False):
         overrides["download"] = True
-    from graph.params import ParamError
-    from graph.settings import TRAINING_INDEX
+    from torchcanvas.graph.params import ParamError
+    from torchcanvas.graph.settings import TRAINING_INDEX
 
     for key, value in overrides.items():
         if value is not None:
@@ -83,9 +83,9 @@ def train_command(args) -> int:
     project = _load(args)
     if project is None:
         return EXIT_BAD_INPUT
-    from app.cli.progress import ProgressPrinter
-    from app.train.job import job_from_project
-    from app.train.loop import Trainer
+    from torchcanvas.app.cli.progress import ProgressPrinter
+    from torchcanvas.app.train.job import job_from_project
+    from torchcanvas.app.train.loop import Trainer
 
     out = Path(args.out or Path("runs") / Path(args.project).stem)
     job = job_from_project(
@@ -109,12 +109,12 @@ def eval_command(args) -> int:
     project = _load(args)
     if project is None:
         return EXIT_BAD_INPUT
-    from app.train.data import DataError, check_classes, load_data
-    from app.train.evaluate import confusion_text, evaluate, tensor_batches
-    from app.train.job import resolve_device
-    from app.train.optim import make_loss
-    from app.train.weights import WeightsError, apply, read_state_dict
-    from codegen.build import build_model
+    from torchcanvas.app.train.data import DataError, check_classes, load_data
+    from torchcanvas.app.train.evaluate import confusion_text, evaluate, tensor_batches
+    from torchcanvas.app.train.job import resolve_device
+    from torchcanvas.app.train.optim import make_loss
+    from torchcanvas.app.train.weights import WeightsError, apply, read_state_dict
+    from torchcanvas.codegen.build import build_model
 
     settings = project.training
     analysis = project.model.analysis()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from app.train.job import LOSS_NEEDS_LABELS
+from torchcanvas.app.train.job import LOSS_NEEDS_LABELS
 
 
 def targets_for(loss_name: str, labels: torch.Tensor, classes: int) -> torch.Tensor:

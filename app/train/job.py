@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from codegen.emit import emit_module
+from torchcanvas.codegen.emit import emit_module
 
 LOSS_NEEDS_LABELS = ("CrossEntropyLoss", "NLLLoss")
 

@@ -9,15 +9,21 @@ from pathlib import Path
 
 import torch
 
-from app.train.capture import Capture
-from app.train.data import DataBundle, DataError, augment_batch, check_classes, load_data
-from app.train.evaluate import evaluate, targets_for, tensor_batches
-from app.train.faults import TrainingFault, TrainingStopped, describe
-from app.train.guard import LossGuard, NonFiniteLoss
-from app.train.job import TrainJob, resolve_device
-from app.train.metrics import write_metrics
-from app.train.optim import make_loss, make_optimizer, make_scheduler
-from app.train.weights import (
+from torchcanvas.app.train.capture import Capture
+from torchcanvas.app.train.data import (
+    DataBundle,
+    DataError,
+    augment_batch,
+    check_classes,
+    load_data,
+)
+from torchcanvas.app.train.evaluate import evaluate, targets_for, tensor_batches
+from torchcanvas.app.train.faults import TrainingFault, TrainingStopped, describe
+from torchcanvas.app.train.guard import LossGuard, NonFiniteLoss
+from torchcanvas.app.train.job import TrainJob, resolve_device
+from torchcanvas.app.train.metrics import write_metrics
+from torchcanvas.app.train.optim import make_loss, make_optimizer, make_scheduler
+from torchcanvas.app.train.weights import (
     WeightsError,
     apply,
     graph_hash,
@@ -26,7 +32,7 @@ from app.train.weights import (
     save_checkpoint,
     save_state_dict,
 )
-from codegen.build import compile_source
+from torchcanvas.codegen.build import compile_source
 
 STEP_FLUSH_SECONDS = 0.25  # how often per-step losses are sent (in one message)
 PROGRESS_SECONDS = 0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from graph.fileio import atomic_write
+from torchcanvas.graph.fileio import atomic_write
 
 COLUMNS = [
     "epoch",

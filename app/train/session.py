@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 
-from app.train.job import TrainJob
+from torchcanvas.app.train.job import TrainJob
 
 TERMINAL = ("finished", "failed")
 WORKER_NICENESS = 10
@@ -52,7 +52,7 @@ def _lower_priority() -> None:
 
 
 def _worker(job: TrainJob, commands, events, lower_priority: bool = True) -> None:
-    from app.train.loop import Trainer
+    from torchcanvas.app.train.loop import Trainer
 
     if lower_priority:
         _lower_priority()
@@ -65,7 +65,7 @@ def _spare_worker(jobs, commands, events) -> None:
     import sklearn.datasets  # noqa: F401
     import torchvision.datasets  # noqa: F401
 
-    import app.train.loop  # noqa: F401
+    import torchcanvas.app.train.loop  # noqa: F401
 
     job = jobs.get()
     if job is not None:

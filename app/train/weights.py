@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from graph.fileio import atomic_write
+from torchcanvas.graph.fileio import atomic_write
 
 CHECKPOINT_FORMAT = "torchcanvas-checkpoint"
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")

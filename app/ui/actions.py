@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
-from app.ui.document import EXAMPLES
+from torchcanvas.app.ui.document import EXAMPLES
 
 SHORTCUTS = [
     ("Ctrl+N", "New project"),

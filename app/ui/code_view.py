@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from codegen.emit import CodegenError, emit_module
+from torchcanvas.codegen.emit import CodegenError, emit_module
 
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:

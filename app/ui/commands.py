@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
-from graph.model import ModelGraph, NodeRecord
+from torchcanvas.graph.model import ModelGraph, NodeRecord
 
 MOVE_ID = 1001
 

@@ -46,7 +46,7 @@ class Dialogs:
 
     def weights_choice(self, report, file_name: str) -> str | None:
         """'strict', 'partial' or None after showing the match report."""
-        from app.ui.weights_dialog import WeightsDialog
+        from torchcanvas.app.ui.weights_dialog import WeightsDialog
 
         dialog = WeightsDialog(report, file_name, self.parent)
         dialog.exec()

@@ -9,16 +9,22 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from app.ui import commands as cmd
-from codegen.emit import emit_module
-from graph.fileio import atomic_write
-from graph.layout import layered_positions
-from graph.model import GraphError, ModelGraph
-from graph.naming import class_name_problem, identifier_problem
-from graph.params import ParamError, to_json
-from graph.project import Project, dumps_project, load_project, loads_project, save_project
-from graph.registry import has_spec
-from graph.settings import default_training
+from torchcanvas.app.ui import commands as cmd
+from torchcanvas.codegen.emit import emit_module
+from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.layout import layered_positions
+from torchcanvas.graph.model import GraphError, ModelGraph
+from torchcanvas.graph.naming import class_name_problem, identifier_problem
+from torchcanvas.graph.params import ParamError, to_json
+from torchcanvas.graph.project import (
+    Project,
+    dumps_project,
+    load_project,
+    loads_project,
+    save_project,
+)
+from torchcanvas.graph.registry import has_spec
+from torchcanvas.graph.settings import default_training
 
 
 def _examples_folder() -> Path:
@@ -120,7 +126,7 @@ class Document(QObject):
 
     def set_training(self, key: str, value) -> str | None:
         """Change one training setting; returns an error message or None."""
-        from graph.settings import TRAINING_INDEX
+        from torchcanvas.graph.settings import TRAINING_INDEX
 
         try:
             value = TRAINING_INDEX[key].coerce(value)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graph.params import BOOL, CHOICE, FLOAT, INT, SHAPE, SIZE, STR, Param, to_json
+from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, SHAPE, SIZE, STR, Param, to_json
 
 
 class ParamEditor(QWidget):

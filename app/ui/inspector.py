@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.editors import ParamEditor
-from graph.model import ModelGraph
+from torchcanvas.app.ui.editors import ParamEditor
+from torchcanvas.graph.model import ModelGraph
 
 
 class Inspector(QScrollArea):

@@ -16,7 +16,7 @@ def launch(project: str | None = None, screenshot: str | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
-    from app.ui.main_window import MainWindow
+    from torchcanvas.app.ui.main_window import MainWindow
 
     window = MainWindow(remember_layout=not screenshot)
     if not open_initial(window, project, offer_recovery=not screenshot):
@@ -27,7 +27,7 @@ def launch(project: str | None = None, screenshot: str | None = None) -> int:
     window.view.show_top()
     from PySide6.QtCore import QTimer
 
-    from app.train.session import prewarm, shutdown_spare
+    from torchcanvas.app.train.session import prewarm, shutdown_spare
 
     # A worker that has already imported torch makes the first Train start at once.
     QTimer.singleShot(1500, prewarm)
@@ -38,7 +38,7 @@ def launch(project: str | None = None, screenshot: str | None = None) -> int:
 def open_initial(window, project: str | None, offer_recovery: bool = True) -> bool:
     """The project named on the command line, a recovered one, or the digits example."""
     if project:
-        from graph.project import ProjectError
+        from torchcanvas.graph.project import ProjectError
 
         try:
             window.document.open(project)
@@ -48,8 +48,8 @@ def open_initial(window, project: str | None, offer_recovery: bool = True) -> bo
         return True
     if offer_recovery and window.offer_recovery():
         return True
-    from app.ui.document import DEFAULT_EXAMPLE
-    from graph.project import ProjectError
+    from torchcanvas.app.ui.document import DEFAULT_EXAMPLE
+    from torchcanvas.graph.project import ProjectError
 
     try:
         window.document.open_example(DEFAULT_EXAMPLE)

@@ -9,21 +9,21 @@ import shiboken6
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
 
-from app.ui.actions import SHORTCUTS, build_actions, build_menus
-from app.ui.canvas.node_item import WIDTH as CARD_WIDTH
-from app.ui.canvas.scene import GraphScene
-from app.ui.canvas.view import GraphView
-from app.ui.code_view import CodeView
-from app.ui.dialogs import PYTHON_FILTER, Dialogs
-from app.ui.document import CLIP_FORMAT, Document
-from app.ui.inspector import Inspector
-from app.ui.palette import Palette
-from app.ui.persistence import RecentFiles, Recovery
-from app.ui.problems import ProblemsView
-from app.ui.summary import SummaryView
-from app.ui.training_docks import add_training, show_training_views
-from codegen.emit import CodegenError
-from graph.project import ProjectError
+from torchcanvas.app.ui.actions import SHORTCUTS, build_actions, build_menus
+from torchcanvas.app.ui.canvas.node_item import WIDTH as CARD_WIDTH
+from torchcanvas.app.ui.canvas.scene import GraphScene
+from torchcanvas.app.ui.canvas.view import GraphView
+from torchcanvas.app.ui.code_view import CodeView
+from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs
+from torchcanvas.app.ui.document import CLIP_FORMAT, Document
+from torchcanvas.app.ui.inspector import Inspector
+from torchcanvas.app.ui.palette import Palette
+from torchcanvas.app.ui.persistence import RecentFiles, Recovery
+from torchcanvas.app.ui.problems import ProblemsView
+from torchcanvas.app.ui.summary import SummaryView
+from torchcanvas.app.ui.training_docks import add_training, show_training_views
+from torchcanvas.codegen.emit import CodegenError
+from torchcanvas.graph.project import ProjectError
 
 CLIP_MIME = "application/x-torchcanvas-nodes"
 AUTOSAVE_MS = 60_000

@@ -6,8 +6,8 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from app.ui.canvas.view import LAYER_MIME
-from graph.registry import CATEGORIES, all_specs
+from torchcanvas.app.ui.canvas.view import LAYER_MIME
+from torchcanvas.graph.registry import CATEGORIES, all_specs
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 

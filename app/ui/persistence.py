@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.fileio import atomic_write
-from graph.project import ProjectError
+from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.project import ProjectError
 
 MAX_RECENT = 8
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from graph.summary import human, summarize, totals
+from torchcanvas.graph.summary import human, summarize, totals
 
 COLUMNS = ("Node", "Type", "Output shape", "Parameters", "FLOPs")
 

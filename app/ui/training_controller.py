@@ -8,14 +8,20 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.train.data import fit_problem
-from app.train.job import job_from_project
-from app.train.session import TrainingSession, prewarm
-from app.train.weights import WeightsError, apply, match, read_state_dict, save_state_dict
-from app.ui.activations import badge_for
-from codegen.build import build_model
-from graph.fileio import atomic_write
-from graph.registry import BLOCK, MODULE
+from torchcanvas.app.train.data import fit_problem
+from torchcanvas.app.train.job import job_from_project
+from torchcanvas.app.train.session import TrainingSession, prewarm
+from torchcanvas.app.train.weights import (
+    WeightsError,
+    apply,
+    match,
+    read_state_dict,
+    save_state_dict,
+)
+from torchcanvas.app.ui.activations import badge_for
+from torchcanvas.codegen.build import build_model
+from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.registry import BLOCK, MODULE
 
 POLL_MS = 100  # the GUI drains the event queue at 10 Hz (plots redraw at 2 Hz)
 STATUS_SECONDS = 0.5
@@ -150,7 +156,7 @@ class TrainingController(QObject):
         """Steps the run will take, when the data set's size is known without loading it."""
         import math
 
-        from app.train.data import KNOWN_SIZES
+        from torchcanvas.app.train.data import KNOWN_SIZES
 
         settings = self.document.project.training
         size = KNOWN_SIZES.get(settings["data"])
@@ -294,7 +300,7 @@ class TrainingController(QObject):
 
     def load_weights(self, path: str | None = None) -> bool:
         """Read a state_dict, show the match report, and apply it strictly or partially."""
-        from app.ui.dialogs import WEIGHTS_FILTER
+        from torchcanvas.app.ui.dialogs import WEIGHTS_FILTER
 
         path = path or self.window.dialogs.open_path("Load weights", WEIGHTS_FILTER)
         if not path:

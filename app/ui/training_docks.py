@@ -5,12 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
-from app.train.job import available_devices
-from app.ui.activations import ActivationView
-from app.ui.plots import CurvesView
-from app.ui.results import ResultsView
-from app.ui.training_controller import TrainingController
-from app.ui.training_panel import TrainingPanel
+from torchcanvas.app.train.job import available_devices
+from torchcanvas.app.ui.activations import ActivationView
+from torchcanvas.app.ui.plots import CurvesView
+from torchcanvas.app.ui.results import ResultsView
+from torchcanvas.app.ui.training_controller import TrainingController
+from torchcanvas.app.ui.training_panel import TrainingPanel
 
 
 def add_training(window) -> TrainingController:

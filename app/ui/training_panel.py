@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.train.data import SOURCE_TITLES
-from graph.settings import LOSSES, OPTIMIZERS, SCHEDULES
+from torchcanvas.app.train.data import SOURCE_TITLES
+from torchcanvas.graph.settings import LOSSES, OPTIMIZERS, SCHEDULES
 
 
 class TrainingPanel(QWidget):

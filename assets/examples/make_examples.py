@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.layout import arrange
-from graph.model import ModelGraph
-from graph.project import Project, save_project
-from graph.settings import default_training
+from torchcanvas.graph.layout import arrange
+from torchcanvas.graph.model import ModelGraph
+from torchcanvas.graph.project import Project, save_project
+from torchcanvas.graph.settings import default_training
 
 HERE = Path(__file__).parent
 

@@ -45,7 +45,7 @@ class ScriptedDialogs:
 
 def make_window(qtbot):
     """A MainWindow with scripted dialogs, shown offscreen."""
-    from app.ui.main_window import MainWindow
+    from torchcanvas.app.ui.main_window import MainWindow
 
     win = MainWindow()
     win.dialogs = ScriptedDialogs()

@@ -7,7 +7,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.ui.palette import layer_mime
+from torchcanvas.app.ui.palette import layer_mime
 
 
 def view_point(window, scene_point: QPointF) -> QPoint:

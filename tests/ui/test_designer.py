@@ -249,7 +249,7 @@ def test_examples_open_and_draw(window, qtbot):
 
 
 def test_start_up_without_bundled_examples_opens_an_empty_project(window, monkeypatch):
-    from app.ui import document, launch
+    from torchcanvas.app.ui import document, launch
 
     monkeypatch.setattr(document, "DEFAULT_EXAMPLE", "no_such_example")
     assert launch.open_initial(window, None, offer_recovery=False)

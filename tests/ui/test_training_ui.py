@@ -88,9 +88,9 @@ def test_a_mismatched_state_dict_shows_the_report_and_changes_nothing(window, tm
 
 
 def _digits_state() -> dict:
-    from codegen.build import build_model
-    from graph.project import load_project
     from tests.conftest import EXAMPLES
+    from torchcanvas.codegen.build import build_model
+    from torchcanvas.graph.project import load_project
 
     return build_model(load_project(EXAMPLES / "digits_cnn.json").model, seed=7).state_dict()
 

@@ -6,8 +6,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
-from app.ui import style
-from graph.registry import LayerSpec
+from torchcanvas.app.ui import style
+from torchcanvas.graph.registry import LayerSpec
 
 WIDTH = 190.0
 HEADER = 22.0

@@ -6,12 +6,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from app.ui import style
-from app.ui.canvas.edge_item import EdgeItem, curve
-from app.ui.canvas.node_item import NodeItem, PortItem
-from graph.model import ModelGraph
-from graph.params import to_json
-from graph.shapes import format_shape
+from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
+from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
+from torchcanvas.graph.model import ModelGraph
+from torchcanvas.graph.params import to_json
+from torchcanvas.graph.shapes import format_shape
 
 GRID_STEP = 20
 
