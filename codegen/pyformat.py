@@ -1,82 +1,116 @@
-"""Lay out the few statement shapes codegen writes the way `ruff format` would."""
+"""Lay out the statements codegen writes the way `ruff format` would (line length 88).
+
+The rules are black's "right hand split": a line that does not fit is split at its last
+bracket pair; the contents go on one indented line if they fit, else one item per line
+with a trailing comma, each item split the same way. An assignment whose head alone would
+not fit wraps its value in parentheses instead. Operator chains split before operators.
+"""
 
 from __future__ import annotations
+
+from torchcanvas.graph.expr import BinOp, Call, Index, ListOf, TupleOf
 
 LINE_LENGTH = 88
 INDENT = "    "
 
-
-def literal(value) -> str:
-    """Python source for a typed parameter value (never free user text)."""
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        # Only validated choice strings get here; double quotes as ruff prefers.
-        if not value.replace("_", "").isalnum():
-            raise ValueError(f"refusing to emit string {value!r:.40}")
-        return f'"{value}"'
-    if isinstance(value, (tuple, list)):
-        items = [literal(v) for v in value]
-        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-    raise TypeError(f"cannot emit a {type(value).__name__}")
+Bracketed = (Call, Index, ListOf, TupleOf)
 
 
-class ListArg:
-    """A list display argument, such as the tensors passed to torch.cat."""
+def assign(indent: str, target: str, value) -> list[str]:
+    """`target = value`, split over lines as ruff would."""
+    return statement(indent, f"{target} = ", value)
 
-    def __init__(self, items: list[str]) -> None:
-        self.items = items
+
+def statement(indent: str, prefix: str, value, suffix: str = "") -> list[str]:
+    """`prefix value suffix` (an assignment head, `return `, or nothing), split if needed."""
+    flat = f"{indent}{prefix}{value}{suffix}"
+    if len(flat) <= LINE_LENGTH:
+        return [flat]
+    inner = indent + INDENT
+    if isinstance(value, Bracketed):
+        head = f"{indent}{prefix}{_opening(value)}"
+        wrap = prefix.endswith("= ") or prefix == "return "
+        if wrap and len(head) > LINE_LENGTH and len(inner + str(value)) <= LINE_LENGTH:
+            # Splitting the brackets would not shorten the first line: wrap the value instead.
+            return [f"{indent}{prefix}(", f"{inner}{value}", f"{indent}){suffix}"]
+        return _split(head, value, indent, suffix)
+    if isinstance(value, BinOp) and prefix:
+        return [f"{indent}{prefix}("] + _operator_lines(inner, value) + [f"{indent}){suffix}"]
+    return [flat]
+
+
+def return_values(indent: str, values: list[str]) -> list[str]:
+    """`return a` or `return a, b` (a tuple), split as ruff would."""
+    if len(values) == 1:
+        return statement(indent, "return ", values[0])
+    flat = f"{indent}return {', '.join(values)}"
+    if len(flat) <= LINE_LENGTH:
+        return [flat]
+    return _split(f"{indent}return (", TupleOf(tuple(values)), indent, "", force_split=False)
+
+
+def _opening(value) -> str:
+    if isinstance(value, Call):
+        return f"{value.func}("
+    if isinstance(value, Index):
+        return f"{value.value}["
+    return "[" if isinstance(value, ListOf) else "("
+
+
+def _closing(value) -> str:
+    if isinstance(value, Index):
+        return "]"
+    return "]" if isinstance(value, ListOf) else ")"
+
+
+def _items(value) -> list:
+    if isinstance(value, Call):
+        return list(value.args) + [_Keyword(k, v) for k, v in value.kwargs]
+    if isinstance(value, Index):
+        return [value.index]
+    return list(value.items)
+
+
+class _Keyword:
+    """`key=value` inside a call; splits like its value."""
+
+    def __init__(self, key: str, value) -> None:
+        self.key, self.value = key, value
 
     def __str__(self) -> str:
-        return f"[{', '.join(self.items)}]"
+        return f"{self.key}={self.value}"
 
 
-def assign_call(indent: str, target: str, func: str, args: list) -> list[str]:
-    """`target = func(args...)`, split over lines the way ruff format does."""
-    head = f"{indent}{target} = {func}("
-    flat = f"{func}({', '.join(str(a) for a in args)})"
+def _split(head: str, value, indent: str, suffix: str, force_split: bool = False) -> list[str]:
+    """Break `value`'s outer brackets: contents on one line if they fit, else one per line."""
     inner = indent + INDENT
-    if (
-        len(head) > LINE_LENGTH
-        and len(head) + len(flat) - len(func) - 1 > LINE_LENGTH
-        and len(inner) + len(flat) <= LINE_LENGTH
-    ):
-        # Splitting the arguments would not shorten the first line: wrap the call instead.
-        return [f"{indent}{target} = (", f"{inner}{flat}", f"{indent})"]
-    return _call_lines(head, indent, args, ")")
-
-
-def _call_lines(head: str, indent: str, args: list, close: str) -> list[str]:
-    flat = ", ".join(str(a) for a in args)
-    if len(head) + len(flat) + len(close) <= LINE_LENGTH:
-        return [f"{head}{flat}{close}"]
-    inner = indent + INDENT
-    if args and len(inner) + len(flat) <= LINE_LENGTH:
-        return [head, f"{inner}{flat}", f"{indent}{close}"]
+    items = _items(value)
+    close = f"{indent}{_closing(value)}{suffix}"
+    body = ", ".join(str(i) for i in items)
+    if isinstance(value, TupleOf) and len(items) == 1:
+        body += ","
+    if not force_split and items and len(inner + body) <= LINE_LENGTH:
+        return [head, inner + body, close]
     lines = [head]
-    for arg in args:
-        if isinstance(arg, ListArg) and len(inner) + len(str(arg)) + 1 > LINE_LENGTH:
-            lines.append(f"{inner}[")
-            lines += [f"{inner}{INDENT}{item}," for item in arg.items]
-            lines.append(f"{inner}],")
-        else:
-            lines.append(f"{inner}{arg},")
-    lines.append(f"{indent}{close}")
-    return lines
+    for item in items:
+        lines += _item_lines(inner, item)
+    return lines + [close]
 
 
-def assign_sum(indent: str, target: str, terms: list[str]) -> list[str]:
-    """`target = a + b + c`, parenthesized and split when too long, as ruff does."""
-    flat = " + ".join(terms)
-    line = f"{indent}{target} = {flat}"
-    if len(line) <= LINE_LENGTH:
-        return [line]
-    inner = indent + INDENT
-    if len(inner) + len(flat) <= LINE_LENGTH:
-        return [f"{indent}{target} = (", f"{inner}{flat}", f"{indent})"]
-    body = [f"{inner}{terms[0]}"] + [f"{inner}+ {term}" for term in terms[1:]]
-    return [f"{indent}{target} = ("] + body + [f"{indent})"]
+def _item_lines(indent: str, item) -> list[str]:
+    flat = f"{indent}{item},"
+    if len(flat) <= LINE_LENGTH:
+        return [flat]
+    if isinstance(item, _Keyword) and isinstance(item.value, Bracketed):
+        return _split(f"{indent}{item.key}={_opening(item.value)}", item.value, indent, ",")
+    if isinstance(item, Bracketed):
+        return _split(f"{indent}{_opening(item)}", item, indent, ",")
+    return [flat]
+
+
+def _operator_lines(indent: str, value: BinOp) -> list[str]:
+    flat = f"{indent}{value}"
+    if len(flat) <= LINE_LENGTH:
+        return [flat]
+    first, *rest = value.operands
+    return [f"{indent}{first}"] + [f"{indent}{value.op} {operand}" for operand in rest]

@@ -35,13 +35,13 @@ class ModelEvents:
     """The change events of a ModelGraph, all named in the past tense."""
 
     def __init__(self) -> None:
-        self.node_added = Signal("node_added")  # (name)
-        self.node_removed = Signal("node_removed")  # (name)
-        self.node_renamed = Signal("node_renamed")  # (old, new)
-        self.node_moved = Signal("node_moved")  # (name, (x, y))
-        self.param_changed = Signal("param_changed")  # (name, param)
-        self.edge_added = Signal("edge_added")  # (src, dst, port)
-        self.edge_removed = Signal("edge_removed")  # (src, dst, port)
+        self.node_added = Signal("node_added")  # (id)
+        self.node_removed = Signal("node_removed")  # (id)
+        self.node_renamed = Signal("node_renamed")  # (id, old name, new name)
+        self.node_moved = Signal("node_moved")  # (id, (x, y))
+        self.param_changed = Signal("param_changed")  # (id, param)
+        self.edge_added = Signal("edge_added")  # (Edge)
+        self.edge_removed = Signal("edge_removed")  # (Edge)
         self.name_changed = Signal("name_changed")  # (class name)
         self.reset = Signal("reset")  # () the whole graph was replaced
         self.changed = Signal("changed")  # () after any structural or parameter change

@@ -1,38 +1,59 @@
-"""ModelGraph: the network as a networkx graph, and the only code that changes it."""
+"""ModelGraph: the network as a networkx graph, and the only code that changes it.
+
+Nodes are keyed by a stable id (`n1`, `n2`, ...) that never changes; the node's name (the
+Python attribute) is a field. An edge joins (node, output port) to (node, input port);
+the MultiDiGraph keys it by `(src_port, dst_port)`.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
 from torchcanvas.graph.events import ModelEvents
 from torchcanvas.graph.naming import class_name_problem, identifier_problem, numbered_name
 from torchcanvas.graph.params import ParamError
+from torchcanvas.graph.ports import is_slot
 from torchcanvas.graph.registry import INPUT, OUTPUT, LayerSpec, get_spec, has_spec
+
+_ID = re.compile(r"^n(\d+)$")
 
 
 class GraphError(ValueError):
     """An edit the graph refuses; the message says why, for the status bar."""
 
 
+class Edge(NamedTuple):
+    """A connection from an output port to an input port."""
+
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+
 @dataclass
 class NodeRecord:
     """Everything needed to put a removed node back exactly as it was."""
 
+    id: str
     name: str
     type: str
     params: dict[str, Any]
     pos: tuple[float, float]
-    edges: list[tuple[str, str, int]] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
 
 
 class ModelGraph:
-    """A network of layer nodes over `networkx.MultiDiGraph`; edges are keyed by input port."""
+    """A network of layer nodes over `networkx.MultiDiGraph`."""
 
     def __init__(self, name: str = "Model") -> None:
         self._g = nx.MultiDiGraph()
+        self._ids: dict[str, str] = {}  # name -> id
+        self._next_id = 1
         self._name = name
         self.events = ModelEvents()
         self.revision = 0  # bumped on every change that can alter shapes or code
@@ -51,53 +72,95 @@ class ModelGraph:
         return self._g
 
     def nodes(self) -> list[str]:
-        """Node names in insertion order."""
+        """Node ids in insertion order."""
         return list(self._g.nodes)
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._g
+    def __contains__(self, node: object) -> bool:
+        return node in self._g
 
     def __len__(self) -> int:
         return self._g.number_of_nodes()
 
-    def node_type(self, name: str) -> str:
-        """The layer type of node `name`."""
-        return self._node(name)["type"]
+    def node_name(self, node: str) -> str:
+        """The name (Python attribute) of node `node`."""
+        return self._node(node)["name"]
 
-    def spec(self, name: str) -> LayerSpec:
-        """The LayerSpec of node `name`."""
-        return get_spec(self.node_type(name))
+    def find(self, name: str) -> str | None:
+        """The id of the node called `name`, or None."""
+        return self._ids.get(name)
 
-    def params(self, name: str) -> dict[str, Any]:
-        """A copy of the explicitly set parameters of `name` (auto ones absent)."""
-        return dict(self._node(name)["params"])
+    def id_of(self, name: str) -> str:
+        """The id of the node called `name`; GraphError if there is none."""
+        try:
+            return self._ids[name]
+        except KeyError:
+            raise GraphError(f"there is no node called {name!r}") from None
 
-    def pos(self, name: str) -> tuple[float, float]:
-        """The canvas position of `name`."""
-        return self._node(name)["pos"]
+    def names(self) -> dict[str, str]:
+        """id -> name for every node."""
+        return {node: data["name"] for node, data in self._g.nodes(data=True)}
 
-    def inputs(self, name: str) -> list[tuple[str, int]]:
-        """(source, port) pairs feeding `name`, by port."""
-        return sorted(
-            ((u, k) for u, _, k in self._g.in_edges(name, keys=True)), key=lambda item: item[1]
-        )
+    def node_type(self, node: str) -> str:
+        """The layer type of `node`."""
+        return self._node(node)["type"]
 
-    def outputs(self, name: str) -> list[tuple[str, int]]:
-        """(target, port) pairs fed by `name`."""
-        return [(v, k) for _, v, k in self._g.out_edges(name, keys=True)]
+    def spec(self, node: str) -> LayerSpec:
+        """The LayerSpec of `node`."""
+        return get_spec(self.node_type(node))
 
-    def edges(self) -> list[tuple[str, str, int]]:
-        """Every (source, target, port), ordered by target then port."""
-        return [(u, name, port) for name in self._g.nodes for u, port in self.inputs(name)]
+    def params(self, node: str) -> dict[str, Any]:
+        """A copy of the explicitly set parameters of `node` (auto ones absent)."""
+        return dict(self._node(node)["params"])
+
+    def pos(self, node: str) -> tuple[float, float]:
+        """The canvas position of `node`."""
+        return self._node(node)["pos"]
+
+    def output_ports(self, node: str) -> list[str]:
+        """The output ports `node` has with its current parameters."""
+        return self.spec(node).output_names(self._node(node)["params"] | self._defaults(node))
+
+    def input_ports(self, node: str) -> list[str]:
+        """The input ports of `node`: named ones, and the used slots of a variadic port."""
+        names = []
+        used = {edge.dst_port for edge in self.inputs(node)}
+        for port in self.spec(node).inputs:
+            if port.variadic:
+                names += sorted((p for p in used if is_slot(p)), key=int)
+            else:
+                names.append(port.name)
+        return names
+
+    def inputs(self, node: str) -> list[Edge]:
+        """Edges into `node`, in port order (slots by number)."""
+        edges = [Edge(u, k[0], node, k[1]) for u, _, k in self._g.in_edges(node, keys=True)]
+        order = {p.name: i for i, p in enumerate(self.spec(node).inputs)}
+        return sorted(edges, key=lambda e: _port_key(e.dst_port, order))
+
+    def input_edge(self, node: str, port: str) -> Edge | None:
+        """The edge into input `port` of `node`, if connected."""
+        return next((e for e in self.inputs(node) if e.dst_port == port), None)
+
+    def outputs(self, node: str) -> list[Edge]:
+        """Edges out of `node`."""
+        return [Edge(node, k[0], v, k[1]) for _, v, k in self._g.out_edges(node, keys=True)]
+
+    def edges(self) -> list[Edge]:
+        """Every edge, ordered by target node then port."""
+        return [edge for node in self._g.nodes for edge in self.inputs(node)]
 
     def nodes_of_type(self, type_name: str) -> list[str]:
-        """Names of the nodes whose layer type is `type_name`."""
+        """Ids of the nodes whose layer type is `type_name`."""
         return [n for n, data in self._g.nodes(data=True) if data["type"] == type_name]
+
+    def nodes_of_kind(self, kind: str) -> list[str]:
+        """Ids of the nodes of one kind (INPUT, OUTPUT, ...), in order."""
+        return [n for n in self._g.nodes if self.spec(n).kind == kind]
 
     def analysis(self):
         """Shapes and problems of the current graph (cached until the next change)."""
         if self._analysis_revision != self.revision:
-            from torchcanvas.graph.shapes import analyze
+            from torchcanvas.graph.analysis import analyze
 
             self._analysis = analyze(self)
             self._analysis_revision = self.revision
@@ -120,46 +183,57 @@ class ModelGraph:
         name: str | None = None,
         params: dict | None = None,
         pos: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
     ) -> str:
-        """Add a node of `type_name`; returns its (possibly generated) name."""
+        """Add a node of `type_name`; returns its id."""
         if not has_spec(type_name):
             raise GraphError(f"unknown layer type {type_name!r}")
         spec = get_spec(type_name)
         name = self._new_name(spec) if name is None else self._check_new_name(name)
+        node_id = self._new_id(node_id)
         values = spec.start_params()
         for key, value in (params or {}).items():
             self._store_param(spec, values, key, value)
-        self._g.add_node(name, type=type_name, params=values, pos=_point(pos))
+        self._g.add_node(node_id, name=name, type=type_name, params=values, pos=_point(pos))
+        self._ids[name] = node_id
         self._touch()
-        self.events.node_added.emit(name)
+        self.events.node_added.emit(node_id)
         self.events.changed.emit()
-        return name
+        return node_id
 
-    def remove_node(self, name: str) -> NodeRecord:
-        """Remove `name` and its edges; the record lets undo restore it."""
-        data = self._node(name)
-        edges = [(u, name, k) for u, k in self.inputs(name)]
-        edges += [(name, v, k) for v, k in self.outputs(name)]
-        record = NodeRecord(name, data["type"], dict(data["params"]), data["pos"], edges)
-        # Highest ports first: closing a merge node's gap must not renumber edges still to go.
-        for src, dst, port in sorted(edges, key=lambda e: -e[2]):
-            if self._g.has_edge(src, dst, key=port):
-                self.disconnect(src, dst, port)
-        self._g.remove_node(name)
+    def remove_node(self, node: str) -> NodeRecord:
+        """Remove `node` and its edges; the record lets undo restore it."""
+        data = self._node(node)
+        edges = self.inputs(node) + self.outputs(node)
+        record = NodeRecord(
+            node, data["name"], data["type"], dict(data["params"]), data["pos"], edges
+        )
+        # Highest slots first: closing a merge node's gap must not renumber edges still to go.
+        for edge in sorted(edges, key=lambda e: -_slot(e.dst_port)):
+            if self._has(edge):
+                self.disconnect(edge)
+        self._g.remove_node(node)
+        del self._ids[data["name"]]
         self._touch()
-        self.events.node_removed.emit(name)
+        self.events.node_removed.emit(node)
         self.events.changed.emit()
         return record
 
     def restore_node(self, record: NodeRecord) -> None:
         """Put back a node removed by `remove_node`, with its edges."""
-        self.add_node(record.type, record.name, record.params, record.pos)
-        for src, dst, port in sorted(record.edges, key=lambda e: e[2]):
-            if src in self._g and dst in self._g:
-                self.connect(src, dst, port, allow_cycles=True)
+        self.add_node(record.type, record.name, record.params, record.pos, record.id)
+        for edge in sorted(record.edges, key=lambda e: _slot(e.dst_port)):
+            if edge.src in self._g and edge.dst in self._g:
+                self.connect(edge.src, edge.dst, edge.src_port, edge.dst_port, allow_cycles=True)
 
     def connection_problem(
-        self, src: str, dst: str, port: int | None = None, *, replacing: bool = False
+        self,
+        src: str,
+        dst: str,
+        src_port: str | None = None,
+        dst_port: str | None = None,
+        *,
+        replacing: bool = False,
     ) -> str | None:
         """Why `src -> dst` cannot be connected, or None when it can.
 
@@ -168,95 +242,106 @@ class ModelGraph:
         """
         if src not in self._g or dst not in self._g:
             return "both ends must be nodes of this graph"
-        src_spec, dst_spec = self.spec(src), self.spec(dst)
-        if not src_spec.has_outputs:
-            return f"{src} is an Output and has nothing to pass on"
-        if dst_spec.max_inputs == 0:
-            return f"{dst} is an Input and takes no inputs"
+        src_name, dst_name = self.node_name(src), self.node_name(dst)
+        if not self.spec(src).has_outputs:
+            return f"{src_name} is an Output and has nothing to pass on"
+        if not self.spec(dst).inputs:
+            return f"{dst_name} is an {self.node_type(dst)} and takes no inputs"
+        src_port = src_port or self.output_ports(src)[0]
+        if src_port not in self.output_ports(src):
+            return f"{src_name} has no output {src_port!r}"
         if src == dst:
-            return f"{src} cannot feed itself"
+            return f"{src_name} cannot feed itself"
         if nx.has_path(self._g, dst, src):
-            return f"connecting {src} to {dst} would make a cycle"
-        if dst_spec.variadic:
-            return None
-        if port is not None and not 0 <= port < dst_spec.max_inputs:
-            return f"{dst} has no input port {port}"
-        if replacing:
-            return None
-        if port is None and len(self.inputs(dst)) >= dst_spec.max_inputs:
-            return f"{dst} already has its input; disconnect it first"
-        if port is not None and any(k == port for _, k in self.inputs(dst)):
-            return f"{dst} input {port} is already connected; disconnect it first"
-        return None
+            return f"connecting {src_name} to {dst_name} would make a cycle"
+        return self._port_problem(dst, dst_port, replacing)
 
     def connect(
-        self, src: str, dst: str, port: int | None = None, *, allow_cycles: bool = False
-    ) -> int:
-        """Connect `src` to input `port` of `dst` (first free port if None); returns the port."""
-        problem = self.connection_problem(src, dst, port)
+        self,
+        src: str,
+        dst: str,
+        src_port: str | None = None,
+        dst_port: str | None = None,
+        *,
+        allow_cycles: bool = False,
+    ) -> Edge:
+        """Connect `src`'s output to `dst`'s input (first free ones if None); returns the edge."""
+        problem = self.connection_problem(src, dst, src_port, dst_port)
         if problem and not (allow_cycles and "cycle" in problem):
             raise GraphError(problem)
-        spec = self.spec(dst)
-        used = [k for _, k in self.inputs(dst)]
-        if port is None:
-            port = len(used) if spec.variadic else min(set(range(spec.max_inputs)) - set(used))
-        elif spec.variadic and port in used:
-            self._shift_ports(dst, port, +1)
-        self._g.add_edge(src, dst, key=port)
+        src_port = src_port or self.output_ports(src)[0]
+        dst_port = dst_port or self.free_input_port(dst)
+        if self.spec(dst).input_port(dst_port).variadic and self.input_edge(dst, dst_port):
+            self._shift_slots(dst, int(dst_port), +1)
+        edge = Edge(src, src_port, dst, dst_port)
+        self._g.add_edge(src, dst, key=(src_port, dst_port))
         self._touch()
-        self.events.edge_added.emit(src, dst, port)
+        self.events.edge_added.emit(edge)
         self.events.changed.emit()
-        return port
+        return edge
 
-    def disconnect(self, src: str, dst: str, port: int) -> None:
-        """Remove the edge into input `port` of `dst`; merge nodes close the gap."""
-        if not self._g.has_edge(src, dst, key=port):
-            raise GraphError(f"{src} is not connected to {dst} input {port}")
-        self._g.remove_edge(src, dst, key=port)
-        self.events.edge_removed.emit(src, dst, port)
-        if self.spec(dst).variadic:
-            self._shift_ports(dst, port + 1, -1)
+    def disconnect(self, edge: Edge) -> None:
+        """Remove `edge`; a merge node closes the gap in its slots."""
+        if not self._has(edge):
+            raise GraphError(
+                f"{self.node_name(edge.src)} is not connected to "
+                f"{self.node_name(edge.dst)} input {edge.dst_port}"
+            )
+        self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self.events.edge_removed.emit(edge)
+        if is_slot(edge.dst_port):
+            self._shift_slots(edge.dst, int(edge.dst_port) + 1, -1)
         self._touch()
         self.events.changed.emit()
 
-    def set_param(self, name: str, key: str, value: Any) -> None:
-        """Set parameter `key` of `name`; None unpins an auto parameter."""
-        data = self._node(name)
+    def free_input_port(self, node: str) -> str:
+        """The first unconnected input port of `node` (the next slot of a merge)."""
+        used = {edge.dst_port for edge in self.inputs(node)}
+        for port in self.spec(node).inputs:
+            if port.variadic:
+                return str(sum(1 for p in used if is_slot(p)))
+            if port.name not in used:
+                return port.name
+        raise GraphError(f"every input of {self.node_name(node)} is connected")
+
+    def set_param(self, node: str, key: str, value: Any) -> None:
+        """Set parameter `key` of `node`; None unpins an auto parameter."""
+        data = self._node(node)
         params = dict(data["params"])
         self._store_param(get_spec(data["type"]), params, key, value)
         if params == data["params"]:
             return
         data["params"] = params
         self._touch()
-        self.events.param_changed.emit(name, key)
+        self.events.param_changed.emit(node, key)
         self.events.changed.emit()
 
-    def rename(self, old: str, new: str) -> None:
-        """Rename node `old` to `new`, keeping its edges and its place in the order."""
-        self._node(old)
+    def rename(self, node: str, new: str) -> None:
+        """Give `node` another name; its id, edges and place stay."""
+        data = self._node(node)
+        old = data["name"]
         if new == old:
             return
         self._check_new_name(new)
-        order = {node: (new if node == old else node) for node in self._g.nodes}
-        renamed = nx.MultiDiGraph()
-        renamed.add_nodes_from((order[n], d) for n, d in self._g.nodes(data=True))
-        renamed.add_edges_from((order[u], order[v], k) for u, v, k in self._g.edges(keys=True))
-        self._g = renamed
+        data["name"] = new
+        del self._ids[old]
+        self._ids[new] = node
         self._touch()
-        self.events.node_renamed.emit(old, new)
+        self.events.node_renamed.emit(node, old, new)
         self.events.changed.emit()
 
-    def move(self, name: str, pos: tuple[float, float]) -> None:
-        """Move `name` on the canvas (does not change the network)."""
-        data = self._node(name)
+    def move(self, node: str, pos: tuple[float, float]) -> None:
+        """Move `node` on the canvas (does not change the network)."""
+        data = self._node(node)
         point = _point(pos)
         if point != data["pos"]:
             data["pos"] = point
-            self.events.node_moved.emit(name, point)
+            self.events.node_moved.emit(node, point)
 
     def clear(self) -> None:
         """Remove every node and edge."""
         self._g = nx.MultiDiGraph()
+        self._ids = {}
         self._touch()
         self.events.reset.emit()
         self.events.changed.emit()
@@ -264,34 +349,81 @@ class ModelGraph:
     def replace_with(self, other: ModelGraph) -> None:
         """Take over `other`'s name, nodes and edges (opening a file)."""
         self._g = other._g.copy()
+        for _, data in self._g.nodes(data=True):
+            data["params"] = dict(data["params"])
+        self._ids = dict(other._ids)
+        self._next_id = other._next_id
         self._name = other._name
         self._touch()
         self.events.reset.emit()
         self.events.changed.emit()
 
+    def copy(self) -> ModelGraph:
+        """An independent copy (no subscribers)."""
+        twin = ModelGraph(self._name)
+        twin.replace_with(self)
+        return twin
+
     def unique_node_name(self, wanted: str) -> str:
         """`wanted` if free, else a free variant of it (used by paste)."""
         from torchcanvas.graph.naming import unique_name
 
-        taken = set(self._g.nodes)
-        return (
-            wanted
-            if wanted not in taken and not identifier_problem(wanted)
-            else unique_name(wanted, taken)
-        )
+        if wanted not in self._ids and not identifier_problem(wanted):
+            return wanted
+        return unique_name(wanted, set(self._ids))
 
     # ----- internals -----------------------------------------------------------------
-    def _node(self, name: str) -> dict:
+    def _node(self, node: str) -> dict:
         try:
-            return self._g.nodes[name]
+            return self._g.nodes[node]
         except KeyError:
-            raise GraphError(f"there is no node called {name!r}") from None
+            raise GraphError(f"there is no node {node!r}") from None
+
+    def _has(self, edge: Edge) -> bool:
+        return self._g.has_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+
+    def _defaults(self, node: str) -> dict:
+        spec = self.spec(node)
+        params = self._node(node)["params"]
+        return {p.name: p.default for p in spec.params if p.name not in params}
+
+    def _port_problem(self, dst: str, dst_port: str | None, replacing: bool) -> str | None:
+        spec, name = self.spec(dst), self.node_name(dst)
+        if dst_port is None:
+            try:
+                self.free_input_port(dst)
+            except GraphError as error:
+                return None if replacing else f"{error}; disconnect one first"
+            return None
+        port = spec.input_port(dst_port)
+        if port is None:
+            return f"{name} ({spec.type}) has no input {dst_port!r}"
+        if port.variadic:
+            slots = sum(1 for e in self.inputs(dst) if is_slot(e.dst_port))
+            if int(dst_port) > slots:
+                return f"{name} has {slots} inputs; connect to input {slots} or lower"
+            return None
+        if not replacing and self.input_edge(dst, dst_port):
+            return f"{name} input {dst_port} is already connected; disconnect it first"
+        return None
 
     def _touch(self) -> None:
         self.revision += 1
 
+    def _new_id(self, wanted: str | None) -> str:
+        if wanted is None:
+            while f"n{self._next_id}" in self._g:
+                self._next_id += 1
+            wanted = f"n{self._next_id}"
+        elif wanted in self._g:
+            raise GraphError(f"a node with id {wanted!r} already exists")
+        match = _ID.match(wanted)
+        if match:
+            self._next_id = max(self._next_id, int(match.group(1)) + 1)
+        return wanted
+
     def _new_name(self, spec: LayerSpec) -> str:
-        taken = set(self._g.nodes)
+        taken = set(self._ids)
         if spec.kind in (INPUT, OUTPUT) and spec.prefix not in taken:
             return spec.prefix
         return numbered_name(spec.prefix, taken)
@@ -300,7 +432,7 @@ class ModelGraph:
         problem = identifier_problem(name)
         if problem:
             raise GraphError(problem)
-        if name in self._g:
+        if name in self._ids:
             raise GraphError(f"a node called '{name}' already exists")
         return name
 
@@ -321,14 +453,25 @@ class ModelGraph:
         else:
             params[key] = value
 
-    def _shift_ports(self, dst: str, start: int, step: int) -> None:
-        moved = [(u, k) for u, k in self.inputs(dst) if k >= start]
-        for u, k in moved:
-            self._g.remove_edge(u, dst, key=k)
-            self.events.edge_removed.emit(u, dst, k)
-        for u, k in moved:
-            self._g.add_edge(u, dst, key=k + step)
-            self.events.edge_added.emit(u, dst, k + step)
+    def _shift_slots(self, dst: str, start: int, step: int) -> None:
+        moved = [e for e in self.inputs(dst) if is_slot(e.dst_port) and int(e.dst_port) >= start]
+        for edge in moved:
+            self._g.remove_edge(edge.src, dst, key=(edge.src_port, edge.dst_port))
+            self.events.edge_removed.emit(edge)
+        for edge in moved:
+            shifted = edge._replace(dst_port=str(int(edge.dst_port) + step))
+            self._g.add_edge(edge.src, dst, key=(shifted.src_port, shifted.dst_port))
+            self.events.edge_added.emit(shifted)
+
+
+def _port_key(port: str, order: dict[str, int]) -> tuple[int, int]:
+    if is_slot(port):
+        return (len(order), int(port))
+    return (order.get(port, len(order) + 1), 0)
+
+
+def _slot(port: str) -> int:
+    return int(port) if is_slot(port) else -1
 
 
 def _point(pos) -> tuple[float, float]:

@@ -13,6 +13,7 @@ CHOICE = "choice"
 SIZE = "size"  # an int, or a tuple of `length` ints (kernel_size=3 or (3, 5))
 SHAPE = "shape"  # a non-empty list of positive ints (Input shape, normalized_shape)
 STR = "str"  # free text such as a folder path; never emitted into generated code
+DIMS = "dims"  # a list of 1 to 6 integers that may be negative (dims, sizes with -1)
 
 _MAX_INT = 1 << 20
 
@@ -37,7 +38,9 @@ class Param:
     length: int = 1  # tuple length for SIZE
     optional: bool = False  # None is a valid value
     positional: bool = False  # emitted positionally, like nn.Conv2d(1, 16, ...)
-    auto: str | None = None  # filled from the upstream shape unless pinned
+    auto: str | None = None  # filled from the upstream shape unless pinned (graph.autoparams)
+    auto_port: str | None = None  # the input port the auto value is read from (default: first)
+    ctor: bool = True  # a constructor argument; False for settings such as weight init
 
     def start_value(self) -> Any:
         """Value a new node starts with."""
@@ -123,6 +126,14 @@ def _shape(param: Param, value: Any) -> tuple[int, ...]:
     return dims
 
 
+def _dims(param: Param, value: Any) -> tuple[int, ...]:
+    if _is_int(value):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 6:
+        raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
+    return tuple(_int(param, item) for item in value)
+
+
 def _str(param: Param, value: Any) -> str:
     if not isinstance(value, str) or len(value) > 4096 or "\x00" in value:
         raise ParamError(f"{param.name} must be text of at most 4096 characters")
@@ -137,6 +148,7 @@ _COERCERS = {
     SIZE: _size,
     SHAPE: _shape,
     STR: _str,
+    DIMS: _dims,
 }
 
 
@@ -165,6 +177,7 @@ _DESCRIPTIONS = {
     SIZE: _size_text,
     SHAPE: lambda p: "a list of 1 to 5 positive integers",
     STR: lambda p: "text",
+    DIMS: lambda p: f"an integer or a list of 1 to 6 integers{_bounds_text(p)}",
 }
 
 

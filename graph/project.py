@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.migrate import MigrationError, migrate
 from torchcanvas.graph.model import GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem
 from torchcanvas.graph.params import ParamError, to_json
+from torchcanvas.graph.ports import is_slot
 from torchcanvas.graph.registry import get_spec, has_spec
 from torchcanvas.graph.settings import coerce_training, default_training
 
 FORMAT = "torchcanvas"
-VERSION = 1
+VERSION = 2
+_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 
@@ -38,27 +42,48 @@ def project_to_dict(project: Project) -> dict:
     """The project as plain JSON data, in a stable order."""
     model = project.model
     nodes = []
-    for name in model.nodes():
-        spec = model.spec(name)
-        params = model.params(name)
+    for node in model.nodes():
+        spec = model.spec(node)
+        params = model.params(node)
         ordered = {p.name: to_json(params[p.name]) for p in spec.params if p.name in params}
         nodes.append(
-            {"id": name, "type": spec.type, "params": ordered, "pos": list(model.pos(name))}
+            {
+                "id": node,
+                "name": model.node_name(node),
+                "type": spec.type,
+                "params": ordered,
+                "pos": list(model.pos(node)),
+            }
         )
-    edges = []
-    for src, dst, port in model.edges():
-        edge = {"from": src, "to": dst}
-        if port:
-            edge["port"] = port
-        edges.append(edge)
     return {
         "format": FORMAT,
         "version": VERSION,
         "name": model.name,
         "nodes": nodes,
-        "edges": edges,
+        "edges": [_edge_to_dict(model, edge) for edge in model.edges()],
         "training": dict(project.training),
     }
+
+
+def _edge_to_dict(model: ModelGraph, edge) -> dict:
+    """An edge; ports are written only where they are not the first ones."""
+    data: dict = {"from": edge.src}
+    if edge.src_port != _first_output(model, edge.src):
+        data["from_port"] = edge.src_port
+    data["to"] = edge.dst
+    if edge.dst_port != _first_input(model.spec(edge.dst)):
+        data["to_port"] = edge.dst_port
+    return data
+
+
+def _first_output(model: ModelGraph, node: str) -> str:
+    ports = model.output_ports(node)
+    return ports[0] if ports else ""
+
+
+def _first_input(spec) -> str:
+    first = spec.inputs[0]
+    return "0" if first.variadic else first.name
 
 
 def dumps_project(project: Project) -> str:
@@ -126,7 +151,7 @@ def loads_project(data: str | bytes) -> Project:
         raise ProjectError(f"not valid JSON: {error}") from None
     try:
         return project_from_dict(document)
-    except (GraphError, ParamError) as error:
+    except (GraphError, ParamError, MigrationError) as error:
         raise ProjectError(str(error)) from None
     except RecursionError:
         raise ProjectError("the document is nested too deeply") from None
@@ -137,8 +162,9 @@ def _reject_constant(name: str):
 
 
 def project_from_dict(document: Any) -> Project:
-    """Build a Project from parsed JSON, checking every field."""
+    """Build a Project from parsed JSON of any known version, checking every field."""
     _check_header(document)
+    document = migrate(document)
     name = document.get("name", "Model")
     problem = class_name_problem(name)
     if problem:
@@ -172,7 +198,7 @@ def _check_header(document: Any) -> None:
     if version > VERSION:
         raise ProjectError(
             f"version: written by a newer TorchCanvas (format version "
-            f"{version}); this one reads version {VERSION}"
+            f"{version}); this one reads versions 1 to {VERSION}"
         )
     unknown = set(document) - {"format", "version", "name", "nodes", "edges", "training"}
     if unknown:
@@ -188,16 +214,20 @@ def _expect(container: dict, key: str, kind: type, text: str, where: str = "") -
 
 def _add_node(model: ModelGraph, node: Any, where: str) -> None:
     if not isinstance(node, dict):
-        raise ProjectError(f"{where}: expected an object with id, type, params and pos")
-    unknown = set(node) - {"id", "type", "params", "pos"}
+        raise ProjectError(f"{where}: expected an object with id, name, type, params and pos")
+    unknown = set(node) - {"id", "name", "type", "params", "pos"}
     if unknown:
         raise ProjectError(f"{where}: unknown key {sorted(unknown)[0]!r:.40}")
-    name = node.get("id")
+    node_id, name = node.get("id"), node.get("name")
+    if not isinstance(node_id, str) or not _ID.match(node_id):
+        raise ProjectError(f"{where}.id: expected up to 40 letters, digits or _")
     problem = identifier_problem(name)
     if problem:
-        raise ProjectError(f"{where}.id: {problem}")
+        raise ProjectError(f"{where}.name: {problem}")
     where = f"{where} ({name})"
-    if name in model:
+    if node_id in model:
+        raise ProjectError(f"{where}.id: another node has the id {node_id!r}")
+    if model.find(name) is not None:
         raise ProjectError(f"{where}: a node called '{name}' already exists")
     type_name = node.get("type")
     if not isinstance(type_name, str) or not has_spec(type_name):
@@ -210,7 +240,7 @@ def _add_node(model: ModelGraph, node: Any, where: str) -> None:
     if missing:
         raise ProjectError(f"{where}.params: {type_name} needs {missing[0]}")
     try:
-        model.add_node(type_name, name, params, _position(node.get("pos", [0, 0]), where))
+        model.add_node(type_name, name, params, _position(node.get("pos", [0, 0]), where), node_id)
     except GraphError as error:
         raise ProjectError(f"{where}.params: {error}") from None
 
@@ -227,21 +257,35 @@ def _position(pos: Any, where: str) -> tuple[float, float]:
 
 
 def _add_edge(model: ModelGraph, edge: Any, where: str) -> None:
-    if not isinstance(edge, dict) or set(edge) - {"from", "to", "port"}:
-        raise ProjectError(f'{where}: expected {{"from": ..., "to": ..., "port": ...}}')
-    src, dst, port = edge.get("from"), edge.get("to"), edge.get("port", 0)
+    if not isinstance(edge, dict) or set(edge) - {"from", "from_port", "to", "to_port"}:
+        raise ProjectError(
+            f'{where}: expected {{"from": ..., "from_port": ..., "to": ..., "to_port": ...}}'
+        )
+    src, dst = edge.get("from"), edge.get("to")
     for key, value in (("from", src), ("to", dst)):
         if not isinstance(value, str) or value not in model:
-            raise ProjectError(f"{where}.{key}: no node called {value!r:.40}")
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 1024:
-        raise ProjectError(f"{where}.port: expected an integer from 0")
-    if any(k == port for _, k in model.inputs(dst)):
-        raise ProjectError(f"{where}: {dst} input {port} is connected twice")
-    spec = model.spec(dst)
-    if spec.max_inputs is not None and port >= spec.max_inputs:
-        raise ProjectError(f"{where}.port: {dst} ({spec.type}) has no input port {port}")
+            raise ProjectError(f"{where}.{key}: no node with the id {value!r:.40}")
     if not model.spec(src).has_outputs:
-        raise ProjectError(f"{where}.from: {src} is an Output and has nothing to pass on")
-    # Cycles load so that the editor can show them as problems rather than refusing the file.
-    model.nx_graph.add_edge(src, dst, key=port)
+        raise ProjectError(f"{where}.from: {model.node_name(src)} is an Output and has no outputs")
+    src_port = _port(edge.get("from_port", _first_output(model, src)), f"{where}.from_port")
+    dst_port = _port(edge.get("to_port", _first_input(model.spec(dst))), f"{where}.to_port")
+    src_spec, dst_spec = model.spec(src), model.spec(dst)
+    if src_spec.output_port(src_port) is None:
+        raise ProjectError(f"{where}.from_port: {src_spec.type} has no output {src_port!r}")
+    if not dst_spec.inputs or dst_spec.input_port(dst_port) is None:
+        raise ProjectError(f"{where}.to_port: {dst_spec.type} has no input {dst_port!r}")
+    if model.input_edge(dst, dst_port) is not None:
+        raise ProjectError(f"{where}: {model.node_name(dst)} input {dst_port} is connected twice")
+    # Cycles and gaps load, so that the editor can show them as problems rather than refuse.
+    model.nx_graph.add_edge(src, dst, key=(src_port, dst_port))
     model.revision += 1
+
+
+def _port(value: Any, where: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1024:
+        value = str(value)
+    if not isinstance(value, str) or not (value.isidentifier() or is_slot(value)):
+        raise ProjectError(f"{where}: expected a port name")
+    if is_slot(value) and int(value) >= 1024:
+        raise ProjectError(f"{where}: expected a port number below 1024")
+    return value

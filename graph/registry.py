@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from torchcanvas.graph.params import Param
+from torchcanvas.graph.ports import PortSpec, TensorMeta, slot_names
 
-# Node kinds: how codegen and shape inference treat a node.
-INPUT = "input"
-OUTPUT = "output"
-MODULE = "module"  # an nn.Module: `self.name = nn.Type(...)`, `x = self.name(x)`
-BLOCK = "block"  # a composite nn.Module whose class source is emitted into the file
-ADD = "add"
-CONCAT = "concat"
+# Node kinds: how analysis and codegen treat a node.
+INPUT = "input"  # an argument of forward()
+OUTPUT = "output"  # a value forward() returns
+MODULE = "module"  # an nn.Module attribute: `self.conv1 = nn.Conv2d(...)`, `x = self.conv1(x)`
+FUNCTION = "function"  # an expression in forward(): `x + identity`, `torch.cat(...)`, `x[:, -1]`
+PARAMETER = "parameter"  # a free learnable tensor: `self.cls_token = nn.Parameter(...)`
+BLOCK = "block"  # a composite nn.Module whose class is written into the file
 
 CATEGORIES = (
     "Input / Output",
     "Convolution",
     "Pooling",
     "Linear",
+    "Recurrent",
+    "Attention",
     "Activation",
     "Normalization",
     "Regularization",
@@ -26,6 +31,24 @@ CATEGORIES = (
     "Merge",
     "Blocks",
 )
+
+Metas = dict[str, TensorMeta]
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """How a module node passes its input ports to the module's forward().
+
+    `args` are port names, or tuples of port names passed together as one tuple argument
+    (an LSTM's `(h_0, c_0)`); an argument is left out when none of its ports is connected.
+    `kwargs` are (keyword, port) pairs passed when the port is connected. `flags` are
+    (keyword, output port) pairs that pass `keyword=False` while that output is unused
+    (MultiheadAttention's `need_weights`).
+    """
+
+    args: tuple = ("input",)
+    kwargs: tuple[tuple[str, str], ...] = ()
+    flags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,35 +61,75 @@ class LayerSpec:
     prefix: str  # node names: conv1, conv2, ...
     kind: str = MODULE
     params: tuple[Param, ...] = ()
-    min_inputs: int = 1
-    max_inputs: int | None = 1  # None: any number (merge nodes)
-    ranks: tuple[int, ...] | None = None  # accepted per-sample input ranks
-    rank_text: str = ""  # e.g. "(C, H, W)", for messages
+    inputs: tuple[PortSpec, ...] = (PortSpec("input"),)
+    outputs: tuple[PortSpec, ...] = (PortSpec("output"),)
+    # (args, inputs) -> outputs; raises ShapeError. None: run the module on the meta device.
+    infer: Callable[[dict, Metas], Metas] | None = None
+    count: Callable[[dict], int] | None = None  # parameter count; None: build it on meta
+    flops: Callable[[dict, Metas, Metas], int] | None = None  # per sample; None: none
+    call: ModuleCall = ModuleCall()  # MODULE: how forward() is called
+    returns: Any = "output"  # MODULE: the forward() result as port names (nested tuples)
+    expr: Callable | None = None  # FUNCTION: (values, args, used ports) -> graph.expr tree
+    output_count: Callable[[dict], int] | None = None  # slots of a variadic output port
+    torch_class: str = ""  # how the class is written; default nn.<type>
+    imports: tuple[str, ...] = ()  # extra import lines the generated file needs
+    fixed_kwargs: tuple[tuple[str, Any], ...] = ()  # always passed (batch_first=True)
     key_params: tuple[str, ...] = ()  # shown on the node card
+    examples: tuple[tuple[Metas, dict], ...] = ()  # inputs and params that suit it, for tests
     block_source: str = ""  # class source for BLOCK kinds
-    example_shape: tuple[int, ...] = (3, 16, 16)  # an input shape that suits it, for tests
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
+    input_index: dict[str, PortSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "param_index", {p.name: p for p in self.params})
+        object.__setattr__(self, "input_index", {p.name: p for p in self.inputs})
+        if not self.torch_class and self.kind in (MODULE, BLOCK):
+            prefix = "nn." if self.kind == MODULE else ""
+            object.__setattr__(self, "torch_class", prefix + self.type)
 
     def param(self, name: str) -> Param:
         """The Param called `name`; KeyError if there is none."""
         return self.param_index[name]
 
     @property
-    def has_outputs(self) -> bool:
-        """Whether other nodes can consume this node's tensor."""
-        return self.kind != OUTPUT
+    def variadic(self) -> bool:
+        """Whether the node takes any number of inputs (merge nodes)."""
+        return any(p.variadic for p in self.inputs)
 
     @property
-    def variadic(self) -> bool:
-        """Whether the node takes any number of inputs."""
-        return self.max_inputs is None
+    def has_outputs(self) -> bool:
+        """Whether other nodes can consume this node's values."""
+        return bool(self.outputs)
 
     def start_params(self) -> dict:
         """Parameters a fresh node is created with: the required ones that are not auto."""
         return {p.name: p.initial for p in self.params if p.required and not p.auto}
+
+    def input_port(self, name: str) -> PortSpec | None:
+        """The spec of input port `name` (a slot of a variadic port included)."""
+        if name in self.input_index:
+            return self.input_index[name]
+        if name.isdigit():
+            return next((p for p in self.inputs if p.variadic), None)
+        return None
+
+    def output_names(self, params: dict) -> list[str]:
+        """The output ports of a node with these parameters, in order."""
+        names: list[str] = []
+        for port in self.outputs:
+            if port.variadic:
+                count = self.output_count(params) if self.output_count else 1
+                names += slot_names(count)
+            else:
+                names.append(port.name)
+        return names
+
+    def output_port(self, name: str) -> PortSpec | None:
+        """The spec of output port `name`."""
+        for port in self.outputs:
+            if port.name == name or (port.variadic and name.isdigit()):
+                return port
+        return None
 
 
 _REGISTRY: dict[str, LayerSpec] = {}

@@ -1,60 +1,57 @@
-"""Per-node summary: output shape, parameter count and FLOPs, computed on the meta device."""
+"""Per-node summary: output shape, parameter count and FLOPs, from the analysis."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from torchcanvas.graph.registry import BLOCK, MODULE, get_spec
-from torchcanvas.graph.shapes import Analysis, _freeze, _module_class, format_shape
+from torchcanvas.graph.ports import format_meta
 
 
 @dataclass(frozen=True)
 class NodeSummary:
     """One row of the summary table."""
 
+    node: str  # id
     name: str
     type: str
     shape: str
     params: int
     flops: int
+    live: bool  # part of the model (reaches an Output)
 
 
-def summarize(model, analysis: Analysis | None = None) -> list[NodeSummary]:
+def summarize(model, analysis=None) -> list[NodeSummary]:
     """A row per node in execution order (then any nodes on cycles)."""
     analysis = analysis or model.analysis()
     rows = []
-    for name in analysis.order + [n for n in model.nodes() if n not in analysis.order]:
-        spec = model.spec(name)
-        params = flops = 0
-        if spec.kind in (MODULE, BLOCK) and name in analysis.resolved:
-            in_shape = analysis.in_shapes[name][0]
-            params, flops = layer_cost(spec.type, _freeze(analysis.resolved[name]), in_shape)
+    placed = set(analysis.order)
+    for node in analysis.order + [n for n in model.nodes() if n not in placed]:
+        facts = analysis.facts.get(node)
+        live = node in analysis.live
+        params = facts.params if facts else 0
+        flops = facts.flops if facts else 0
+        shapes = _shapes(model, node, analysis)
         rows.append(
-            NodeSummary(name, spec.type, format_shape(analysis.shapes.get(name)), params, flops)
+            NodeSummary(
+                node, analysis.names[node], model.node_type(node), shapes, params, flops, live
+            )
         )
     return rows
 
 
-@functools.lru_cache(maxsize=4096)
-def layer_cost(type_name: str, frozen_args: tuple, in_shape: tuple) -> tuple[int, int]:
-    """(parameter count, FLOPs for one sample) of a layer, counted by torch."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    spec = get_spec(type_name)
-    with torch.device("meta"):
-        module = _module_class(spec)(**dict(frozen_args)).eval()
-        params = sum(p.numel() for p in module.parameters())
-        counter = FlopCounterMode(display=False)
-        with counter:
-            module(torch.empty((1, *in_shape)))
-    return params, int(counter.get_total_flops())
+def _shapes(model, node: str, analysis) -> str:
+    facts = analysis.facts.get(node)
+    if facts is None:
+        return "?"
+    values = facts.outputs or facts.inputs
+    if len(values) <= 1:
+        return format_meta(next(iter(values.values()), None))
+    return ", ".join(f"{port} {format_meta(meta)}" for port, meta in values.items())
 
 
 def totals(rows: list[NodeSummary]) -> tuple[int, int]:
-    """Total parameters and FLOPs."""
-    return sum(r.params for r in rows), sum(r.flops for r in rows)
+    """Total parameters and FLOPs of the nodes that are part of the model."""
+    return sum(r.params for r in rows if r.live), sum(r.flops for r in rows if r.live)
 
 
 def human(count: float, unit: str = "") -> str:

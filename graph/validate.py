@@ -1,4 +1,7 @@
-"""Structural checks of a ModelGraph: inputs and outputs, ports, cycles, unused nodes."""
+"""Structural checks of a ModelGraph: inputs and outputs, ports, cycles, unused nodes.
+
+Everything here is linear in nodes + edges, so that wide graphs stay fast.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from torchcanvas.graph.ports import is_slot
 from torchcanvas.graph.registry import INPUT, OUTPUT
 
 ERROR = "error"
@@ -16,132 +20,158 @@ WARNING = "warning"
 class Problem:
     """One thing wrong with the graph: its node, and a sentence saying what to change."""
 
-    node: str | None
+    node: str | None  # the node's id
     message: str
     severity: str = ERROR
+    name: str | None = None  # the node's name when the problem was found, for messages
 
     def __post_init__(self) -> None:
         # One style for every message: a sentence without a closing period.
         object.__setattr__(self, "message", self.message.rstrip("."))
 
     def __str__(self) -> str:
-        return f"{self.node}: {self.message}" if self.node else self.message
+        label = self.name or self.node
+        return f"{label}: {self.message}" if label else self.message
 
 
 def execution_order(model) -> list[str]:
-    """Topological order that keeps chains together; nodes on a cycle are left out."""
+    """Topological order, depth first so that chains stay together; cycles are left out."""
     graph = model.nx_graph
-    index = {name: i for i, name in enumerate(graph.nodes)}
-    waiting = {name: graph.in_degree(name) for name in graph.nodes}
-    ready = [name for name, count in waiting.items() if count == 0]
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    waiting = dict(graph.in_degree())
+    stack = sorted((n for n, count in waiting.items() if count == 0), key=index.get, reverse=True)
     order: list[str] = []
-    last = None
-    while ready:
-        followers = [n for n in ready if last is not None and graph.has_edge(last, n)]
-        pick = min(followers or ready, key=index.__getitem__)
-        ready.remove(pick)
-        order.append(pick)
-        last = pick
-        for _, succ in graph.out_edges(pick):
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        ready = []
+        for _, succ in graph.out_edges(node):
             waiting[succ] -= 1
             if waiting[succ] == 0:
                 ready.append(succ)
+        stack.extend(sorted(ready, key=index.get, reverse=True))
     return order
 
 
-def structural_problems(model, order: list[str]) -> list[Problem]:
-    """Problems that do not need shapes: missing or extra Input/Output, ports, cycles."""
+def live_nodes(model) -> set[str]:
+    """Nodes that contribute to an Output (the ones the generated model contains)."""
+    graph = model.nx_graph
+    live = set(model.nodes_of_kind(OUTPUT))
+    frontier = list(live)
+    while frontier:
+        node = frontier.pop()
+        for pred in graph.predecessors(node):
+            if pred not in live:
+                live.add(pred)
+                frontier.append(pred)
+    return live
+
+
+def structural_problems(model, order: list[str], live: set[str]) -> list[Problem]:
+    """Problems that do not need shapes: missing Input/Output, ports, cycles, unused nodes."""
+    names = model.names()
     problems = _io_problems(model)
-    problems += _cycle_problems(model, order)
-    for name in model.nodes():
-        problems += _port_problems(model, name)
-    problems += _unused_problems(model)
+    problems += _cycle_problems(model, order, names)
+    for node in model.nodes():
+        problems += _port_problems(model, node, names[node])
+    problems += _unused_problems(model, live, names)
     return problems
 
 
 def _io_problems(model) -> list[Problem]:
     problems = []
     for kind, label in ((INPUT, "Input"), (OUTPUT, "Output")):
-        found = [n for n in model.nodes() if model.spec(n).kind == kind]
-        if not found:
+        if not model.nodes_of_kind(kind):
             problems.append(
                 Problem(
                     None,
-                    f"The model has no {label}; drag one in from the "
-                    f"palette's Input / Output group.",
-                )
-            )
-        for extra in found[1:]:
-            problems.append(
-                Problem(
-                    extra,
-                    f"only one {label} is supported; delete this one or merge it into {found[0]}.",
+                    f"The model has no {label}; drag one in from the palette's Input / Output "
+                    f"group.",
                 )
             )
     return problems
 
 
-def _cycle_problems(model, order: list[str]) -> list[Problem]:
+def _cycle_problems(model, order: list[str], names: dict) -> list[Problem]:
     stuck = set(model.nodes()) - set(order)
     if not stuck:
         return []
     cycle = nx.find_cycle(model.nx_graph.subgraph(stuck))
     loop = [u for u, *_ in cycle]
-    text = " -> ".join(loop + [loop[0]])
+    text = " -> ".join(names[n] for n in loop + [loop[0]])
     return [
-        Problem(node, f"is part of a cycle ({text}); remove one of these connections.")
+        Problem(
+            node,
+            f"is part of a cycle ({text}); remove one of these connections.",
+            ERROR,
+            names[node],
+        )
         for node in loop
     ]
 
 
-def _port_problems(model, name: str) -> list[Problem]:
-    spec = model.spec(name)
-    ports = [port for _, port in model.inputs(name)]
-    count = len(ports)
-    if spec.max_inputs is not None and count > spec.max_inputs:
-        noun = "input" if spec.max_inputs == 1 else "inputs"
-        return [
-            Problem(
-                name,
-                f"takes {spec.max_inputs} {noun} but has {count}; "
-                f"disconnect {count - spec.max_inputs}.",
+def _port_problems(model, node: str, name: str) -> list[Problem]:
+    spec = model.spec(node)
+    edges = model.inputs(node)
+    problems = [Problem(node, text, ERROR, name) for text in _unknown_ports(model, node, edges)]
+    connected = {e.dst_port for e in edges}
+    for port in spec.inputs:
+        if port.variadic:
+            problems += _slot_problems(
+                node, name, port, sorted(int(p) for p in connected if is_slot(p))
             )
-        ]
-    if count < spec.min_inputs:
-        if spec.min_inputs == 1:
-            return [Problem(name, "has no input; connect a layer's output to it.")]
-        return [
-            Problem(
-                name,
-                f"needs at least {spec.min_inputs} inputs but has {count}; "
-                f"connect {spec.min_inputs - count} more.",
-            )
-        ]
-    if sorted(ports) != list(range(count)):
-        return [Problem(name, f"input ports {sorted(ports)} have a gap; reconnect them.")]
-    return []
-
-
-def _unused_problems(model) -> list[Problem]:
-    outputs = [n for n in model.nodes() if model.spec(n).kind == OUTPUT]
-    if not outputs:
-        return []
-    live = set(outputs).union(*(nx.ancestors(model.nx_graph, out) for out in outputs))
-    problems = []
-    for name in model.nodes():
-        if name in live:
-            continue
-        if model.spec(name).kind == INPUT:
-            text = "does not reach the Output; connect it to the first layer."
-        else:
+        elif not port.optional and port.name not in connected:
+            where = "" if len(spec.inputs) == 1 else f"its {port.name} input "
             text = (
-                "does not reach the Output, so it is left out of the model; connect or delete it."
+                "has no input; connect a layer's output to it"
+                if not where
+                else (f"{where}is not connected; connect a layer's output to it")
             )
-        problems.append(Problem(name, text, WARNING))
+            problems.append(Problem(node, text, ERROR, name))
     return problems
 
 
-def live_nodes(model) -> set[str]:
-    """Nodes that contribute to an Output (the ones the generated model contains)."""
-    outputs = [n for n in model.nodes() if model.spec(n).kind == OUTPUT]
-    return set(outputs).union(*(nx.ancestors(model.nx_graph, out) for out in outputs))
+def _unknown_ports(model, node: str, edges) -> list[str]:
+    spec, texts = model.spec(node), []
+    for edge in edges:
+        if spec.input_port(edge.dst_port) is None:
+            texts.append(f"has no input {edge.dst_port!r}; reconnect that edge")
+    for edge in model.outputs(node):
+        if edge.src_port not in model.output_ports(node):
+            texts.append(
+                f"has no output {edge.src_port!r} any more; reconnect "
+                f"{model.node_name(edge.dst)} or change the parameters back"
+            )
+    return texts
+
+
+def _slot_problems(node: str, name: str, port, slots: list[int]) -> list[Problem]:
+    if len(slots) < port.minimum:
+        missing = port.minimum - len(slots)
+        return [
+            Problem(
+                node,
+                f"needs at least {port.minimum} inputs but has {len(slots)}; connect "
+                f"{missing} more.",
+                ERROR,
+                name,
+            )
+        ]
+    if slots != list(range(len(slots))):
+        return [Problem(node, f"input slots {slots} have a gap; reconnect them.", ERROR, name)]
+    return []
+
+
+def _unused_problems(model, live: set[str], names: dict) -> list[Problem]:
+    if not model.nodes_of_kind(OUTPUT):
+        return []
+    problems = []
+    for node in model.nodes():
+        if node in live:
+            continue
+        if model.spec(node).kind == INPUT:
+            text = "does not reach an Output; connect it to the first layer."
+        else:
+            text = "does not reach an Output, so it is left out of the model; connect or delete it."
+        problems.append(Problem(node, text, WARNING, names[node]))
+    return problems

@@ -1,0 +1,251 @@
+"""forward() the way a person writes it: a chain reuses `x`, branches get their own names.
+
+- A node whose input dies with it continues that input's variable (`x = self.relu(x)`).
+- A value that forks into several chains gives each chain a variable named after its
+  first node (`branch1 = self.branch1(x)`); a merge continues the trunk in `x` again.
+- A value that forks into one chain and skip connections is kept as `identity = x`, as in
+  torchvision's ResNet, and the chain goes on in `x`.
+- Extra outputs are named after their port (`h_n`); unused ones are unpacked into `_`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+
+from torchcanvas.codegen.pyformat import INDENT, assign, return_values
+from torchcanvas.graph.expr import Call, TupleOf, Unpack
+from torchcanvas.graph.naming import sanitize
+from torchcanvas.graph.registry import FUNCTION, INPUT, OUTPUT, PARAMETER
+
+BODY = INDENT * 2
+
+
+class ForwardWriter:
+    """Writes the statements of forward() for the live nodes of an analysed graph."""
+
+    def __init__(self, model, analysis, reserved: set[str]) -> None:
+        self.model, self.analysis = model, analysis
+        self.names = analysis.names
+        self.order = [n for n in analysis.order if n in analysis.live]
+        self.reserved = set(reserved)
+        self.var: dict[tuple[str, str], str] = {}
+        self.held: dict[str, int] = {}  # variable -> live values it holds
+        self.remaining: dict[tuple[str, str], int] = {}  # value -> reads still to come
+        self.pinned: set[tuple[str, str]] = set()  # values returned at the end
+        self.consumers: dict[tuple[str, str], list[str]] = {}
+        self.kinds: dict[str, str] = {"x": "trunk"}
+        self.live = set(self.order)
+        self.statements: list[tuple[str, list[str]]] = []
+        self.arguments = self._arguments()
+        self._count_reads()
+
+    # ----- set-up -------------------------------------------------------------------
+    def _arguments(self) -> list[str]:
+        inputs = self.analysis.inputs
+        if len(inputs) == 1:
+            return ["x"]
+        return [self.names[n] for n in inputs]
+
+    def _count_reads(self) -> None:
+        live = set(self.order)
+        for node in self.order:
+            for edge in self.model.inputs(node):
+                value = (edge.src, edge.src_port)
+                if self.model.spec(node).kind == OUTPUT:
+                    self.pinned.add(value)
+                elif node in live:
+                    self.remaining[value] = self.remaining.get(value, 0) + 1
+                    self.consumers.setdefault(value, []).append(node)
+
+    # ----- writing ------------------------------------------------------------------
+    def run(self) -> list[tuple[str, list[str]]]:
+        """(node id, lines) for every statement, then the return statement."""
+        for node, argument in zip(self.analysis.inputs, self.arguments):
+            self._hold((node, "output"), argument, "trunk" if argument == "x" else "argument")
+        for node in self.order:
+            kind = self.model.spec(node).kind
+            if kind == PARAMETER:
+                self._hold((node, "output"), f"self.{self.names[node]}")
+            elif kind not in (INPUT, OUTPUT):
+                self._statement(node)
+        returned = [self._value_of(out) for out in self.analysis.outputs]
+        if returned:
+            outputs = self.analysis.outputs
+            self.statements.append((outputs[0], return_values(BODY, returned)))
+        return self.statements
+
+    def _value_of(self, output: str) -> str:
+        edge = self.model.inputs(output)[0]
+        return self.var[(edge.src, edge.src_port)]
+
+    def _statement(self, node: str) -> None:
+        spec = self.model.spec(node)
+        facts = self.analysis.facts[node]
+        edges = self.model.inputs(node)
+        values = {e.dst_port: self.var[(e.src, e.src_port)] for e in edges}
+        used = [
+            port
+            for port in self.model.output_ports(node)
+            if self.remaining.get((node, port)) or (node, port) in self.pinned
+        ]
+        lines: list[str] = []
+        targets = self._targets(node, spec, edges, used, lines)
+        if spec.kind == FUNCTION:
+            expr = spec.expr(values, facts.args, facts.inputs, set(used))
+        else:
+            expr = _module_call(spec, f"self.{self.names[node]}", values, set(used))
+        lines += assign(BODY, _target_text(spec, self.model.output_ports(node), targets), expr)
+        self.statements.append((node, lines))
+        for port, name in targets.items():
+            self._hold((node, port), name)
+
+    # ----- choosing variable names --------------------------------------------------
+    def _targets(self, node: str, spec, edges, used: list[str], lines: list[str]) -> dict:
+        dying = self._read(edges)
+        first = self.model.output_ports(node)[0]
+        targets = {}
+        for port in used:
+            if port == first:
+                targets[port] = self._primary(node, spec, edges, dying, lines)
+            elif port.isdigit():
+                targets[port] = self._fresh(f"{self.names[node]}_{port}", "branch")
+            else:
+                targets[port] = self._fresh(spec.output_port(port).short, "special")
+        return targets
+
+    def _read(self, edges) -> list[str]:
+        """Count this node's reads; returns the variables whose values die here, in order."""
+        dying = []
+        for edge in edges:
+            value = (edge.src, edge.src_port)
+            self.remaining[value] -= 1
+            if self.remaining[value] == 0 and value not in self.pinned:
+                self.held[self.var[value]] -= 1
+                if not self.var[value].startswith("self."):
+                    dying.append(self.var[value])
+        return dying
+
+    def _primary(self, node: str, spec, edges, dying: list[str], lines: list[str]) -> str:
+        data = {
+            (e.src, e.src_port)
+            for e in edges
+            if not self.var[(e.src, e.src_port)].startswith("self.")
+        }
+        if spec.category == "Merge" and len(data) > 1:
+            return (
+                "x" if "x" in dying or self._free("x") else self._fresh(self.names[node], "branch")
+            )
+        if not edges:
+            return self._fresh(self.names[node], "branch")
+        value = (edges[0].src, edges[0].src_port)
+        name = self.var[value]
+        if name in dying:
+            kind = self.kinds.get(name)
+            if kind == "branch" or (kind == "trunk" and len(self._chains(value)) < 2):
+                return name  # the chain goes on in its variable
+            if kind == "trunk" or not self._free("x"):
+                return self._fresh(self.names[node], "branch")  # one of several branches
+            return "x"
+        if name == "x" and self._keeps_skip(node, value):
+            keep = self._fresh("identity" if self._feeds_add(value) else "skip", "branch")
+            lines.append(f"{BODY}{keep} = x")
+            self.held["x"] -= 1
+            self._hold(value, keep)
+            return "x"
+        return self._fresh(self.names[node], "branch")
+
+    def _keeps_skip(self, node: str, value) -> bool:
+        """The trunk goes on through `node`; the value's other readers are skip connections.
+
+        Either they are merges, or there is one other chain and it rejoins this one at a
+        merge (a ResNet shortcut with a projection).
+        """
+        if value in self.pinned:
+            return False
+        chains = self._chains(value)
+        if chains == [node]:
+            return True
+        return (
+            len(chains) == 2
+            and chains[0] == node
+            and self._rejoin(chains[0]) == self._rejoin(chains[1]) is not None
+        )
+
+    def _chains(self, value) -> list[str]:
+        """The readers of `value` that start a chain (not merges), in execution order."""
+        readers = self.consumers.get(value, [])
+        return [n for n in readers if self.model.spec(n).category != "Merge"]
+
+    def _rejoin(self, node: str, limit: int = 64) -> str | None:
+        """The merge a single-file chain starting at `node` runs into, if any."""
+        for _ in range(limit):
+            if self.model.spec(node).category == "Merge":
+                return node
+            readers = {e.dst for e in self.model.outputs(node) if e.dst in self.live}
+            if len(readers) != 1:
+                return None
+            node = readers.pop()
+        return None
+
+    def _feeds_add(self, value) -> bool:
+        readers = self.consumers.get(value, [])
+        return any(self.model.node_type(self._rejoin(n) or n) == "Add" for n in readers)
+
+    def _hold(self, value, name: str, kind: str | None = None) -> None:
+        self.var[value] = name
+        if kind:
+            self.kinds[name] = kind
+        if self.remaining.get(value, 0) > 0 or value in self.pinned:
+            self.held[name] = self.held.get(name, 0) + 1
+
+    def _free(self, name: str) -> bool:
+        return self.held.get(name, 0) == 0 and name not in self.reserved
+
+    def _fresh(self, wanted: str, kind: str) -> str:
+        """A variable name based on `wanted` that no live value holds; `kind` says its role.
+
+        trunk: `x`; branch: a chain's own variable, which the chain goes on in; special: an
+        extra output such as `h_n`, which the next layer does not continue.
+        """
+        base = sanitize(wanted, fallback="v")
+        if keyword.iskeyword(base) or hasattr(builtins, base) or base in self.reserved:
+            base = f"{base}_"
+        candidate, index = base, 2
+        while not self._free(candidate):
+            candidate, index = f"{base}_{index}", index + 1
+        self.kinds[candidate] = kind
+        return candidate
+
+
+def _module_call(spec, func: str, values: dict, used: set) -> Call:
+    """`self.name(args, key=value)` following the spec's ModuleCall."""
+    args = []
+    for item in spec.call.args:
+        if isinstance(item, tuple):
+            if any(port in values for port in item):
+                args.append(TupleOf(tuple(values.get(port, "None") for port in item)))
+        elif item in values:
+            args.append(values[item])
+    kwargs = [(key, values[port]) for key, port in spec.call.kwargs if port in values]
+    kwargs += [(key, "False") for key, port in spec.call.flags if port not in used]
+    return Call(func, tuple(args), tuple(kwargs))
+
+
+def _target_text(spec, ports: list[str], targets: dict) -> str:
+    """The left-hand side: a name, or a tuple unpacking with `_` for unused outputs."""
+    if spec.kind == FUNCTION:
+        if len(ports) == 1:
+            return targets[ports[0]]
+        return str(Unpack(tuple(targets.get(p, "_") for p in ports)))
+    structure = _fill(spec.returns, targets)
+    return structure if isinstance(structure, str) else str(structure)
+
+
+def _fill(structure, targets: dict):
+    if isinstance(structure, str):
+        return targets.get(structure, "_")
+    items = tuple(_fill(part, targets) for part in structure)
+    if all(item == "_" for item in items):
+        return "_"
+    return Unpack(items)
