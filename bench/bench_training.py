@@ -75,8 +75,14 @@ def textbook_epoch(x, y) -> float:
 
 def engine_epoch(x, y, out_dir: str, capture: list[str]) -> float:
     """One epoch of the TorchCanvas engine on the same data (no validation split)."""
+    project = _project()
+    nodes = {project.model.id_of(name): name for name in capture}
+    return _engine_epoch(project, x, y, out_dir, nodes)
+
+
+def _engine_epoch(project, x, y, out_dir: str, capture: dict[str, str]) -> float:
     job = job_from_project(
-        _project(),
+        project,
         out_dir,
         epochs=1,
         batch_size=BATCH,
@@ -145,7 +151,7 @@ def capture_step_cost(rounds: int = 9, steps: int = 20) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = torch.randn(BATCH, 1, 28, 28), torch.randint(0, 10, (BATCH,))
     capture = Capture(model, x[:1], interval=0.0)
-    capture.set_nodes(CAPTURED)
+    capture.set_nodes({name: name for name in CAPTURED})
 
     def block(captured: bool) -> float:
         start = time.perf_counter()

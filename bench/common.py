@@ -36,6 +36,59 @@ def deep_resnet(blocks=(4, 6, 10, 6)) -> ModelGraph:
     return model
 
 
+def long_densenet(blocks=(6, 12, 72, 50), growth: int = 32) -> ModelGraph:
+    """A DenseNet deeper than DenseNet-264 drawn out flat: about 1,000 nodes by default."""
+    model = ModelGraph("LongDenseNet")
+    last = chain(
+        model,
+        ("Input", "input", {"shape": [3, 224, 224]}),
+        ("Conv2d", "conv0", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3}),
+        ("BatchNorm2d", "norm0", {}),
+        ("ReLU", "relu0", {}),
+        ("MaxPool2d", "pool0", {"kernel_size": 3, "stride": 2, "padding": 1}),
+    )
+    channels = 64
+    for block, layers in enumerate(blocks, start=1):
+        for layer in range(1, layers + 1):
+            last = _dense_layer(model, last, f"block{block}_layer{layer}", growth)
+            channels += growth
+        if block < len(blocks):
+            channels //= 2
+            prefix = f"transition{block}"
+            last = _append(model, last, "BatchNorm2d", f"{prefix}_norm", {})
+            last = _append(model, last, "ReLU", f"{prefix}_relu", {})
+            conv = {"out_channels": channels, "kernel_size": 1, "bias": False}
+            last = _append(model, last, "Conv2d", f"{prefix}_conv", conv)
+            last = _append(model, last, "AvgPool2d", f"{prefix}_pool", {"kernel_size": 2})
+    last = _append(model, last, "BatchNorm2d", "norm5", {})
+    _resnet_head(model, _append(model, last, "ReLU", "relu5", {}))
+    return model
+
+
+def _dense_layer(model: ModelGraph, x: str, prefix: str, growth: int) -> str:
+    out = _append(model, x, "BatchNorm2d", f"{prefix}_norm1", {})
+    out = _append(model, out, "ReLU", f"{prefix}_relu1", {})
+    bottleneck = {"out_channels": 4 * growth, "kernel_size": 1, "bias": False}
+    out = _append(model, out, "Conv2d", f"{prefix}_conv1", bottleneck)
+    out = _append(model, out, "BatchNorm2d", f"{prefix}_norm2", {})
+    out = _append(model, out, "ReLU", f"{prefix}_relu2", {})
+    conv = {"out_channels": growth, "kernel_size": 3, "padding": 1, "bias": False}
+    out = _append(model, out, "Conv2d", f"{prefix}_conv2", conv)
+    cat = model.add_node("Concat", f"{prefix}_cat", {"dim": 1})
+    model.connect(x, cat)
+    model.connect(out, cat)
+    return cat
+
+
+def clear_caches() -> None:
+    """Forget every cached layer analysis, so that the next analysis runs cold."""
+    from torchcanvas.graph.analysis import infer_node
+    from torchcanvas.graph.meta import _meta_module
+
+    infer_node.cache_clear()
+    _meta_module.cache_clear()
+
+
 def wide_graph(nodes: int = 300) -> ModelGraph:
     """A long MLP-style chain of about `nodes` nodes, for canvas benchmarks."""
     model = ModelGraph("Wide")

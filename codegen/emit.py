@@ -160,8 +160,8 @@ def _init(writer: _Writer, model, analysis, live: list[str]) -> None:
 def constructor_args(spec: LayerSpec, args: dict) -> list[str]:
     """Positional then keyword arguments, keywords only where they differ from defaults."""
     out = []
-    for param in spec.params:
-        if not param.ctor or param.name not in args:
+    for param in spec.ctor_params:
+        if param.name not in args:
             continue
         value = args[param.name]
         if isinstance(value, tuple) and len(value) == 1 and param.kind in ("shape", DIMS):

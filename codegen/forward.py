@@ -35,6 +35,8 @@ class ForwardWriter:
         self.pinned: set[tuple[str, str]] = set()  # values returned at the end
         self.consumers: dict[tuple[str, str], list[str]] = {}
         self.kinds: dict[str, str] = {"x": "trunk"}
+        self._merges: dict[str, bool] = {}
+        self._rejoins: dict[str, str | None] = {}
         self.live = set(self.order)
         self.statements: list[tuple[str, list[str]]] = []
         self.arguments = self._arguments()
@@ -84,26 +86,23 @@ class ForwardWriter:
         facts = self.analysis.facts[node]
         edges = self.model.inputs(node)
         values = {e.dst_port: self.var[(e.src, e.src_port)] for e in edges}
-        used = [
-            port
-            for port in self.model.output_ports(node)
-            if self.remaining.get((node, port)) or (node, port) in self.pinned
-        ]
+        ports = self.model.output_ports(node)
+        used = [p for p in ports if self.remaining.get((node, p)) or (node, p) in self.pinned]
         lines: list[str] = []
-        targets = self._targets(node, spec, edges, used, lines)
+        targets = self._targets(node, spec, edges, ports, used, lines)
         if spec.kind == FUNCTION:
             expr = spec.expr(values, facts.args, facts.inputs, set(used))
         else:
             expr = _module_call(spec, f"self.{self.names[node]}", values, set(used))
-        lines += assign(BODY, _target_text(spec, self.model.output_ports(node), targets), expr)
+        lines += assign(BODY, _target_text(spec, ports, targets), expr)
         self.statements.append((node, lines))
         for port, name in targets.items():
             self._hold((node, port), name)
 
     # ----- choosing variable names --------------------------------------------------
-    def _targets(self, node: str, spec, edges, used: list[str], lines: list[str]) -> dict:
+    def _targets(self, node: str, spec, edges, ports, used: list[str], lines: list[str]) -> dict:
         dying = self._read(edges)
-        first = self.model.output_ports(node)[0]
+        first = ports[0]
         targets = {}
         for port in used:
             if port == first:
@@ -148,7 +147,7 @@ class ForwardWriter:
                 return self._fresh(self.names[node], "branch")  # one of several branches
             return "x"
         if name == "x" and self._keeps_skip(node, value):
-            keep = self._fresh("identity" if self._feeds_add(value) else "skip", "branch")
+            keep = self._fresh("identity", "branch")
             lines.append(f"{BODY}{keep} = x")
             self.held["x"] -= 1
             self._hold(value, keep)
@@ -156,12 +155,13 @@ class ForwardWriter:
         return self._fresh(self.names[node], "branch")
 
     def _keeps_skip(self, node: str, value) -> bool:
-        """The trunk goes on through `node`; the value's other readers are skip connections.
+        """The trunk goes on through `node`; the value's other readers are residual Adds.
 
-        Either they are merges, or there is one other chain and it rejoins this one at a
-        merge (a ResNet shortcut with a projection).
+        Either they are Adds, or there is one other chain and it rejoins this one at an Add
+        (a ResNet shortcut with a projection). Other merges (a gate, a concatenation) give
+        the chain its own name instead: `x = x * scale`.
         """
-        if value in self.pinned:
+        if value in self.pinned or not self._feeds_add(value):
             return False
         chains = self._chains(value)
         if chains == [node]:
@@ -174,13 +174,31 @@ class ForwardWriter:
 
     def _chains(self, value) -> list[str]:
         """The readers of `value` that start a chain (not merges), in execution order."""
-        readers = self.consumers.get(value, [])
-        return [n for n in readers if self.model.spec(n).category != "Merge"]
+        readers = dict.fromkeys(self.consumers.get(value, []))  # a node reading it twice: once
+        return [n for n in readers if not self._is_merge(n)]
 
-    def _rejoin(self, node: str, limit: int = 64) -> str | None:
+    def _is_merge(self, node: str) -> bool:
+        """A merge node, or any node that joins values from several places (attention)."""
+        found = self._merges.get(node)
+        if found is None:
+            sources = {
+                (e.src, e.src_port)
+                for e in self.model.inputs(node)
+                if self.model.spec(e.src).kind != PARAMETER
+            }
+            found = self.model.spec(node).category == "Merge" or len(sources) > 1
+            self._merges[node] = found
+        return found
+
+    def _rejoin(self, node: str) -> str | None:
         """The merge a single-file chain starting at `node` runs into, if any."""
+        if node not in self._rejoins:
+            self._rejoins[node] = self._walk_to_merge(node)
+        return self._rejoins[node]
+
+    def _walk_to_merge(self, node: str, limit: int = 64) -> str | None:
         for _ in range(limit):
-            if self.model.spec(node).category == "Merge":
+            if self._is_merge(node):
                 return node
             readers = {e.dst for e in self.model.outputs(node) if e.dst in self.live}
             if len(readers) != 1:

@@ -12,16 +12,26 @@ _KINDS = {"float": "a float tensor", "int": "integer token ids (int64)", "bool":
 
 def port_problem(model, node: str, spec, port_name: str, meta: TensorMeta) -> str | None:
     """Why `meta` cannot go into input `port_name` of `node`, or None."""
+    edge = model.input_edge(node, port_name)
+    return value_problem(model, spec, port_name, meta, edge.src if edge else None)
+
+
+def value_problem(model, spec, port_name: str, meta: TensorMeta, src: str | None) -> str | None:
+    """Why a value from node `src` cannot go into input `port_name` of a `spec` node."""
     port = spec.input_port(port_name)
     if port is None:
         return None
-    edge = model.input_edge(node, port_name)
-    source = model.node_name(edge.src) if edge else "its input"
+    source = model.node_name(src) if src else "its input"
     where = "" if len(spec.inputs) == 1 else f"{port.name} "
     if port.batched and not meta.batched:
         return (
             f"{where}expects a tensor with a batch, but {source} gives {meta.text()}; "
             f"feed it through an Expand (like: a batched tensor) first"
+        )
+    if port.batched and port.batch_first and meta.batch_dim != 0:
+        return (
+            f"{where}expects the batch as the first dimension but receives {meta.text()} "
+            f"from {source}; add a Permute that puts the batch (N) first"
         )
     if meta.dtype not in port.dtypes:
         return (
@@ -31,7 +41,7 @@ def port_problem(model, node: str, spec, port_name: str, meta: TensorMeta) -> st
     if port.ranks is not None and meta.batched and meta.rank not in port.ranks:
         return (
             f"{where}expects a {port.rank_text or _ranks_text(port)} input but receives "
-            f"{meta.text()} ({meta.rank}-D); {rank_hint(model, node, spec, port, meta)}"
+            f"{meta.text()} ({meta.rank}-D); {rank_hint(model, src, spec, port, meta)}"
         )
     return None
 
@@ -62,15 +72,16 @@ def _ranks_text(port: PortSpec) -> str:
     return " or ".join(f"{r}-D" for r in port.ranks)
 
 
-def rank_hint(model, node: str, spec, port: PortSpec, meta: TensorMeta) -> str:
+def rank_hint(model, src: str | None, spec, port: PortSpec, meta: TensorMeta) -> str:
     """A change that would give the port a tensor of the rank it needs."""
     wanted, got = max(port.ranks), meta.rank
-    edge = model.input_edge(node, port.name)
-    source = edge and model.node_type(edge.src)
+    source = model.node_type(src) if src else None
     text = port.rank_text
+    if port is not spec.inputs[0]:
+        return f"connect a {text} tensor here"
     if got < wanted:
         if source == "Flatten":
-            return f"remove {model.node_name(edge.src)} or move it after this layer"
+            return f"remove {model.node_name(src)} or move it after this layer"
         if wanted == 3 and got == 1:
             return "add an Unflatten before it to make (C, H, W), or check the Input shape"
         if wanted == 2 and got == 1:

@@ -53,12 +53,22 @@ class ModelGraph:
     def __init__(self, name: str = "Model") -> None:
         self._g = nx.MultiDiGraph()
         self._ids: dict[str, str] = {}  # name -> id
+        self._reset_indexes()
         self._next_id = 1
         self._name = name
         self.events = ModelEvents()
         self.revision = 0  # bumped on every change that can alter shapes or code
         self._analysis = None
         self._analysis_revision = -1
+
+    def _reset_indexes(self) -> None:
+        # Kept in step with the networkx graph by the editing methods, so that reads are
+        # O(1): analysis and codegen ask for a node's edges many times per pass.
+        self._data: dict[str, dict] = {}  # id -> the node's attributes (shared with networkx)
+        self._in: dict[str, dict[str, Edge]] = {}  # id -> input port -> edge
+        self._out: dict[str, dict[Edge, None]] = {}  # id -> edges out, in order
+        self._sorted_in: dict[str, list[Edge]] = {}  # id -> inputs(), cached
+        self._ports: dict[str, list[str]] = {}  # id -> output_ports(), cached
 
     # ----- reading -------------------------------------------------------------------
     @property
@@ -73,13 +83,13 @@ class ModelGraph:
 
     def nodes(self) -> list[str]:
         """Node ids in insertion order."""
-        return list(self._g.nodes)
+        return list(self._data)
 
     def __contains__(self, node: object) -> bool:
-        return node in self._g
+        return node in self._data
 
     def __len__(self) -> int:
-        return self._g.number_of_nodes()
+        return len(self._data)
 
     def node_name(self, node: str) -> str:
         """The name (Python attribute) of node `node`."""
@@ -98,7 +108,7 @@ class ModelGraph:
 
     def names(self) -> dict[str, str]:
         """id -> name for every node."""
-        return {node: data["name"] for node, data in self._g.nodes(data=True)}
+        return {node: data["name"] for node, data in self._data.items()}
 
     def node_type(self, node: str) -> str:
         """The layer type of `node`."""
@@ -106,7 +116,7 @@ class ModelGraph:
 
     def spec(self, node: str) -> LayerSpec:
         """The LayerSpec of `node`."""
-        return get_spec(self.node_type(node))
+        return self._node(node)["spec"]
 
     def params(self, node: str) -> dict[str, Any]:
         """A copy of the explicitly set parameters of `node` (auto ones absent)."""
@@ -118,7 +128,12 @@ class ModelGraph:
 
     def output_ports(self, node: str) -> list[str]:
         """The output ports `node` has with its current parameters."""
-        return self.spec(node).output_names(self._node(node)["params"] | self._defaults(node))
+        ports = self._ports.get(node)
+        if ports is None:
+            data = self._node(node)
+            ports = data["spec"].output_names(data["params"] | self._defaults(node))
+            self._ports[node] = ports
+        return ports
 
     def input_ports(self, node: str) -> list[str]:
         """The input ports of `node`: named ones, and the used slots of a variadic port."""
@@ -133,29 +148,34 @@ class ModelGraph:
 
     def inputs(self, node: str) -> list[Edge]:
         """Edges into `node`, in port order (slots by number)."""
-        edges = [Edge(u, k[0], node, k[1]) for u, _, k in self._g.in_edges(node, keys=True)]
-        order = {p.name: i for i, p in enumerate(self.spec(node).inputs)}
-        return sorted(edges, key=lambda e: _port_key(e.dst_port, order))
+        edges = self._sorted_in.get(node)
+        if edges is None:
+            order = {p.name: i for i, p in enumerate(self.spec(node).inputs)}
+            edges = sorted(self._in[node].values(), key=lambda e: _port_key(e.dst_port, order))
+            self._sorted_in[node] = edges
+        return list(edges)
 
     def input_edge(self, node: str, port: str) -> Edge | None:
         """The edge into input `port` of `node`, if connected."""
-        return next((e for e in self.inputs(node) if e.dst_port == port), None)
+        self._node(node)
+        return self._in[node].get(port)
 
     def outputs(self, node: str) -> list[Edge]:
         """Edges out of `node`."""
-        return [Edge(node, k[0], v, k[1]) for _, v, k in self._g.out_edges(node, keys=True)]
+        self._node(node)
+        return list(self._out[node])
 
     def edges(self) -> list[Edge]:
         """Every edge, ordered by target node then port."""
-        return [edge for node in self._g.nodes for edge in self.inputs(node)]
+        return [edge for node in self._data for edge in self.inputs(node)]
 
     def nodes_of_type(self, type_name: str) -> list[str]:
         """Ids of the nodes whose layer type is `type_name`."""
-        return [n for n, data in self._g.nodes(data=True) if data["type"] == type_name]
+        return [n for n, data in self._data.items() if data["type"] == type_name]
 
     def nodes_of_kind(self, kind: str) -> list[str]:
         """Ids of the nodes of one kind (INPUT, OUTPUT, ...), in order."""
-        return [n for n in self._g.nodes if self.spec(n).kind == kind]
+        return [n for n, data in self._data.items() if data["spec"].kind == kind]
 
     def analysis(self):
         """Shapes and problems of the current graph (cached until the next change)."""
@@ -194,7 +214,11 @@ class ModelGraph:
         values = spec.start_params()
         for key, value in (params or {}).items():
             self._store_param(spec, values, key, value)
-        self._g.add_node(node_id, name=name, type=type_name, params=values, pos=_point(pos))
+        self._g.add_node(
+            node_id, name=name, type=type_name, spec=spec, params=values, pos=_point(pos)
+        )
+        self._data[node_id] = self._g.nodes[node_id]
+        self._in[node_id], self._out[node_id] = {}, {}
         self._ids[name] = node_id
         self._touch()
         self.events.node_added.emit(node_id)
@@ -214,6 +238,8 @@ class ModelGraph:
                 self.disconnect(edge)
         self._g.remove_node(node)
         del self._ids[data["name"]]
+        for index in (self._data, self._in, self._out, self._sorted_in, self._ports):
+            index.pop(node, None)
         self._touch()
         self.events.node_removed.emit(node)
         self.events.changed.emit()
@@ -274,7 +300,7 @@ class ModelGraph:
         if self.spec(dst).input_port(dst_port).variadic and self.input_edge(dst, dst_port):
             self._shift_slots(dst, int(dst_port), +1)
         edge = Edge(src, src_port, dst, dst_port)
-        self._g.add_edge(src, dst, key=(src_port, dst_port))
+        self._add_edge(edge)
         self._touch()
         self.events.edge_added.emit(edge)
         self.events.changed.emit()
@@ -287,7 +313,7 @@ class ModelGraph:
                 f"{self.node_name(edge.src)} is not connected to "
                 f"{self.node_name(edge.dst)} input {edge.dst_port}"
             )
-        self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self._remove_edge(edge)
         self.events.edge_removed.emit(edge)
         if is_slot(edge.dst_port):
             self._shift_slots(edge.dst, int(edge.dst_port) + 1, -1)
@@ -312,6 +338,7 @@ class ModelGraph:
         if params == data["params"]:
             return
         data["params"] = params
+        self._ports.pop(node, None)
         self._touch()
         self.events.param_changed.emit(node, key)
         self.events.changed.emit()
@@ -342,15 +369,22 @@ class ModelGraph:
         """Remove every node and edge."""
         self._g = nx.MultiDiGraph()
         self._ids = {}
+        self._reset_indexes()
         self._touch()
         self.events.reset.emit()
         self.events.changed.emit()
 
     def replace_with(self, other: ModelGraph) -> None:
         """Take over `other`'s name, nodes and edges (opening a file)."""
-        self._g = other._g.copy()
-        for _, data in self._g.nodes(data=True):
-            data["params"] = dict(data["params"])
+        self._g = nx.MultiDiGraph()
+        self._reset_indexes()
+        for node, data in other._data.items():
+            self._g.add_node(node, **data)
+            self._data[node] = self._g.nodes[node]
+            self._data[node]["params"] = dict(data["params"])
+            self._in[node], self._out[node] = {}, {}
+        for edge in other.edges():
+            self._add_edge(edge)
         self._ids = dict(other._ids)
         self._next_id = other._next_id
         self._name = other._name
@@ -375,12 +409,30 @@ class ModelGraph:
     # ----- internals -----------------------------------------------------------------
     def _node(self, node: str) -> dict:
         try:
-            return self._g.nodes[node]
+            return self._data[node]
         except KeyError:
             raise GraphError(f"there is no node {node!r}") from None
 
     def _has(self, edge: Edge) -> bool:
-        return self._g.has_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        return self._in.get(edge.dst, {}).get(edge.dst_port) == edge
+
+    def add_edge_unchecked(self, edge: Edge) -> None:
+        """Add an edge without any check (a file being loaded: cycles and gaps become
+        problems in the analysis rather than a refusal). Emits nothing."""
+        self._add_edge(edge)
+        self._touch()
+
+    def _add_edge(self, edge: Edge) -> None:
+        self._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self._in[edge.dst][edge.dst_port] = edge
+        self._out[edge.src][edge] = None
+        self._sorted_in.pop(edge.dst, None)
+
+    def _remove_edge(self, edge: Edge) -> None:
+        self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        del self._in[edge.dst][edge.dst_port]
+        del self._out[edge.src][edge]
+        self._sorted_in.pop(edge.dst, None)
 
     def _defaults(self, node: str) -> dict:
         spec = self.spec(node)
@@ -456,11 +508,11 @@ class ModelGraph:
     def _shift_slots(self, dst: str, start: int, step: int) -> None:
         moved = [e for e in self.inputs(dst) if is_slot(e.dst_port) and int(e.dst_port) >= start]
         for edge in moved:
-            self._g.remove_edge(edge.src, dst, key=(edge.src_port, edge.dst_port))
+            self._remove_edge(edge)
             self.events.edge_removed.emit(edge)
         for edge in moved:
             shifted = edge._replace(dst_port=str(int(edge.dst_port) + step))
-            self._g.add_edge(edge.src, dst, key=(shifted.src_port, shifted.dst_port))
+            self._add_edge(shifted)
             self.events.edge_added.emit(shifted)
 
 

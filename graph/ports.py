@@ -25,6 +25,7 @@ class PortSpec:
     variadic: bool = False  # any number of slots, named "0", "1", ...
     minimum: int = 1  # slots a variadic port needs
     batched: bool = True  # the value must carry the batch dimension
+    batch_first: bool = True  # ... as its first dimension (an RNN's h_0 has it second)
     label: str = ""  # short label drawn on the canvas
 
     @property

@@ -12,7 +12,7 @@ from typing import Any
 
 from torchcanvas.graph.fileio import atomic_write
 from torchcanvas.graph.migrate import MigrationError, migrate
-from torchcanvas.graph.model import GraphError, ModelGraph
+from torchcanvas.graph.model import Edge, GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem
 from torchcanvas.graph.params import ParamError, to_json
 from torchcanvas.graph.ports import is_slot
@@ -277,8 +277,7 @@ def _add_edge(model: ModelGraph, edge: Any, where: str) -> None:
     if model.input_edge(dst, dst_port) is not None:
         raise ProjectError(f"{where}: {model.node_name(dst)} input {dst_port} is connected twice")
     # Cycles and gaps load, so that the editor can show them as problems rather than refuse.
-    model.nx_graph.add_edge(src, dst, key=(src_port, dst_port))
-    model.revision += 1
+    model.add_edge_unchecked(Edge(src, src_port, dst, dst_port))
 
 
 def _port(value: Any, where: str) -> str:

@@ -79,9 +79,11 @@ class LayerSpec:
     block_source: str = ""  # class source for BLOCK kinds
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
     input_index: dict[str, PortSpec] = field(init=False, repr=False, compare=False)
+    ctor_params: tuple[Param, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "param_index", {p.name: p for p in self.params})
+        object.__setattr__(self, "ctor_params", tuple(p for p in self.params if p.ctor))
         object.__setattr__(self, "input_index", {p.name: p for p in self.inputs})
         if not self.torch_class and self.kind in (MODULE, BLOCK):
             prefix = "nn." if self.kind == MODULE else ""

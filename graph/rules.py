@@ -117,6 +117,8 @@ def broadcast(metas: list[TensorMeta], verb: str) -> tuple:
 
 def promote(dtypes: list[str]) -> str:
     """The dtype PyTorch gives an elementwise result."""
+    if len(set(dtypes)) == 1:
+        return dtypes[0]
     import torch
 
     result = getattr(torch, dtypes[0])

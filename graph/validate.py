@@ -36,34 +36,33 @@ class Problem:
 
 def execution_order(model) -> list[str]:
     """Topological order, depth first so that chains stay together; cycles are left out."""
-    graph = model.nx_graph
-    index = {node: i for i, node in enumerate(graph.nodes)}
-    waiting = dict(graph.in_degree())
+    nodes = model.nodes()
+    index = {node: i for i, node in enumerate(nodes)}
+    waiting = {node: len(model.inputs(node)) for node in nodes}
     stack = sorted((n for n, count in waiting.items() if count == 0), key=index.get, reverse=True)
     order: list[str] = []
     while stack:
         node = stack.pop()
         order.append(node)
         ready = []
-        for _, succ in graph.out_edges(node):
-            waiting[succ] -= 1
-            if waiting[succ] == 0:
-                ready.append(succ)
+        for edge in model.outputs(node):
+            waiting[edge.dst] -= 1
+            if waiting[edge.dst] == 0:
+                ready.append(edge.dst)
         stack.extend(sorted(ready, key=index.get, reverse=True))
     return order
 
 
 def live_nodes(model) -> set[str]:
     """Nodes that contribute to an Output (the ones the generated model contains)."""
-    graph = model.nx_graph
     live = set(model.nodes_of_kind(OUTPUT))
     frontier = list(live)
     while frontier:
         node = frontier.pop()
-        for pred in graph.predecessors(node):
-            if pred not in live:
-                live.add(pred)
-                frontier.append(pred)
+        for edge in model.inputs(node):
+            if edge.src not in live:
+                live.add(edge.src)
+                frontier.append(edge.src)
     return live
 
 

@@ -1,4 +1,4 @@
-"""Reference checks against torch: real shapes, export in a fresh interpreter."""
+"""Reference checks against torch: a real forward, and the export in a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -9,48 +9,45 @@ from pathlib import Path
 
 import torch
 
+from tests.builders import example_inputs
 from torchcanvas.codegen.build import compile_model
-from torchcanvas.codegen.emit import emit_module
 
 
-def real_shapes(model_graph, module: torch.nn.Module, sample: torch.Tensor) -> dict:
-    """Per-sample output shape of every node that owns a submodule, from a real forward."""
-    shapes, handles = {}, []
-    for name in model_graph.nodes():
-        child = getattr(module, name, None)
-        if isinstance(child, torch.nn.Module):
-
-            def hook(_m, _i, out, name=name):
-                shapes[name] = tuple(out.shape[1:])
-
-            handles.append(child.register_forward_hook(hook))
-    with torch.no_grad():
-        output = module(sample)
-    for handle in handles:
-        handle.remove()
-    shapes["__output__"] = tuple(output.shape[1:])
-    return shapes
-
-
-def export_case(model_graph, folder: Path, stem: str, batch: int = 2) -> None:
-    """Export `model_graph` to folder/stem.py with weights, an input and the expected output."""
-    cls, result = compile_model(model_graph)
-    torch.manual_seed(0)
+def forward(model_graph, batch: int = 3, seed: int = 0):
+    """(module, inputs, outputs as a list) of a seeded instance of the compiled class, in eval."""
+    cls, _ = compile_model(model_graph)
+    torch.manual_seed(seed)
     module = cls().eval()
-    shape = model_graph.analysis().shapes[model_graph.nodes_of_type("Input")[0]]
-    sample = torch.randn(batch, *shape)
+    inputs = example_inputs(model_graph, batch, seed)
     with torch.no_grad():
-        expected = module(sample)
-    (folder / f"{stem}.py").write_text(emit_module(model_graph).source)
-    torch.save(
-        {
-            "state_dict": module.state_dict(),
-            "input": sample,
-            "expected": expected,
-            "class_name": result.class_name,
-        },
-        folder / f"{stem}.pt",
-    )
+        outputs = module(*inputs)
+    if len(model_graph.analysis().outputs) == 1:
+        outputs = (outputs,)
+    return module, inputs, list(outputs)
+
+
+def assert_outputs_match_analysis(model_graph, outputs, batch: int = 3) -> None:
+    """Every returned tensor has the shape and dtype the analysis promised."""
+    analysis = model_graph.analysis()
+    for node, tensor in zip(analysis.outputs, outputs):
+        meta = analysis.meta(node)
+        name = analysis.names[node]
+        assert tuple(tensor.shape) == meta.concrete(batch), (name, tensor.shape, meta)
+        assert str(tensor.dtype).removeprefix("torch.") == meta.dtype, (name, tensor.dtype, meta)
+
+
+def export_case(model_graph, folder: Path, stem: str, batch: int = 3) -> None:
+    """Write folder/stem.py and folder/stem.pt (state_dict, inputs, expected outputs)."""
+    module, inputs, outputs = forward(model_graph, batch)
+    _, result = compile_model(model_graph)
+    (folder / f"{stem}.py").write_text(result.source)
+    data = {
+        "state_dict": module.state_dict(),
+        "inputs": inputs,
+        "expected": outputs,
+        "class_name": result.class_name,
+    }
+    torch.save(data, folder / f"{stem}.pt")
 
 
 CHECKER = textwrap.dedent("""
@@ -66,8 +63,11 @@ CHECKER = textwrap.dedent("""
         model.load_state_dict(data["state_dict"], strict=True)
         model.eval()
         with torch.no_grad():
-            out = model(data["input"])
-        same = torch.equal(out, data["expected"])
+            out = model(*data["inputs"])
+        if not isinstance(out, tuple):
+            out = (out,)
+        same = len(out) == len(data["expected"]) and all(
+            torch.equal(a, b) for a, b in zip(out, data["expected"]))
         print(("OK " if same else "DIFF ") + case.stem)
 """)
 
@@ -81,3 +81,16 @@ def check_in_fresh_interpreter(folder: Path) -> list[str]:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.split("\n")[:-1]
+
+
+def ruff_problems(folder: Path) -> str:
+    """`ruff check` and `ruff format --check` with ruff's defaults; '' when both pass."""
+    ruff = Path(sys.executable).with_name("ruff")
+    found = []
+    for args in (["check", "--isolated", "-q"], ["format", "--isolated", "--diff", "-q"]):
+        done = subprocess.run(
+            [str(ruff), *args, str(folder)], capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            found.append(done.stdout + done.stderr)
+    return "\n".join(found)

@@ -1,4 +1,4 @@
-"""The bundled examples check clean and match their torchvision references."""
+"""The bundled examples check clean, run as analysed, and match their torchvision references."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import torch
 import torchvision
 
 from tests.conftest import EXAMPLES
-from tests.reference import check_in_fresh_interpreter, export_case, real_shapes
+from tests.reference import (
+    assert_outputs_match_analysis,
+    check_in_fresh_interpreter,
+    export_case,
+    forward,
+)
+from torchcanvas.app.train.weights import apply
 from torchcanvas.codegen.build import build_model
 from torchcanvas.graph.project import load_project
 
@@ -23,28 +29,39 @@ def test_the_required_examples_are_bundled():
         "digit_classifier",
         "digits_cnn",
         "resnet18",
+        "text_lstm",
+        "transformer_classifier",
+        "mobilenet_v2",
+        "se_cnn",
+        "two_inputs",
     } <= names
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_example_checks_clean_and_shapes_match_a_real_forward(path):
+def test_example_checks_clean_and_runs_as_analysed(path):
     model = load_project(path).model
-    analysis = model.analysis()
-    assert analysis.problems == []
-    module = build_model(model, seed=0).eval()
-    shape = analysis.shapes["input"]
-    real = real_shapes(model, module, torch.randn(1, *shape))
-    for name, real_shape in real.items():
-        expected = analysis.shapes["output"] if name == "__output__" else analysis.shapes[name]
-        assert expected == real_shape, name
+    assert model.analysis().problems == []
+    _, _, outputs = forward(model, batch=2)
+    assert_outputs_match_analysis(model, outputs, batch=2)
 
 
-@pytest.mark.parametrize("stem", ["resnet18", "resnet18_expanded"])
-def test_resnet18_has_torchvision_parameter_count(stem):
-    model = build_model(load_project(EXAMPLES / f"{stem}.json").model)
-    reference = torchvision.models.resnet18()
-    count = sum(p.numel() for p in model.parameters())
-    assert count == sum(p.numel() for p in reference.parameters()) == 11_689_512
+@pytest.mark.parametrize(
+    ("stem", "reference"),
+    [("mobilenet_v2", torchvision.models.mobilenet_v2)],  # ResNet-18: see test_weights
+)
+def test_torchvision_weights_load_through_the_weights_loader_with_identical_outputs(
+    stem, reference
+):
+    model = build_model(load_project(EXAMPLES / f"{stem}.json").model).eval()
+    original = reference().eval()
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        p.numel() for p in original.parameters()
+    )
+    report = apply(model, original.state_dict(), strict=True)
+    assert report.complete
+    sample = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(model(sample), original(sample))
 
 
 def test_examples_export_and_reimport_identically(tmp_path):

@@ -11,7 +11,7 @@ from tests.conftest import EXAMPLES
 from torchcanvas.app.train import loop as loop_module
 from torchcanvas.app.train.data import load_data
 from torchcanvas.app.train.faults import describe
-from torchcanvas.app.train.job import job_from_project
+from torchcanvas.app.train.job import job_from_project, module_nodes
 from torchcanvas.app.train.loop import Trainer
 from torchcanvas.graph.project import load_project
 from torchcanvas.graph.settings import LOSSES, OPTIMIZERS
@@ -90,19 +90,23 @@ def test_refused_data_fails_before_training(tmp_path):
     assert not any(e["type"] == "steps" for e in events)
 
 
-def test_capture_reports_maps_and_stats_and_removes_its_hooks(tmp_path, monkeypatch):
-    job = digits_job(
-        tmp_path, epochs=2, capture_nodes=["conv1", "relu3", "fc2"], capture_interval=0.0
-    )
+def test_capture_reports_maps_and_stats_by_node_id_and_removes_its_hooks(tmp_path):
+    model = load_project(EXAMPLES / "digits_cnn.json").model
+    conv1, relu3, fc2 = (model.id_of(name) for name in ("conv1", "relu3", "fc2"))
+    wanted = {
+        node: path for node, path in module_nodes(model).items() if node in (conv1, relu3, fc2)
+    }
+    job = digits_job(tmp_path, epochs=2, capture_nodes=wanted, capture_interval=0.0)
     events: list[dict] = []
     trainer = Trainer(job, events.append)
     trainer.run()
     captures = [e for e in events if e["type"] == "capture"]
     assert len(captures) > 10
     last = captures[-1]["nodes"]
-    assert last["conv1"]["map"].shape == (16, 8, 8) and last["fc2"]["map"].shape == (10,)
-    assert 0.0 <= last["relu3"]["zeros"] <= 1.0 and last["conv1"]["grad"] > 0
-    assert {"mean", "std", "zeros", "out_grad"} <= set(last["relu3"])
+    assert set(last) == {conv1, relu3, fc2}
+    assert last[conv1]["map"].shape == (16, 8, 8) and last[fc2]["map"].shape == (10,)
+    assert 0.0 <= last[relu3]["zeros"] <= 1.0 and last[conv1]["grad"] > 0
+    assert {"mean", "std", "zeros", "out_grad"} <= set(last[relu3])
     for module in trainer.model.modules():
         assert not module._forward_hooks
 

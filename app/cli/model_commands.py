@@ -42,7 +42,7 @@ def check(args) -> int:
 
 def _table(rows) -> str:
     header = ("node", "type", "output shape", "parameters")
-    body = [(r.name, r.type, r.shape, f"{r.params:,}") for r in rows]
+    body = [(r.name, r.type, r.shape, f"{r.params:,}" if r.live else "unused") for r in rows]
     widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(4)]
     lines = []
     for index, row in enumerate([header, *body]):

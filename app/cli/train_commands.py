@@ -55,6 +55,12 @@ def _load(args):
         for problem in analysis.errors:
             print(f"  {problem}", file=sys.stderr)
         return None
+    from torchcanvas.app.train.job import training_problem
+
+    refused = training_problem(analysis)
+    if refused:
+        print(f"error: cannot train {args.project}: {refused}", file=sys.stderr)
+        return None
     overrides = {
         "epochs": getattr(args, "epochs", None),
         "device": args.device,
@@ -122,16 +128,9 @@ def eval_command(args) -> int:
         device = resolve_device(settings["device"])
         model = build_model(project.model).to(device)
         apply(model, read_state_dict(args.weights), strict=True)
-        bundle = load_data(
-            settings,
-            analysis.shapes["input"]
-            if "input" in analysis.shapes
-            else analysis.shapes[project.model.nodes_of_type("Input")[0]],
-            split=args.split,
-        )
-        check_classes(
-            bundle, analysis.shapes[project.model.nodes_of_type("Output")[0]], settings["loss"]
-        )
+        input_meta = analysis.meta(analysis.inputs[0])
+        bundle = load_data(settings, input_meta.per_sample, split=args.split)
+        check_classes(bundle, analysis.meta(analysis.outputs[0]).per_sample, settings["loss"])
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
         for line in error.report.lines() if error.report else []:

@@ -22,22 +22,26 @@ class Capture:
         self.model = model
         self.probe = probe  # one sample with its batch dimension, on the model's device
         self.interval = interval
-        self.nodes: list[str] = []
+        self.nodes: dict[str, torch.nn.Module] = {}  # node id -> its module
         self.map_nodes: list[str] = []
         self._next = 0.0
         self._handles: list = []
         self._stats: dict[str, dict[str, torch.Tensor]] = {}
         self._pending: tuple | None = None
 
-    def set_nodes(self, nodes: list[str], map_nodes: list[str] | None = None) -> None:
-        """Capture statistics of `nodes` and pictures of `map_nodes` (default: all of them).
+    def set_nodes(self, nodes: dict[str, str], map_nodes: list[str] | None = None) -> None:
+        """Capture statistics of `nodes` (id -> module path) and pictures of `map_nodes`.
 
-        An empty list turns capture off.
+        `map_nodes` defaults to all of them; an empty `nodes` turns capture off.
         """
-        modules = [n for n in nodes if isinstance(getattr(self.model, n, None), torch.nn.Module)]
-        self.nodes = modules
-        wanted = modules if map_nodes is None else map_nodes
-        self.map_nodes = [n for n in wanted if n in modules]
+        self.nodes = {}
+        for node, path in nodes.items():
+            try:
+                self.nodes[node] = self.model.get_submodule(path)
+            except AttributeError:
+                continue  # not a module of this model: nothing to hook
+        wanted = list(self.nodes) if map_nodes is None else map_nodes
+        self.map_nodes = [n for n in wanted if n in self.nodes]
 
     @property
     def enabled(self) -> bool:
@@ -57,13 +61,13 @@ class Capture:
     def attach(self) -> None:
         """Hook the chosen modules for one training step."""
         self._stats = {}
-        for name in self.nodes:
-            module = getattr(self.model, name)
-            self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+        for node, module in self.nodes.items():
+            self._handles.append(module.register_forward_hook(self._forward_hook(node)))
 
     def _forward_hook(self, name: str):
         def hook(_module, _inputs, output):
-            if not isinstance(output, torch.Tensor):
+            output = _first_tensor(output)
+            if output is None:
                 return
             # A slice of the batch describes the distribution well at a fraction of the cost.
             value = output.detach()[:STAT_SAMPLES]
@@ -89,7 +93,7 @@ class Capture:
             handle.remove()
         self._handles = []
         for name, stats in self._stats.items():
-            grads = [p.grad for p in getattr(self.model, name).parameters() if p.grad is not None]
+            grads = [p.grad for p in self.nodes[name].parameters() if p.grad is not None]
             if grads:
                 stats["grad"] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
         maps = self._probe_maps()
@@ -108,10 +112,10 @@ class Capture:
             return {}
         outputs: dict[str, torch.Tensor] = {}
         handles = [
-            getattr(self.model, name).register_forward_hook(
-                lambda _m, _i, out, name=name: outputs.__setitem__(name, out.detach())
+            self.nodes[node].register_forward_hook(
+                lambda _m, _i, out, node=node: outputs.__setitem__(node, _detached(out))
             )
-            for name in self.map_nodes
+            for node in self.map_nodes
         ]
         was_training = self.model.training
         try:
@@ -123,8 +127,8 @@ class Capture:
             for handle in handles:
                 handle.remove()
         return {
-            name: shrink(out[0].float())
-            for name, out in outputs.items()
+            node: shrink(out[0].float())
+            for node, out in outputs.items()
             if isinstance(out, torch.Tensor)
         }
 
@@ -162,3 +166,15 @@ def _to_cpu(data, non_blocking: bool):
     if isinstance(data, dict):
         return {key: _to_cpu(value, non_blocking) for key, value in data.items()}
     return data.to("cpu", non_blocking=non_blocking)
+
+
+def _first_tensor(output) -> torch.Tensor | None:
+    """A module's main output: the tensor itself, or the first of a tuple (LSTM, attention)."""
+    while isinstance(output, (tuple, list)) and output:
+        output = output[0]
+    return output if isinstance(output, torch.Tensor) else None
+
+
+def _detached(output) -> torch.Tensor | None:
+    tensor = _first_tensor(output)
+    return tensor.detach() if tensor is not None else None

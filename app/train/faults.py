@@ -12,9 +12,10 @@ class TrainingStopped(Exception):
 class TrainingFault(Exception):
     """A run that cannot go on; `kind` is nan, oom, model, data or error."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, node: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
+        self.node = node  # the id of the node whose line raised it, when known
 
 
 def node_of(error: BaseException, filename: str, node_lines: dict[int, str]) -> str | None:
@@ -38,7 +39,11 @@ def is_out_of_memory(error: BaseException) -> bool:
 
 
 def describe(
-    error: BaseException, filename: str, node_lines: dict[int, str], batch_size: int
+    error: BaseException,
+    filename: str,
+    node_lines: dict[int, str],
+    batch_size: int,
+    names: dict[str, str] | None = None,
 ) -> TrainingFault:
     """A TrainingFault for an exception raised inside a step."""
     if is_out_of_memory(error):
@@ -51,5 +56,8 @@ def describe(
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     node = node_of(error, filename, node_lines)
     if node:
-        return TrainingFault("model", f"{node}: {type(error).__name__}: {text[:300]}")
+        name = (names or {}).get(node, node)
+        fault = TrainingFault("model", f"{name}: {type(error).__name__}: {text[:300]}")
+        fault.node = node
+        return fault
     return TrainingFault("error", f"{type(error).__name__}: {text[:300]}")

@@ -9,13 +9,17 @@ from torchcanvas.codegen.emit import emit_module
 LOSS_NEEDS_LABELS = ("CrossEntropyLoss", "NLLLoss")
 
 
+class TrainingRefused(ValueError):
+    """The design cannot be trained (yet); the message says why and what to change."""
+
+
 @dataclass
 class TrainJob:
     """The generated source plus settings; crosses the process boundary as is."""
 
     source: str
     class_name: str
-    node_lines: dict[int, str]
+    node_lines: dict[int, str]  # generated line -> node id
     settings: dict
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
@@ -23,19 +27,41 @@ class TrainJob:
     weights: str | None = None  # a state_dict to start from
     partial: bool = False  # load `weights` partially (matched tensors only)
     resume: str | None = None  # a checkpoint to continue from
-    capture_nodes: list[str] = field(default_factory=list)
-    map_nodes: list[str] | None = None  # nodes whose pictures are sent (None: all captured)
+    capture_nodes: dict[str, str] = field(default_factory=dict)  # node id -> module path
+    map_nodes: list[str] | None = None  # ids whose pictures are sent (None: all captured)
+    node_names: dict[str, str] = field(default_factory=dict)  # node id -> name, for messages
     capture_interval: float = 0.5
     max_steps: int | None = None  # stop after this many steps (tests, benchmarks)
 
 
+def training_problem(analysis) -> str | None:
+    """Why a valid design cannot be trained on the built-in data sources, or None."""
+    if len(analysis.inputs) != 1 or len(analysis.outputs) != 1:
+        return (
+            f"the model has {len(analysis.inputs)} Inputs and {len(analysis.outputs)} Outputs; "
+            f"training takes a model with one Input and one Output (export it to train it "
+            f"in your own code)"
+        )
+    meta = analysis.meta(analysis.inputs[0])
+    if meta.dtype != "float32":
+        return (
+            f"the Input takes {meta.dtype} values, but the data sources give float32 "
+            f"samples; set the Input's dtype to float32"
+        )
+    output = analysis.meta(analysis.outputs[0])
+    if output.batch_dim != 0:
+        return f"the Output receives {output.text()}; its first dimension must be the batch"
+    return None
+
+
 def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
-    """A TrainJob for `project`; CodegenError if the graph has problems."""
+    """A TrainJob for `project`; CodegenError for graph problems, TrainingRefused otherwise."""
     model = project.model
     analysis = model.analysis()
     result = emit_module(model, analysis=analysis)
-    inputs = model.nodes_of_type("Input")
-    outputs = model.nodes_of_type("Output")
+    problem = training_problem(analysis)
+    if problem:
+        raise TrainingRefused(problem)
     settings = dict(project.training)
     settings.update({k: overrides.pop(k) for k in list(overrides) if k in settings})
     return TrainJob(
@@ -43,11 +69,24 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         result.class_name,
         result.node_lines,
         settings,
-        analysis.shapes[inputs[0]],
-        analysis.shapes[outputs[0]],
+        analysis.meta(analysis.inputs[0]).per_sample,
+        analysis.meta(analysis.outputs[0]).per_sample,
         str(out_dir),
+        node_names=dict(analysis.names),
         **overrides,
     )
+
+
+def module_nodes(model) -> dict[str, str]:
+    """node id -> module path, for every live node that owns an nn.Module (capture targets)."""
+    from torchcanvas.graph.registry import BLOCK, MODULE
+
+    analysis = model.analysis()
+    return {
+        node: analysis.names[node]
+        for node in analysis.order
+        if node in analysis.live and model.spec(node).kind in (MODULE, BLOCK)
+    }
 
 
 def resolve_device(name: str):

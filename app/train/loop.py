@@ -84,8 +84,15 @@ class Trainer:
             if report is not None:  # which tensors did not fit, node by node
                 final["details"] = report.lines()
         except Exception as error:  # a crash must become a message, never a dead window
-            fault = describe(error, self.filename, self.job.node_lines, self.settings["batch_size"])
+            fault = describe(
+                error,
+                self.filename,
+                self.job.node_lines,
+                self.settings["batch_size"],
+                self.job.node_names,
+            )
             final = self._fail(fault.kind, str(fault))
+            final["node"] = fault.node
         self.emit(final)
         return final
 
@@ -323,7 +330,7 @@ class Trainer:
             if command == "stop":
                 raise TrainingStopped()
             if command == "capture":
-                self.capture.set_nodes(list(args[0]), list(args[1]) if len(args) > 1 else None)
+                self.capture.set_nodes(dict(args[0]), list(args[1]) if len(args) > 1 else None)
             if command == "pause":
                 self._flush_steps()
                 self.emit({"type": "paused", "epoch": self.epoch})

@@ -163,9 +163,9 @@ class TrainingSession:
         """Stop after the current step; the weights reached so far are saved."""
         self._send("stop")
 
-    def set_capture(self, nodes: list[str], map_nodes: list[str] | None = None) -> None:
-        """Capture statistics of `nodes` and pictures of `map_nodes` (empty: capture off)."""
-        self._send("capture", list(nodes), list(map_nodes if map_nodes is not None else nodes))
+    def set_capture(self, nodes: dict[str, str], map_nodes: list[str] | None = None) -> None:
+        """Capture statistics of `nodes` (id -> module path) and pictures of `map_nodes`."""
+        self._send("capture", dict(nodes), list(map_nodes if map_nodes is not None else nodes))
 
     def _send(self, *command) -> None:
         if self.state not in TERMINAL and self._worker is not None:

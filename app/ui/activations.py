@@ -58,7 +58,8 @@ class ActivationView(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.node: str | None = None
+        self.node: str | None = None  # id of the node shown
+        self.label = ""  # its name
         self.history: dict[str, dict[str, deque]] = {}
         self.latest: dict[str, dict] = {}
         self.title = QLabel("Select a node on the canvas, then train, to see its activations.")
@@ -117,9 +118,9 @@ class ActivationView(QWidget):
         if self.node in event["nodes"]:
             self.refresh()
 
-    def set_node(self, node: str | None) -> None:
-        """Show another node."""
-        self.node = node
+    def set_node(self, node: str | None, label: str = "") -> None:
+        """Show another node (by id; `label` is its name)."""
+        self.node, self.label = node, label or (node or "")
         self.refresh()
 
     def clear(self) -> None:
@@ -133,12 +134,12 @@ class ActivationView(QWidget):
         if self.node is None:
             self.title.setText("Select a node on the canvas to see its activations.")
         elif not stats:
-            self.title.setText(f"<b>{self.node}</b>: nothing captured yet (train to see it).")
+            self.title.setText(f"<b>{self.label}</b>: nothing captured yet (train to see it).")
         else:
             grad = stats.get("grad", stats.get("out_grad"))
             grad_text = f", gradient norm {grad:.3g}" if grad is not None else ""
             self.title.setText(
-                f"<b>{self.node}</b>: mean {stats['mean']:.3g}, std "
+                f"<b>{self.label}</b>: mean {stats['mean']:.3g}, std "
                 f"{stats['std']:.3g}, zeros {stats['zeros']:.0%}{grad_text}"
             )
         self.badge.setText(badge_for(stats) if stats else "")

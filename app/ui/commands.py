@@ -1,10 +1,14 @@
-"""Undo commands: every edit the window makes goes through one of these, which call the model."""
+"""Undo commands: every edit the window makes goes through one of these, which call the model.
+
+Commands refer to nodes by id, which never changes, so undoing a rename and then editing
+the node keeps working.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
-from torchcanvas.graph.model import ModelGraph, NodeRecord
+from torchcanvas.graph.model import Edge, ModelGraph, NodeRecord
 
 MOVE_ID = 1001
 
@@ -16,12 +20,14 @@ class AddNodeCommand(QUndoCommand):
         super().__init__(f"Add {type_name}")
         self.model, self.type_name, self.pos, self.params = model, type_name, pos, params
         self.name = name
+        self.node: str | None = None  # the id, fixed by the first redo
 
     def redo(self) -> None:
-        self.name = self.model.add_node(self.type_name, self.name, self.params, self.pos)
+        self.node = self.model.add_node(self.type_name, self.name, self.params, self.pos, self.node)
+        self.name = self.model.node_name(self.node)
 
     def undo(self) -> None:
-        self.model.remove_node(self.name)
+        self.model.remove_node(self.node)
 
 
 class RemoveCommand(QUndoCommand):
@@ -29,63 +35,42 @@ class RemoveCommand(QUndoCommand):
 
     def __init__(self, model: ModelGraph, nodes: list[str], edges=(), text: str = "Delete"):
         super().__init__(text)
-        self.model, self.nodes, self.edges = model, list(nodes), list(edges)
+        self.model, self.nodes, self.edges = model, list(nodes), [Edge(*e) for e in edges]
         self.records: list[NodeRecord] = []
-        self.removed_edges: list[tuple[str, str, int]] = []
+        self.removed_edges: list[Edge] = []
 
     def redo(self) -> None:
         self.removed_edges = []
-        for src, dst, port in sorted(self.edges, key=lambda e: -e[2]):
-            if src in self.model and dst in self.model and (src, port) in self.model.inputs(dst):
-                self.model.disconnect(src, dst, port)
-                self.removed_edges.append((src, dst, port))
-        self.records = [self.model.remove_node(name) for name in self.nodes]
+        for edge in sorted(self.edges, key=_slot_order, reverse=True):
+            if edge.dst in self.model and edge in self.model.inputs(edge.dst):
+                self.model.disconnect(edge)
+                self.removed_edges.append(edge)
+        self.records = [self.model.remove_node(node) for node in self.nodes]
 
     def undo(self) -> None:
-        # Exact reverse order, so merge nodes get their ports back in the same places.
+        # Exact reverse order, so merge nodes get their slots back in the same places.
         for record in reversed(self.records):
             self.model.restore_node(record)
-        for src, dst, port in reversed(self.removed_edges):
-            self.model.connect(src, dst, port, allow_cycles=True)
+        for edge in reversed(self.removed_edges):
+            self.model.connect(*_args(edge), allow_cycles=True)
 
 
 class ConnectCommand(QUndoCommand):
-    """Connect an output to an input port, replacing what that port had."""
+    """Connect an output port to an input port, replacing what that port had."""
 
-    def __init__(
-        self,
-        model: ModelGraph,
-        src: str,
-        dst: str,
-        port: int | None,
-        replaced: tuple[str, int] | None = None,
-    ):
-        super().__init__(f"Connect {src} to {dst}")
-        self.model, self.src, self.dst, self.port, self.replaced = model, src, dst, port, replaced
+    def __init__(self, model: ModelGraph, edge: Edge, replaced: Edge | None = None):
+        super().__init__(f"Connect {model.node_name(edge.src)} to {model.node_name(edge.dst)}")
+        self.model, self.edge, self.replaced = model, edge, replaced
 
     def redo(self) -> None:
         if self.replaced:
-            self.model.disconnect(self.replaced[0], self.dst, self.replaced[1])
-        self.port = self.model.connect(self.src, self.dst, self.port)
+            self.model.disconnect(self.replaced)
+        self.edge = self.model.connect(*_args(self.edge))
 
     def undo(self) -> None:
-        self.model.disconnect(self.src, self.dst, self.port)
+        self.model.disconnect(self.edge)
         if self.replaced:
-            self.model.connect(self.replaced[0], self.dst, self.replaced[1])
-
-
-class DisconnectCommand(QUndoCommand):
-    """Remove one edge."""
-
-    def __init__(self, model: ModelGraph, src: str, dst: str, port: int):
-        super().__init__(f"Disconnect {src} from {dst}")
-        self.model, self.src, self.dst, self.port = model, src, dst, port
-
-    def redo(self) -> None:
-        self.model.disconnect(self.src, self.dst, self.port)
-
-    def undo(self) -> None:
-        self.model.connect(self.src, self.dst, self.port)
+            self.model.connect(*_args(self.replaced))
 
 
 class MoveCommand(QUndoCommand):
@@ -96,45 +81,46 @@ class MoveCommand(QUndoCommand):
         self.model, self.old, self.new = model, dict(old), dict(new)
 
     def redo(self) -> None:
-        for name, pos in self.new.items():
-            if name in self.model:
-                self.model.move(name, pos)
+        for node, pos in self.new.items():
+            if node in self.model:
+                self.model.move(node, pos)
 
     def undo(self) -> None:
-        for name, pos in self.old.items():
-            if name in self.model:
-                self.model.move(name, pos)
+        for node, pos in self.old.items():
+            if node in self.model:
+                self.model.move(node, pos)
 
 
 class SetParamCommand(QUndoCommand):
     """Change (or unpin, with None) one parameter."""
 
-    def __init__(self, model: ModelGraph, name: str, key: str, value):
-        super().__init__(f"Set {name}.{key}")
-        self.model, self.name, self.key, self.value = model, name, key, value
-        self.old = model.params(name).get(key)
+    def __init__(self, model: ModelGraph, node: str, key: str, value):
+        super().__init__(f"Set {model.node_name(node)}.{key}")
+        self.model, self.node, self.key, self.value = model, node, key, value
+        self.old = model.params(node).get(key)
 
     def redo(self) -> None:
-        self.model.set_param(self.name, self.key, self.value)
+        self.model.set_param(self.node, self.key, self.value)
 
     def undo(self) -> None:
-        spec = self.model.spec(self.name).param(self.key)
-        old = self.old if self.old is not None or spec.auto else spec.default
-        self.model.set_param(self.name, self.key, old)
+        param = self.model.spec(self.node).param(self.key)
+        old = self.old if self.old is not None or param.auto else param.default
+        self.model.set_param(self.node, self.key, old)
 
 
 class RenameCommand(QUndoCommand):
-    """Rename a node."""
+    """Rename a node (its id stays)."""
 
-    def __init__(self, model: ModelGraph, old: str, new: str):
-        super().__init__(f"Rename {old} to {new}")
-        self.model, self.old, self.new = model, old, new
+    def __init__(self, model: ModelGraph, node: str, new: str):
+        self.old = model.node_name(node)
+        super().__init__(f"Rename {self.old} to {new}")
+        self.model, self.node, self.new = model, node, new
 
     def redo(self) -> None:
-        self.model.rename(self.old, self.new)
+        self.model.rename(self.node, self.new)
 
     def undo(self) -> None:
-        self.model.rename(self.new, self.old)
+        self.model.rename(self.node, self.old)
 
 
 class RenameModelCommand(QUndoCommand):
@@ -152,24 +138,37 @@ class RenameModelCommand(QUndoCommand):
 
 
 class PasteCommand(QUndoCommand):
-    """Add copied nodes and the edges between them, under fresh names."""
+    """Add copied nodes and the edges between them, under fresh ids and names."""
 
     def __init__(self, model: ModelGraph, nodes: list[dict], edges: list[dict], offset):
         super().__init__("Paste" if len(nodes) != 1 else f"Paste {nodes[0]['type']}")
         self.model, self.nodes, self.edges, self.offset = model, nodes, edges, offset
+        self.ids: dict[str, str] = {}  # copied id -> new id, fixed by the first redo
         self.names: dict[str, str] = {}
 
     def redo(self) -> None:
-        self.names = {}
         for node in self.nodes:
-            wanted = self.names.get(node["id"]) or self.model.unique_node_name(node["id"])
+            key = node["id"]
+            wanted = self.names.get(key) or self.model.unique_node_name(node["name"])
             pos = (node["pos"][0] + self.offset[0], node["pos"][1] + self.offset[1])
-            self.names[node["id"]] = self.model.add_node(node["type"], wanted, node["params"], pos)
+            self.ids[key] = self.model.add_node(
+                node["type"], wanted, node["params"], pos, self.ids.get(key)
+            )
+            self.names[key] = wanted
         for edge in self.edges:
-            src, dst = self.names.get(edge["from"]), self.names.get(edge["to"])
+            src, dst = self.ids.get(edge["from"]), self.ids.get(edge["to"])
             if src and dst:
-                self.model.connect(src, dst, edge.get("port", 0))
+                self.model.connect(src, dst, edge["from_port"], edge["to_port"])
 
     def undo(self) -> None:
-        for name in reversed(list(self.names.values())):
-            self.model.remove_node(name)
+        for node in reversed(list(self.ids.values())):
+            self.model.remove_node(node)
+
+
+def _args(edge: Edge) -> tuple[str, str, str, str]:
+    """connect()'s positional arguments for an edge."""
+    return edge.src, edge.dst, edge.src_port, edge.dst_port
+
+
+def _slot_order(edge: Edge) -> int:
+    return int(edge.dst_port) if edge.dst_port.isdigit() else -1

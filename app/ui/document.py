@@ -12,8 +12,9 @@ from PySide6.QtGui import QUndoStack
 from torchcanvas.app.ui import commands as cmd
 from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.hints import value_problem
 from torchcanvas.graph.layout import layered_positions
-from torchcanvas.graph.model import GraphError, ModelGraph
+from torchcanvas.graph.model import Edge, GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem
 from torchcanvas.graph.params import ParamError, to_json
 from torchcanvas.graph.project import (
@@ -57,6 +58,7 @@ class Document(QObject):
         self.label = "Untitled"
         self.undo = QUndoStack(self)
         self._settings_dirty = False
+        self.last_added: str | None = None  # id of the node the last add_node made
         self.undo.cleanChanged.connect(lambda _clean: self.title_changed.emit())
 
     @property
@@ -140,34 +142,64 @@ class Document(QObject):
         return None
 
     # ----- edits (each returns an error message, or None when done) --------------
-    def add_node(self, type_name: str, pos) -> str | None:
-        """Add a layer at `pos`."""
+    def add_node(self, type_name: str, pos, params: dict | None = None) -> str | None:
+        """Add a layer at `pos`; its id is `last_added` afterwards."""
         if not has_spec(type_name):
             return f"unknown layer type {type_name!r}"
-        command = cmd.AddNodeCommand(self.model, type_name, (pos[0], pos[1]))
+        command = cmd.AddNodeCommand(self.model, type_name, (pos[0], pos[1]), params)
         self.undo.push(command)
+        self.last_added = command.node
         return None
 
-    def connect(self, src: str, dst: str, port) -> str | None:
-        """Connect, replacing the edge already on a single-input port."""
-        replaced = None
-        spec = self.model.spec(dst) if dst in self.model else None
-        if spec is not None and not spec.variadic:
-            taken = [(u, k) for u, k in self.model.inputs(dst) if port is None or k == port]
-            if taken and (port is not None or len(taken) >= (spec.max_inputs or 0)):
-                replaced = taken[0]
-                port = replaced[1]
-        if replaced and replaced[0] == src:
+    def connect(
+        self, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None
+    ) -> str | None:
+        """Connect two ports, replacing the edge already on a single input port.
+
+        Without `dst_port` (a drop on the card), the first free required input is used,
+        else the first input is replaced.
+        """
+        model = self.model
+        if src not in model or dst not in model:
+            return "Cannot connect: both ends must be nodes of this graph"
+        ports = model.output_ports(src)
+        src_port = src_port or (ports[0] if ports else "output")
+        dst_port = dst_port or self._drop_port(dst)
+        if dst_port is None:
+            return f"Cannot connect: {model.node_name(dst)} takes no inputs"
+        port = model.spec(dst).input_port(dst_port)
+        replaced = model.input_edge(dst, dst_port) if port and not port.variadic else None
+        if replaced and (replaced.src, replaced.src_port) == (src, src_port):
             return None
-        problem = self.model.connection_problem(src, dst, port, replacing=replaced is not None)
+        problem = model.connection_problem(
+            src, dst, src_port, dst_port, replacing=replaced is not None
+        ) or self._value_problem(src, src_port, dst, dst_port)
         if problem:
             return f"Cannot connect: {problem}"
-        self.undo.push(cmd.ConnectCommand(self.model, src, dst, port, replaced))
+        self.undo.push(cmd.ConnectCommand(model, Edge(src, src_port, dst, dst_port), replaced))
         return None
+
+    def _drop_port(self, dst: str) -> str | None:
+        spec, model = self.model.spec(dst), self.model
+        used = {edge.dst_port for edge in model.inputs(dst)}
+        for port in spec.inputs:
+            if port.variadic:
+                return str(sum(1 for p in used if p.isdigit()))
+            if not port.optional and port.name not in used:
+                return port.name
+        return spec.inputs[0].name if spec.inputs else None
+
+    def _value_problem(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
+        """A value the target port cannot take (a float into an Embedding, ...), or None."""
+        meta = self.model.analysis().meta(src, src_port)
+        if meta is None:
+            return None
+        problem = value_problem(self.model, self.model.spec(dst), dst_port, meta, src)
+        return f"{self.model.node_name(dst)} {problem}" if problem else None
 
     def delete(self, nodes: list[str], edges=()) -> None:
         """Delete nodes and edges in one undoable step."""
-        edges = [e for e in edges if e[0] not in nodes and e[1] not in nodes]
+        edges = [e for e in edges if e[0] not in nodes and e[2] not in nodes]
         if nodes or edges:
             self.undo.push(cmd.RemoveCommand(self.model, nodes, edges))
 
@@ -177,10 +209,13 @@ class Document(QObject):
 
     def set_param(self, node: str, key: str, value) -> str | None:
         """Change a parameter after checking it."""
+        if node not in self.model:
+            return "that node was deleted"
         param = self.model.spec(node).param(key)
         if value is not None or not param.auto:
             try:
-                value = param.coerce(value if value is not None else param.default)
+                if value is not None or not param.optional:
+                    value = param.coerce(value if value is not None else param.default)
             except ParamError as error:
                 return str(error)
         current = self.model.params(node).get(key, None if param.auto else param.default)
@@ -189,14 +224,17 @@ class Document(QObject):
         self.undo.push(cmd.SetParamCommand(self.model, node, key, value))
         return None
 
-    def rename(self, old: str, new: str) -> str | None:
+    def rename(self, node: str, new: str) -> str | None:
         """Rename a node after checking the name."""
+        if node not in self.model:
+            return "that node was deleted"
         problem = identifier_problem(new)
         if problem:
             return problem
-        if new in self.model:
+        if self.model.find(new) not in (None, node):
             return f"a node called '{new}' already exists"
-        self.undo.push(cmd.RenameCommand(self.model, old, new))
+        if self.model.node_name(node) != new:
+            self.undo.push(cmd.RenameCommand(self.model, node, new))
         return None
 
     def rename_model(self, new: str) -> str | None:
@@ -216,12 +254,13 @@ class Document(QObject):
             self.undo.push(command)
 
     # ----- clipboard --------------------------------------------------------------
-    def copy_data(self, names: list[str]) -> str:
+    def copy_data(self, nodes: list[str]) -> str:
         """Selected nodes and the edges among them, as JSON text."""
-        chosen = [n for n in self.model.nodes() if n in set(names)]
-        nodes = [
+        chosen = [n for n in self.model.nodes() if n in set(nodes)]
+        items = [
             {
                 "id": n,
+                "name": self.model.node_name(n),
                 "type": self.model.node_type(n),
                 "params": {k: to_json(v) for k, v in self.model.params(n).items()},
                 "pos": list(self.model.pos(n)),
@@ -229,14 +268,14 @@ class Document(QObject):
             for n in chosen
         ]
         edges = [
-            {"from": u, "to": v, "port": k}
-            for u, v, k in self.model.edges()
-            if u in chosen and v in chosen
+            {"from": e.src, "from_port": e.src_port, "to": e.dst, "to_port": e.dst_port}
+            for e in self.model.edges()
+            if e.src in chosen and e.dst in chosen
         ]
-        return json.dumps({"format": CLIP_FORMAT, "nodes": nodes, "edges": edges})
+        return json.dumps({"format": CLIP_FORMAT, "nodes": items, "edges": edges})
 
     def paste(self, text: str, offset=(40.0, 40.0)) -> list[str] | str:
-        """Paste copied nodes; returns their new names, or an error message."""
+        """Paste copied nodes; returns their new ids, or an error message."""
         try:
             data = json.loads(text)
         except ValueError:
@@ -251,12 +290,11 @@ class Document(QObject):
         edges = data.get("edges", [])
         # A dry run on a copy: the model's own checks judge the text, and nothing reaches
         # the undo stack half-done (Qt swallows exceptions raised inside redo()).
-        trial = ModelGraph(self.model.name)
-        trial.replace_with(self.model)
+        trial = self.model.copy()
         try:
             cmd.PasteCommand(trial, data["nodes"], edges, offset).redo()
-        except (GraphError, KeyError, TypeError, IndexError, ValueError) as error:
+        except (GraphError, KeyError, TypeError, IndexError, ValueError, AttributeError) as error:
             return f"Cannot paste: {error}"
         command = cmd.PasteCommand(self.model, data["nodes"], edges, offset)
         self.undo.push(command)
-        return list(command.names.values())
+        return list(command.ids.values())

@@ -13,7 +13,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, SHAPE, SIZE, STR, Param, to_json
+from torchcanvas.graph.params import (
+    BOOL,
+    CHOICE,
+    DIMS,
+    FLOAT,
+    INT,
+    SHAPE,
+    SIZE,
+    STR,
+    Param,
+    to_json,
+)
+
+_OPTIONAL_BOOL = {"default": None, "true": True, "false": False}
 
 
 class ParamEditor(QWidget):
@@ -33,6 +46,13 @@ class ParamEditor(QWidget):
 
     def _make(self) -> QWidget:
         p = self.param
+        if p.optional and p.kind == BOOL:
+            box = QComboBox()
+            box.addItems(list(_OPTIONAL_BOOL))
+            box.currentTextChanged.connect(lambda text: self._commit(_OPTIONAL_BOOL[text]))
+            return box
+        if p.optional and p.kind in (INT, FLOAT):
+            return self._line()
         if p.kind == INT:
             box = QSpinBox()
             box.setRange(
@@ -62,8 +82,11 @@ class ParamEditor(QWidget):
             box.addItems(list(p.choices))
             box.currentTextChanged.connect(self._commit)
             return box
+        return self._line()
+
+    def _line(self) -> QLineEdit:
         line = QLineEdit()
-        line.setPlaceholderText(_placeholder(p))
+        line.setPlaceholderText(_placeholder(self.param))
         line.editingFinished.connect(lambda: self._commit(line.text()))
         return line
 
@@ -72,25 +95,24 @@ class ParamEditor(QWidget):
         self._setting = True
         try:
             w, kind = self.widget, self.param.kind
-            if kind in (INT, FLOAT):
+            if isinstance(w, QLineEdit):
+                w.setText(format_value(value))
+            elif self.param.optional and kind == BOOL:
+                w.setCurrentText({None: "default", True: "true", False: "false"}[value])
+            elif kind in (INT, FLOAT):
                 w.setValue(value if value is not None else 0)
             elif kind == BOOL:
                 w.setChecked(bool(value))
             elif kind == CHOICE:
                 w.setCurrentText(str(value))
-            else:
-                w.setText(format_value(value))
         finally:
             self._setting = False
 
     def _commit(self, raw) -> None:
         if self._setting:
             return
-        self.edited.emit(
-            parse_value(self.param, raw)
-            if isinstance(raw, str) and self.param.kind in (SIZE, SHAPE, STR)
-            else raw
-        )
+        textual = isinstance(self.widget, QLineEdit)
+        self.edited.emit(parse_value(self.param, raw) if textual and isinstance(raw, str) else raw)
 
 
 def format_value(value) -> str:
@@ -110,6 +132,11 @@ def parse_value(param: Param, text: str):
         return text
     if not text:
         return None
+    if param.kind in (INT, FLOAT):
+        try:
+            return int(text) if param.kind == INT else float(text)
+        except ValueError:
+            return text  # let coerce produce the message
     if param.kind == SIZE and text in param.choices:
         return text
     parts = [part.strip() for part in text.strip("()[]").split(",") if part.strip()]
@@ -125,6 +152,10 @@ def parse_value(param: Param, text: str):
 def _placeholder(param: Param) -> str:
     if param.kind == SHAPE:
         return "e.g. 1, 28, 28"
+    if param.kind == DIMS:
+        return "e.g. 0, 2, 1" + (" (empty: none)" if param.optional else "")
+    if param.optional and param.kind in (INT, FLOAT):
+        return "empty: none"
     if param.kind == SIZE:
         text = "e.g. 3 or 3, 5"
         if param.choices:

@@ -21,7 +21,7 @@ from torchcanvas.graph.model import ModelGraph
 class Inspector(QScrollArea):
     """Edits one node (or the model's class name when nothing is selected)."""
 
-    rename_requested = Signal(str, str)  # old, new
+    rename_requested = Signal(str, str)  # node id, new name
     param_requested = Signal(str, str, object)  # node, param, value (None unpins)
     model_rename_requested = Signal(str)
 
@@ -40,7 +40,13 @@ class Inspector(QScrollArea):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828;")
+        model.events.node_removed.connect(self._on_node_removed)
+        model.events.reset.connect(lambda: self.show_node(None))
         self.show_node(None)
+
+    def _on_node_removed(self, node: str) -> None:
+        if node == self.node:
+            self.show_node(None)
 
     def set_model(self, model: ModelGraph) -> None:
         """Inspect another model (after New or Open)."""
@@ -58,10 +64,10 @@ class Inspector(QScrollArea):
                 widget.deleteLater()
         self.editors, self.pins, self.auto_labels = {}, {}, {}
 
-    def show_node(self, name: str | None, count: int = 1) -> None:
-        """Show the form for `name` (None: the model; count > 1: a multi-selection note)."""
+    def show_node(self, node: str | None, count: int = 1) -> None:
+        """Show the form for node id `node` (None: the model; count > 1: a selection note)."""
         self._clear()
-        self.node = name if name in self.model else None
+        self.node = node if node in self.model else None
         self.error.setText("")
         if count > 1:
             self._layout.addWidget(QLabel(f"{count} nodes selected"))
@@ -91,19 +97,19 @@ class Inspector(QScrollArea):
         for widget in (title, box, hint):
             self._layout.addWidget(widget)
 
-    def _node_form(self, name: str) -> None:
-        spec = self.model.spec(name)
+    def _node_form(self, node: str) -> None:
+        spec = self.model.spec(node)
         title = QLabel(f"<b>{spec.type}</b>")
         doc = QLabel(spec.doc)
         doc.setWordWrap(True)
         doc.setStyleSheet("color: #616161;")
         form = QFormLayout()
-        self.name_edit = QLineEdit(name)
+        self.name_edit = QLineEdit(self.model.node_name(node))
         self.name_edit.setToolTip("A Python identifier: the attribute name and state_dict prefix.")
         self.name_edit.editingFinished.connect(self._on_name_edited)
         form.addRow("Name", self.name_edit)
         for param in spec.params:
-            form.addRow(param.name, self._param_row(name, param))
+            form.addRow(param.name, self._param_row(node, param))
         box = QWidget()
         box.setLayout(form)
         for widget in (title, doc, box):
@@ -136,7 +142,9 @@ class Inspector(QScrollArea):
             return
         spec = self.model.spec(self.node)
         params = self.model.params(self.node)
-        resolved = self.model.analysis().resolved.get(self.node, {})
+        resolved = self.model.analysis().resolved(self.node)
+        if not self.name_edit.isModified():  # an edit in progress is not overwritten
+            self.name_edit.setText(self.model.node_name(self.node))
         for param in spec.params:
             editor = self.editors[param.name]
             if param.auto:
@@ -161,7 +169,8 @@ class Inspector(QScrollArea):
     # ----- user edits -------------------------------------------------------------
     def _on_name_edited(self) -> None:
         new = self.name_edit.text().strip()
-        if self.node and new != self.node:
+        self.name_edit.setModified(False)
+        if self.node and self.node in self.model and new != self.model.node_name(self.node):
             self.rename_requested.emit(self.node, new)
 
     def _on_class_name_edited(self) -> None:
@@ -178,7 +187,7 @@ class Inspector(QScrollArea):
         if not self.node:
             return
         if on:
-            value = self.model.analysis().resolved.get(self.node, {}).get(key)
+            value = self.model.analysis().resolved(self.node).get(key)
             if value is None:
                 value = self.model.spec(self.node).param(key).initial
             self.param_requested.emit(self.node, key, value)

@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         if not shiboken6.isValid(self.scene):
             return  # the scene announces its own destruction as a selection change
         nodes = self.scene.selected_nodes()
-        self.inspector.show_node(nodes[0].name if len(nodes) == 1 else None, max(1, len(nodes)))
+        self.inspector.show_node(nodes[0].node if len(nodes) == 1 else None, max(1, len(nodes)))
 
     def _on_document_replaced(self) -> None:
         self.inspector.show_node(None)
@@ -163,14 +163,14 @@ class MainWindow(QMainWindow):
         # The card's top centre lands under the cursor, where the user aimed.
         self._report(self.document.add_node(type_name, (pos.x() - CARD_WIDTH / 2, pos.y() - 11)))
 
-    def _on_connect_requested(self, src: str, dst: str, port) -> None:
-        self._report(self.document.connect(src, dst, port))
+    def _on_connect_requested(self, src: str, dst: str, src_port, dst_port) -> None:
+        self._report(self.document.connect(src, dst, src_port, dst_port))
 
-    def _on_rename_requested(self, old: str, new: str) -> None:
-        error = self.document.rename(old, new)
+    def _on_rename_requested(self, node: str, new: str) -> None:
+        error = self.document.rename(node, new)
         self.inspector.show_error(error or "")
-        if error is None:
-            self.scene.select_nodes([new])
+        if error:
+            self.inspector.refresh_values()
 
     def _on_param_requested(self, node: str, key: str, value) -> None:
         error = self.document.set_param(node, key, value)
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
 
     def delete_selection(self) -> None:
         """Delete the selected nodes and edges."""
-        nodes = [i.name for i in self.scene.selected_nodes()]
+        nodes = [i.node for i in self.scene.selected_nodes()]
         edges = [e.key() for e in self.scene.selected_edges()]
         self.document.delete(nodes, edges)
 
@@ -207,10 +207,10 @@ class MainWindow(QMainWindow):
 
     def copy(self) -> bool:
         """Copy the selected nodes to the clipboard."""
-        names = [i.name for i in self.scene.selected_nodes()]
-        if not names:
+        nodes = [i.node for i in self.scene.selected_nodes()]
+        if not nodes:
             return False
-        text = self.document.copy_data(names)
+        text = self.document.copy_data(nodes)
         mime = QMimeData()
         mime.setData(CLIP_MIME, QByteArray(text.encode("utf-8")))
         mime.setText(text)

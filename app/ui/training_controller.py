@@ -9,7 +9,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from torchcanvas.app.train.data import fit_problem
-from torchcanvas.app.train.job import job_from_project
+from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
 from torchcanvas.app.train.session import TrainingSession, prewarm
 from torchcanvas.app.train.weights import (
     WeightsError,
@@ -21,7 +21,6 @@ from torchcanvas.app.train.weights import (
 from torchcanvas.app.ui.activations import badge_for
 from torchcanvas.codegen.build import build_model
 from torchcanvas.graph.fileio import atomic_write
-from torchcanvas.graph.registry import BLOCK, MODULE
 
 POLL_MS = 100  # the GUI drains the event queue at 10 Hz (plots redraw at 2 Hz)
 STATUS_SECONDS = 0.5
@@ -89,9 +88,13 @@ class TrainingController(QObject):
         analysis = model.analysis()
         if not analysis.ok:
             return f"Fix the graph first: {analysis.errors[0]}"
-        inputs, outputs = model.nodes_of_type("Input"), model.nodes_of_type("Output")
+        refused = training_problem(analysis)
+        if refused:
+            return f"Cannot train: {refused}"
         return fit_problem(
-            self.document.project.training, analysis.shapes[inputs[0]], analysis.shapes[outputs[0]]
+            self.document.project.training,
+            analysis.meta(analysis.inputs[0]).per_sample,
+            analysis.meta(analysis.outputs[0]).per_sample,
         )
 
     def update_train_state(self) -> None:
@@ -108,16 +111,18 @@ class TrainingController(QObject):
         self._blocked = problem is not None
 
     # ----- running ----------------------------------------------------------------
-    def capture_nodes(self) -> list[str]:
-        """Every node that becomes a submodule (their activity lights up the canvas)."""
-        model = self.document.model
-        live = model.analysis().live
-        return [n for n in model.nodes() if n in live and model.spec(n).kind in (MODULE, BLOCK)]
+    def capture_nodes(self) -> dict[str, str]:
+        """id -> module path of every node that owns a module (their activity lights up)."""
+        return module_nodes(self.document.model)
 
     def selected_node(self) -> str | None:
-        """The single selected node, if any."""
+        """The id of the single selected node, if any."""
         nodes = self.window.scene.selected_nodes()
-        return nodes[0].name if len(nodes) == 1 else None
+        return nodes[0].node if len(nodes) == 1 else None
+
+    def _node_label(self, node: str | None) -> str:
+        model = self.document.model
+        return model.node_name(node) if node in model else ""
 
     def start(self) -> bool:
         """Start a run in a separate process."""
@@ -144,7 +149,7 @@ class TrainingController(QObject):
         steps = self.expected_steps()
         self.curves.new_run(steps)
         self.activations.clear()
-        self.activations.set_node(selected)
+        self.activations.set_node(selected, self._node_label(selected))
         self.panel.set_running(True, False)
         self.panel.progress.setFormat("starting…")
         self.panel.show_status("Training…")
@@ -240,8 +245,8 @@ class TrainingController(QObject):
         self.activations.add_capture(event)
         nodes = event["nodes"]
         top = max((s.get("std", 0.0) for s in nodes.values()), default=0.0) or 1.0
-        for name, stats in nodes.items():
-            item = self.window.scene.nodes.get(name)
+        for node, stats in nodes.items():
+            item = self.window.scene.nodes.get(node)
             if item is not None:
                 item.set_activity(min(1.0, stats.get("std", 0.0) / top), badge_for(stats))
 
@@ -279,7 +284,7 @@ class TrainingController(QObject):
         if not shiboken6.isValid(self.window.scene):
             return  # the scene announces its own destruction as a selection change
         selected = self.selected_node()
-        self.activations.set_node(selected)
+        self.activations.set_node(selected, self._node_label(selected))
         if self.running:
             self.session.set_capture(self.capture_nodes(), [selected] if selected else [])
 

@@ -201,6 +201,175 @@ def _expanded_block(m: ModelGraph, x: str, prefix: str, cin: int, cout: int, str
     return _append(m, add, "ReLU", f"{prefix}_relu2", {})
 
 
+def text_lstm() -> Project:
+    """Token ids -> Embedding -> LSTM -> last step -> Linear: a text classifier."""
+    m = ModelGraph("TextLSTM")
+    chain(
+        m,
+        ("Input", "tokens", {"shape": [32], "dtype": "int64"}),
+        ("Embedding", "embedding", {"num_embeddings": 5000, "embedding_dim": 64}),
+        ("LSTM", "lstm", {"hidden_size": 128}),
+        ("Select", "last_step", {"dim": 1, "index": -1}),
+        ("Linear", "fc", {"out_features": 2}),
+        ("Output", "output", {}),
+    )
+    return Project(m, _training())
+
+
+def transformer_classifier() -> Project:
+    """Token ids -> embedding + learned positions -> two encoder layers -> mean -> Linear."""
+    m = ModelGraph("TransformerClassifier")
+    tokens = chain(
+        m,
+        ("Input", "tokens", {"shape": [32], "dtype": "int64"}),
+        ("Embedding", "embedding", {"num_embeddings": 5000, "embedding_dim": 64}),
+    )
+    positions = m.add_node(
+        "Parameter", "pos_embedding", {"shape": [1, 32, 64], "init": "trunc_normal"}
+    )
+    add = _append(m, tokens, "Add", "add_positions", {})
+    m.connect(positions, add)
+    last = add
+    for index in (1, 2):
+        params = {"nhead": 4, "dim_feedforward": 128, "dropout": 0.1, "activation": "gelu"}
+        last = _append(m, last, "TransformerEncoderLayer", f"encoder{index}", params)
+    last = _append(m, last, "Mean", "pool", {"dim": [1]})
+    last = _append(m, last, "Linear", "head", {"out_features": 2})
+    _append(m, last, "Output", "output", {})
+    return Project(m, _training())
+
+
+# torchvision's MobileNetV2 settings: expansion t, channels c, repeats n, first stride s.
+_MOBILENET = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
+
+
+def mobilenet_v2() -> Project:
+    """MobileNetV2 (3x224x224, 1000 classes), named like torchvision so its weights load."""
+    m = ModelGraph("MobileNetV2")
+    last = m.add_node("Input", "input", {"shape": [3, 224, 224]})
+    last = _conv_bn_relu6(m, last, "features_0", 32, 3, 2, 1)
+    cin, index = 32, 1
+    for t, c, n, s in _MOBILENET:
+        for repeat in range(n):
+            last = _inverted_residual(
+                m, last, f"features_{index}", cin, c, s if repeat == 0 else 1, t
+            )
+            cin, index = c, index + 1
+    last = _conv_bn_relu6(m, last, f"features_{index}", 1280, 1, 1, 1)
+    last = _append(m, last, "AdaptiveAvgPool2d", "avgpool", {"output_size": 1})
+    last = _append(m, last, "Flatten", "flatten", {})
+    last = _append(m, last, "Dropout", "classifier_0", {"p": 0.2})
+    last = _append(m, last, "Linear", "classifier_1", {"out_features": 1000})
+    _append(m, last, "Output", "output", {})
+    return Project(m, _training(data="image_folder"))
+
+
+def _conv_bn_relu6(m, x, prefix, cout, kernel, stride, groups, act=True) -> str:
+    params = {"out_channels": cout, "kernel_size": kernel, "bias": False}
+    params.update({"stride": stride} if stride != 1 else {})
+    params.update({"padding": (kernel - 1) // 2} if kernel > 1 else {})
+    params.update({"groups": groups} if groups != 1 else {})
+    out = _append(m, x, "Conv2d", f"{prefix}_0", params)
+    out = _append(m, out, "BatchNorm2d", f"{prefix}_1", {})
+    return _append(m, out, "ReLU6", f"{prefix}_2", {"inplace": True}) if act else out
+
+
+def _inverted_residual(m, x, prefix, cin, cout, stride, expansion) -> str:
+    hidden, out, layer = cin * expansion, x, 0
+    if expansion != 1:
+        out = _conv_bn_relu6(m, out, f"{prefix}_conv_{layer}", hidden, 1, 1, 1)
+        layer += 1
+    out = _conv_bn_relu6(m, out, f"{prefix}_conv_{layer}", hidden, 3, stride, hidden)
+    out = _append(
+        m,
+        out,
+        "Conv2d",
+        f"{prefix}_conv_{layer + 1}",
+        {"out_channels": cout, "kernel_size": 1, "bias": False},
+    )
+    out = _append(m, out, "BatchNorm2d", f"{prefix}_conv_{layer + 2}", {})
+    if stride == 1 and cin == cout:
+        add = _append(m, out, "Add", f"{prefix}_add", {})
+        m.connect(x, add)
+        return add
+    return out
+
+
+def se_cnn() -> Project:
+    """A CIFAR-sized CNN whose blocks end in squeeze-excitation gates (x * sigmoid(...))."""
+    m = ModelGraph("SqueezeExcitationCNN")
+    last = m.add_node("Input", "input", {"shape": [3, 32, 32]})
+    for index, channels in enumerate((32, 64), start=1):
+        last = _append(
+            m,
+            last,
+            "Conv2d",
+            f"conv{index}",
+            {"out_channels": channels, "kernel_size": 3, "padding": 1, "bias": False},
+        )
+        last = _append(m, last, "BatchNorm2d", f"bn{index}", {})
+        last = _append(m, last, "ReLU", f"relu{index}", {})
+        last = _squeeze_excitation(m, last, f"se{index}", channels // 4)
+        last = _append(m, last, "MaxPool2d", f"pool{index}", {"kernel_size": 2})
+    last = _append(m, last, "AdaptiveAvgPool2d", "avgpool", {"output_size": 1})
+    last = _append(m, last, "Flatten", "flatten", {})
+    last = _append(m, last, "Linear", "fc", {"out_features": 10})
+    _append(m, last, "Output", "output", {})
+    return Project(m, _training(data="cifar10"))
+
+
+def _squeeze_excitation(m, x, prefix, squeeze) -> str:
+    scale = _append(m, x, "AdaptiveAvgPool2d", f"{prefix}_scale", {"output_size": 1})
+    scale = _append(
+        m, scale, "Conv2d", f"{prefix}_fc1", {"out_channels": squeeze, "kernel_size": 1}
+    )
+    scale = _append(m, scale, "ReLU", f"{prefix}_relu", {})
+    scale = _append(
+        m,
+        scale,
+        "Conv2d",
+        f"{prefix}_fc2",
+        {"out_channels": m.analysis().meta(x).per_sample[0], "kernel_size": 1},
+    )
+    scale = _append(m, scale, "Sigmoid", f"{prefix}_gate", {})
+    mul = m.add_node("Mul", f"{prefix}_mul", {})
+    m.connect(x, mul)
+    m.connect(scale, mul)
+    return mul
+
+
+def two_inputs() -> Project:
+    """An image and a vector of measurements, joined: forward(self, image, features)."""
+    m = ModelGraph("ImageAndFeatures")
+    image = chain(
+        m,
+        ("Input", "image", {"shape": [1, 28, 28]}),
+        ("Conv2d", "conv", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        ("ReLU", "relu", {}),
+        ("AdaptiveAvgPool2d", "pool", {"output_size": 4}),
+        ("Flatten", "flatten", {}),
+    )
+    features = chain(
+        m,
+        ("Input", "features", {"shape": [12]}),
+        ("Linear", "fc_features", {"out_features": 16}),
+        ("ReLU", "relu_features", {}),
+    )
+    cat = _append(m, image, "Concat", "join", {"dim": 1})
+    m.connect(features, cat)
+    last = _append(m, cat, "Linear", "head", {"out_features": 10})
+    _append(m, last, "Output", "output", {})
+    return Project(m, _training())
+
+
 def _training(**overrides) -> dict:
     settings = default_training()
     settings.update(overrides)
@@ -215,6 +384,11 @@ EXAMPLES = {
     "digits_cnn": digits_cnn,
     "resnet18": resnet18,
     "resnet18_expanded": resnet18_expanded,
+    "text_lstm": text_lstm,
+    "transformer_classifier": transformer_classifier,
+    "mobilenet_v2": mobilenet_v2,
+    "se_cnn": se_cnn,
+    "two_inputs": two_inputs,
 }
 
 

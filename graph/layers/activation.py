@@ -20,7 +20,8 @@ def activation(type_name: str, doc: str, prefix: str, *params: Param, infer=same
             doc,
             prefix,
             params=params,
-            inputs=(PortSpec("input"),),
+            # Elementwise, so the batch may be anywhere; PReLU's slopes follow dimension 1.
+            inputs=(PortSpec("input", batch_first=type_name == "PReLU"),),
             infer=infer,
             key_params=tuple(p.name for p in params if p.name != "inplace"),
             examples=extra.pop("examples", EXAMPLES),

@@ -45,7 +45,7 @@ register(
         inputs=(),
         outputs=(PortSpec("output", dtypes=ANY),),
         infer=_input,
-        key_params=("shape", "dtype"),
+        key_params=("shape",),
     )
 )
 register(
@@ -91,5 +91,6 @@ register(
         infer=_parameter,
         count=lambda args: prod(args["shape"]),
         key_params=("shape", "init"),
+        examples=tuple(({}, {"shape": [1, 2, 3], "init": init}) for init in PARAMETER_INITS),
     )
 )

@@ -12,7 +12,14 @@ GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
 def _state_port(name: str, doc: str) -> PortSpec:
-    return PortSpec(name, doc, ranks=(2,), rank_text="(layers x directions, H)", optional=True)
+    return PortSpec(
+        name,
+        doc,
+        ranks=(2,),
+        rank_text="(layers x directions, H)",
+        optional=True,
+        batch_first=False,
+    )
 
 
 def _directions(args: dict) -> int:

@@ -30,7 +30,7 @@ def _dropout(type_name: str, doc: str, port: PortSpec, examples, *params: Param,
 _dropout(
     "Dropout",
     "Zeroes random elements while training.",
-    PortSpec("input"),
+    PortSpec("input", batch_first=False),
     (({"input": sample(10)}, {}), ({"input": sample(3, 4, 4)}, {"p": 0.2})),
 )
 _dropout(
@@ -52,7 +52,7 @@ _dropout(
 _dropout(
     "AlphaDropout",
     "Dropout that keeps the mean and variance, for SELU networks.",
-    PortSpec("input"),
+    PortSpec("input", batch_first=False),
     (({"input": sample(10)}, {}),),
 )
 _dropout(

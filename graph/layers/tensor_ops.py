@@ -49,7 +49,7 @@ def _op(type_name: str, doc: str, prefix: str, infer, expr, examples, *params, *
             prefix,
             FUNCTION,
             params=params,
-            inputs=extra.pop("inputs", (PortSpec("input", dtypes=ANY),)),
+            inputs=extra.pop("inputs", (PortSpec("input", dtypes=ANY, batched=False),)),
             outputs=extra.pop("outputs", (PortSpec("output"),)),
             infer=infer,
             expr=expr,
@@ -377,7 +377,7 @@ for _name, _doc, _int_result, _dtypes in (
             **_DIM,
         ),
         Param("keepdim", BOOL, "Keep reduced dimensions with size 1.", False),
-        inputs=(PortSpec("input", dtypes=_dtypes),),
+        inputs=(PortSpec("input", dtypes=_dtypes, batched=False),),
     )
 _op(
     "Chunk",

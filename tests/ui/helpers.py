@@ -40,16 +40,47 @@ def drag(window, start: QPointF, end: QPointF) -> None:
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
 
 
-def wire(window, src: str, dst: str, port: int = 0) -> None:
-    """Drag from `src`'s output port to `dst`'s input port."""
-    nodes = window.scene.nodes
-    drag(window, nodes[src].out_port.anchor(), nodes[dst].in_ports[port].anchor())
+def node(window, name: str) -> str:
+    """The id of the node called `name`."""
+    return window.document.model.id_of(name)
 
 
-def click_node(window, name: str) -> None:
-    """Select a node by clicking its card body."""
-    item = window.scene.nodes[name]
+def wire(window, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None):
+    """Drag from a port of node `src` (by name) to an input port of node `dst`.
+
+    Without ports: the first output, and the first input port. A dst_port of "card" drops
+    the wire on the card's body.
+    """
+    items = window.scene.nodes
+    start_item, end_item = items[node(window, src)], items[node(window, dst)]
+    start = (start_item.out_ports[src_port] if src_port else first(start_item.out_ports)).anchor()
+    if dst_port == "card":
+        end = end_item.scenePos() + QPointF(60, 30)
+    else:
+        end = (end_item.in_ports[dst_port] if dst_port else first(end_item.in_ports)).anchor()
+    drag(window, start, end)
+
+
+def first(ports: dict):
+    """The first port item of a side."""
+    return next(iter(ports.values()))
+
+
+def click_node(window, name: str, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """Select a node (by name) by clicking its card body."""
+    item = window.scene.nodes[node(window, name)]
     point = view_point(window, item.scenePos() + QPointF(60, 30))
-    QTest.mouseClick(
-        window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
-    )
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, modifier, point)
+
+
+def press(window, key, modifier=Qt.KeyboardModifier.NoModifier, widget=None) -> None:
+    """A key press on the canvas (or `widget`), as a user types it."""
+    QTest.keyClick(widget or window.view.viewport(), key, modifier)
+
+
+def type_into(qtbot, field, text: str) -> None:
+    """Replace a line edit's text by typing, then press Return."""
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from tests.ui.conftest import close_window, make_window
+from tests.ui.helpers import click_node, node
 
 LONG = 30_000  # ms; the first run spawns a process that imports torch
 
@@ -20,13 +21,16 @@ def test_train_watch_pause_resume_stop_save_and_reload(window, qtbot, tmp_path):
     open_digits(window, epochs=200)
     controller, panel = window.training, window.training_panel
     assert panel.train_button.isEnabled()
-    window.scene.select_nodes(["conv1"])
+    window.view.fit()
+    click_node(window, "conv1")
+    conv1, relu1 = node(window, "conv1"), node(window, "relu1")
     panel.train_button.click()
     assert controller.running and not panel.train_button.isEnabled()
     qtbot.waitUntil(lambda: window.curves.point_count() > 20, timeout=LONG)
     qtbot.waitUntil(lambda: window.activations.shown_kind() == "maps", timeout=LONG)
-    assert window.activations.latest["conv1"]["map"].shape == (16, 8, 8)
-    qtbot.waitUntil(lambda: window.scene.nodes["relu1"].activity is not None, timeout=LONG)
+    assert window.activations.latest[conv1]["map"].shape == (16, 8, 8)
+    assert "conv1" in window.activations.title.text()
+    qtbot.waitUntil(lambda: window.scene.nodes[relu1].activity is not None, timeout=LONG)
 
     panel.pause_button.click()
     qtbot.waitUntil(lambda: panel.resume_button.isEnabled(), timeout=LONG)
@@ -42,7 +46,7 @@ def test_train_watch_pause_resume_stop_save_and_reload(window, qtbot, tmp_path):
     final = controller.session.final
     assert final["type"] == "finished" and final["reason"] == "stopped"
     assert panel.train_button.isEnabled() and "Stopped after" in panel.status.text()
-    assert window.scene.nodes["relu1"].activity is None  # indicators off after the run
+    assert window.scene.nodes[relu1].activity is None  # indicators off after the run
     assert len(window.results.labels) == 16  # probe grid with true -> predicted labels
 
     window.dialogs.save_paths = [str(tmp_path / "digits.pt")]
@@ -103,17 +107,28 @@ def test_train_is_disabled_with_the_reason(window):
     assert not panel.train_button.isEnabled()
     assert "samples are 1x28x28 but the Input expects 1x8x8" in panel.status.text()
     window.document.set_training("data", "digits")
-    window.document.set_param("fc2", "out_features", 7)
+    fc2 = node(window, "fc2")
+    window.document.set_param(fc2, "out_features", 7)
     window.scene.refresh_analysis()
     assert not panel.train_button.isEnabled()
     assert "outputs 7 values per sample but digits" in panel.status.text()
-    window.document.set_param("fc2", "in_features", 3)
+    window.document.set_param(fc2, "in_features", 3)
     window.scene.refresh_analysis()
     assert "Fix the graph first: fc2: expects 3 input features" in panel.status.text()
-    window.document.set_param("fc2", "in_features", None)
-    window.document.set_param("fc2", "out_features", 10)
+    window.document.set_param(fc2, "in_features", None)
+    window.document.set_param(fc2, "out_features", 10)
     window.scene.refresh_analysis()
     assert panel.train_button.isEnabled() and panel.status.text() == "Ready to train."
+
+
+def test_a_model_with_two_inputs_is_refused_with_a_clear_message(window):
+    window.open_example("two_inputs")
+    window.training.update_train_state()
+    panel = window.training_panel
+    assert not panel.train_button.isEnabled()
+    assert "the model has 2 Inputs and 1 Outputs; training takes a model with one" in (
+        panel.status.text()
+    )
 
 
 def test_a_failing_run_reports_in_the_panel_and_keeps_the_project(window, qtbot, tmp_path):

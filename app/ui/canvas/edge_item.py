@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from torchcanvas.app.ui import style
+from torchcanvas.graph.model import Edge
 
 
 def curve(start: QPointF, end: QPointF) -> QPainterPath:
@@ -26,17 +27,17 @@ def curve(start: QPointF, end: QPointF) -> QPainterPath:
 class EdgeItem(QGraphicsPathItem):
     """One connection; selectable so that it can be deleted."""
 
-    def __init__(self, src: str, dst: str, port: int) -> None:
+    def __init__(self, edge: Edge) -> None:
         super().__init__()
-        self.src, self.dst, self.port = src, dst, port
+        self.edge = edge
         self.label = ""
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setPen(QPen(style.EDGE, 1.8))
 
-    def key(self) -> tuple[str, str, int]:
-        """(source, target, port)."""
-        return self.src, self.dst, self.port
+    def key(self) -> Edge:
+        """The model edge this item draws."""
+        return self.edge
 
     def route(self, start: QPointF, end: QPointF) -> None:
         """Redraw between two anchors."""

@@ -1,4 +1,4 @@
-"""A node card: layer type, name, key parameters, output shape, and its ports."""
+"""A node card: layer type, name, key parameters, output shape, and one item per port."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ PORT_RADIUS = 6.0
 class PortItem(QGraphicsEllipseItem):
     """An input or output port; drags between ports make connections."""
 
-    def __init__(self, node: NodeItem, kind: str, index: int) -> None:
+    def __init__(self, node: NodeItem, kind: str, name: str, label: str) -> None:
         r = PORT_RADIUS
         super().__init__(-r, -r, 2 * r, 2 * r, node)
-        self.node, self.kind, self.index = node, kind, index
+        self.node, self.kind, self.name, self.label = node, kind, name, label
         self.setBrush(QBrush(QColor("#ffffff")))
         self.setPen(QPen(style.EDGE, 1.5))
         self.setAcceptHoverEvents(True)
@@ -44,16 +44,16 @@ class PortItem(QGraphicsEllipseItem):
 class NodeItem(QGraphicsItem):
     """The card drawn for one node; holds no state the model does not have."""
 
-    def __init__(self, name: str, spec: LayerSpec) -> None:
+    def __init__(self, node: str, name: str, spec: LayerSpec) -> None:
         super().__init__()
-        self.name, self.spec = name, spec
+        self.node, self.name, self.spec = node, name, spec
         self.details: list[str] = []
         self.shape_text = ""
         self.severity: str | None = None
         self.activity: float | None = None  # live training indicator, 0..1
         self.badge = ""
-        self.in_ports: list[PortItem] = []
-        self.out_port: PortItem | None = None
+        self.in_ports: dict[str, PortItem] = {}
+        self.out_ports: dict[str, PortItem] = {}
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -61,9 +61,6 @@ class NodeItem(QGraphicsItem):
         )
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
-        self.set_input_count(0)
-        if spec.has_outputs:
-            self.out_port = PortItem(self, "out", 0)
         self._layout()
 
     # ----- content ----------------------------------------------------------------
@@ -72,7 +69,7 @@ class NodeItem(QGraphicsItem):
         return HEADER + LINE * (1 + len(self.details)) + 8
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-3, -3, WIDTH + 6, self.height() + 6)
+        return QRectF(-3, -14, WIDTH + 6, self.height() + 28)
 
     def set_content(self, details: list[str], shape_text: str) -> None:
         """Key parameters and the output shape shown on the card."""
@@ -81,6 +78,11 @@ class NodeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self.details, self.shape_text = details, shape_text
         self._layout()
+        self.update()
+
+    def set_name(self, name: str) -> None:
+        """Show another name (after a rename)."""
+        self.name = name
         self.update()
 
     def set_problem(self, severity: str | None, tooltip: str) -> None:
@@ -95,30 +97,34 @@ class NodeItem(QGraphicsItem):
             self.activity, self.badge = level, badge
             self.update()
 
-    def set_input_count(self, connected: int) -> None:
-        """Show one port per input; merge nodes get a spare port for the next input."""
-        spec = self.spec
-        wanted = (
-            spec.max_inputs if spec.max_inputs is not None else max(spec.min_inputs, connected + 1)
-        )
-        if wanted == len(self.in_ports):
-            return
+    def set_ports(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> bool:
+        """Show these (name, label) ports; returns whether anything changed."""
+        changed = self._sync(self.in_ports, "in", inputs)
+        changed = self._sync(self.out_ports, "out", outputs) or changed
+        if changed:
+            self.prepareGeometryChange()
+            self._layout()
+            self.update()
+        return changed
+
+    def _sync(self, ports: dict[str, PortItem], kind: str, wanted: list[tuple[str, str]]) -> bool:
+        if [(n, p.label) for n, p in ports.items()] == wanted:
+            return False
         scene = self.scene()
-        for port in self.in_ports[wanted:]:
+        for port in ports.values():
             if scene is not None:
                 scene.removeItem(port)
             port.setParentItem(None)
-        self.in_ports = self.in_ports[:wanted]
-        while len(self.in_ports) < wanted:
-            self.in_ports.append(PortItem(self, "in", len(self.in_ports)))
-        self._layout()
+        ports.clear()
+        for name, label in wanted:
+            ports[name] = PortItem(self, kind, name, label)
+        return True
 
     def _layout(self) -> None:
-        count = len(self.in_ports)
-        for index, port in enumerate(self.in_ports):
-            port.setPos(WIDTH * (index + 1) / (count + 1), 0)
-        if self.out_port is not None:
-            self.out_port.setPos(WIDTH / 2, self.height())
+        for ports, y in ((self.in_ports, 0.0), (self.out_ports, self.height())):
+            count = len(ports)
+            for index, port in enumerate(ports.values()):
+                port.setPos(WIDTH * (index + 1) / (count + 1), y)
 
     # ----- painting ---------------------------------------------------------------
     def paint(self, painter: QPainter, option, widget=None) -> None:
@@ -142,6 +148,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(border, width))
         painter.drawPath(path)
         self._paint_text(painter)
+        self._paint_port_labels(painter)
         self._paint_activity(painter)
 
     def _paint_text(self, painter: QPainter) -> None:
@@ -168,6 +175,20 @@ class NodeItem(QGraphicsItem):
         painter.drawText(
             QRectF(8, y, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
         )
+
+    def _paint_port_labels(self, painter: QPainter) -> None:
+        """Names beside the ports of a side with more than one (q, k, v; h_n; 0, 1, 2)."""
+        painter.setFont(style.font(7))
+        painter.setPen(style.MUTED)
+        for ports, above in ((self.in_ports, True), (self.out_ports, False)):
+            if len(ports) < 2:
+                continue
+            for port in ports.values():
+                x = port.pos().x()
+                y = port.pos().y() - 17 if above else port.pos().y() + 5
+                painter.drawText(
+                    QRectF(x - 28, y, 56, 12), Qt.AlignmentFlag.AlignCenter, _elide(port.label, 9)
+                )
 
     def _paint_activity(self, painter: QPainter) -> None:
         if self.activity is not None:

@@ -9,25 +9,25 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 from torchcanvas.app.ui import style
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
-from torchcanvas.graph.model import ModelGraph
+from torchcanvas.graph.model import Edge, ModelGraph
 from torchcanvas.graph.params import to_json
-from torchcanvas.graph.shapes import format_shape
+from torchcanvas.graph.ports import format_meta
 
 GRID_STEP = 20
 
 
 class GraphScene(QGraphicsScene):
-    """Items for every node and edge of one ModelGraph."""
+    """Items for every node and edge of one ModelGraph, keyed by node id and Edge."""
 
-    connect_requested = Signal(str, str, object)  # source, target, port (None: first free)
-    nodes_dragged = Signal(dict, dict)  # old positions, new positions
+    connect_requested = Signal(str, str, object, object)  # source, target, ports (None: pick)
+    nodes_dragged = Signal(dict, dict)  # old positions, new positions (by id)
     analysis_updated = Signal(object)  # the graph's Analysis after each change
 
     def __init__(self, model: ModelGraph, parent=None) -> None:
         super().__init__(parent)
         self.model = model
         self.nodes: dict[str, NodeItem] = {}
-        self.edges: dict[tuple[str, str, int], EdgeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_port: PortItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
@@ -41,31 +41,27 @@ class GraphScene(QGraphicsScene):
         self.rebuild()
 
     # ----- model events -----------------------------------------------------------
-    def _subscribe(self) -> None:
+    def _subscriptions(self) -> list:
         events = self.model.events
-        events.node_added.connect(self._on_node_added)
-        events.node_removed.connect(self._on_node_removed)
-        events.node_renamed.connect(self._on_node_renamed)
-        events.node_moved.connect(self._on_node_moved)
-        events.edge_added.connect(self._on_edge_added)
-        events.edge_removed.connect(self._on_edge_removed)
-        events.param_changed.connect(lambda *_: self.schedule_refresh())
-        events.reset.connect(self.rebuild)
-        events.changed.connect(self.schedule_refresh)
-
-    def detach(self) -> None:
-        """Stop listening to the model (before the scene is thrown away)."""
-        events = self.model.events
-        for signal, slot in (
+        return [
             (events.node_added, self._on_node_added),
             (events.node_removed, self._on_node_removed),
             (events.node_renamed, self._on_node_renamed),
             (events.node_moved, self._on_node_moved),
             (events.edge_added, self._on_edge_added),
             (events.edge_removed, self._on_edge_removed),
+            (events.param_changed, self._on_param_changed),
             (events.reset, self.rebuild),
             (events.changed, self.schedule_refresh),
-        ):
+        ]
+
+    def _subscribe(self) -> None:
+        for signal, slot in self._subscriptions():
+            signal.connect(slot)
+
+    def detach(self) -> None:
+        """Stop listening to the model (before the scene is thrown away)."""
+        for signal, slot in self._subscriptions():
             signal.disconnect(slot)
 
     def rebuild(self) -> None:
@@ -73,101 +69,131 @@ class GraphScene(QGraphicsScene):
         for item in list(self.nodes.values()) + list(self.edges.values()):
             self.removeItem(item)
         self.nodes, self.edges = {}, {}
-        for name in self.model.nodes():
-            self._on_node_added(name)
-        for src, dst, port in self.model.edges():
-            self._on_edge_added(src, dst, port)
+        for node in self.model.nodes():
+            self._on_node_added(node)
+        for edge in self.model.edges():
+            self._on_edge_added(edge)
         self.refresh_analysis()
 
-    def _on_node_added(self, name: str) -> None:
-        item = NodeItem(name, self.model.spec(name))
-        self.nodes[name] = item
+    def _on_node_added(self, node: str) -> None:
+        item = NodeItem(node, self.model.node_name(node), self.model.spec(node))
+        self.nodes[node] = item
         self.addItem(item)
         self._syncing = True
-        item.setPos(QPointF(*self.model.pos(name)))
+        item.setPos(QPointF(*self.model.pos(node)))
         self._syncing = False
-        item.set_input_count(len(self.model.inputs(name)))
+        self._sync_ports(node)
         self.schedule_refresh()
 
-    def _on_node_removed(self, name: str) -> None:
-        item = self.nodes.pop(name, None)
+    def _on_node_removed(self, node: str) -> None:
+        item = self.nodes.pop(node, None)
         if item is not None:
             self.removeItem(item)
 
-    def _on_node_renamed(self, old: str, new: str) -> None:
-        item = self.nodes.pop(old)
-        item.name = new
-        self.nodes[new] = item
-        for key in [k for k in self.edges if old in k[:2]]:
-            edge = self.edges.pop(key)
-            edge.src = new if edge.src == old else edge.src
-            edge.dst = new if edge.dst == old else edge.dst
-            self.edges[edge.key()] = edge
-        item.update()
+    def _on_node_renamed(self, node: str, _old: str, new: str) -> None:
+        self.nodes[node].set_name(new)
 
-    def _on_node_moved(self, name: str, pos) -> None:
-        item = self.nodes.get(name)
+    def _on_node_moved(self, node: str, pos) -> None:
+        item = self.nodes.get(node)
         if item is not None and (item.pos().x(), item.pos().y()) != pos:
             self._syncing = True
             item.setPos(QPointF(*pos))
             self._syncing = False
-        self._route_edges_of(name)
+        self._route_edges_of(node)
 
-    def _on_edge_added(self, src: str, dst: str, port: int) -> None:
-        edge = EdgeItem(src, dst, port)
-        self.edges[(src, dst, port)] = edge
-        self.addItem(edge)
-        self.nodes[dst].set_input_count(len(self.model.inputs(dst)))
-        self._route_edges_of(dst)
+    def _on_param_changed(self, node: str, _key: str) -> None:
+        if self._sync_ports(node):
+            self._route_edges_of(node)
+        self.schedule_refresh()
 
-    def _on_edge_removed(self, src: str, dst: str, port: int) -> None:
-        edge = self.edges.pop((src, dst, port), None)
-        if edge is not None:
-            self.removeItem(edge)
-        if dst in self.nodes and dst in self.model:
-            self.nodes[dst].set_input_count(len(self.model.inputs(dst)))
-            self._route_edges_of(dst)
+    def _on_edge_added(self, edge: Edge) -> None:
+        item = EdgeItem(edge)
+        self.edges[edge] = item
+        self.addItem(item)
+        self._sync_ports(edge.dst)
+        self._route_edges_of(edge.dst)
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        item = self.edges.pop(edge, None)
+        if item is not None:
+            self.removeItem(item)
+        if edge.dst in self.nodes and edge.dst in self.model:
+            self._sync_ports(edge.dst)
+            self._route_edges_of(edge.dst)
+
+    def _sync_ports(self, node: str) -> bool:
+        """Give the card one port per declared port; a merge shows a spare slot."""
+        spec = self.model.spec(node)
+        used = {edge.dst_port for edge in self.model.inputs(node)}
+        inputs = []
+        for port in spec.inputs:
+            if port.variadic:
+                count = max(port.minimum, sum(1 for p in used if p.isdigit()) + 1)
+                inputs += [(str(i), str(i)) for i in range(count)]
+            else:
+                inputs.append((port.name, port.short))
+        outputs = [
+            (name, name if name.isdigit() else spec.output_port(name).short)
+            for name in self.model.output_ports(node)
+        ]
+        return self.nodes[node].set_ports(inputs, outputs)
 
     # ----- drawing ----------------------------------------------------------------
-    def _route_edges_of(self, name: str) -> None:
-        for key, edge in self.edges.items():
-            if name in key[:2]:
-                self._route(edge)
+    def _route_edges_of(self, node: str) -> None:
+        for edge, item in self.edges.items():
+            if node in (edge.src, edge.dst):
+                self._route(item)
 
-    def _route(self, edge: EdgeItem) -> None:
+    def _route(self, item: EdgeItem) -> None:
+        edge = item.edge
         src, dst = self.nodes.get(edge.src), self.nodes.get(edge.dst)
-        if src is None or dst is None or src.out_port is None:
+        if src is None or dst is None or not src.out_ports or not dst.in_ports:
             return
-        ports = dst.in_ports
-        target = ports[min(edge.port, len(ports) - 1)] if ports else None
-        if target is not None:
-            edge.route(src.out_port.anchor(), target.anchor())
+        # An edge from a port that no longer exists (fewer chunks) hangs off the last one.
+        start = src.out_ports.get(edge.src_port) or list(src.out_ports.values())[-1]
+        end = dst.in_ports.get(edge.dst_port) or list(dst.in_ports.values())[-1]
+        item.route(start.anchor(), end.anchor())
 
     def schedule_refresh(self) -> None:
         """Re-analyse once after a burst of model events."""
         self._refresh.start()
 
     def refresh_analysis(self) -> None:
-        """Update shapes, problems and edge labels from a fresh analysis."""
+        """Update shapes, problems, port tips and edge labels from a fresh analysis."""
         analysis = self.model.analysis()
-        for name, item in self.nodes.items():
-            if name not in self.model:
+        for node, item in self.nodes.items():
+            if node not in self.model:
                 continue
-            item.set_content(self._details(name), format_shape_text(analysis.shapes.get(name)))
-            problems = analysis.problems_for(name)
+            item.set_content(self._details(node), format_shape_text(analysis.meta(node)))
+            problems = analysis.problems_for(node)
             severity = None
             if problems:
                 severity = "error" if any(p.severity == "error" for p in problems) else "warning"
             item.set_problem(severity, "\n".join(p.message for p in problems))
-        for (src, _, _), edge in self.edges.items():
-            shape = analysis.shapes.get(src)
-            edge.set_label(format_shape_text(shape) if shape is not None else "")
-            self._route(edge)
+            self._port_tips(node, item, analysis)
+        for edge, item in self.edges.items():
+            meta = analysis.meta(edge.src, edge.src_port)
+            item.set_label(format_shape_text(meta) if meta is not None else "")
+            self._route(item)
         self.analysis_updated.emit(analysis)
 
-    def _details(self, name: str) -> list[str]:
-        spec = self.model.spec(name)
-        params = self.model.params(name)
+    def _port_tips(self, node: str, item: NodeItem, analysis) -> None:
+        spec, facts = self.model.spec(node), analysis.facts.get(node)
+        for name, port in item.in_ports.items():
+            port_spec = spec.input_port(name)
+            value = facts.inputs.get(name) if facts else None
+            text = f"{port_spec.name if port_spec else name}"
+            if port_spec and port_spec.variadic:
+                text = f"{port_spec.name} {name}"
+            port.setToolTip(_tip(text, port_spec.doc if port_spec else "", value))
+        for name, port in item.out_ports.items():
+            port_spec = spec.output_port(name)
+            value = facts.outputs.get(name) if facts else None
+            port.setToolTip(_tip(name, port_spec.doc if port_spec else "", value))
+
+    def _details(self, node: str) -> list[str]:
+        spec = self.model.spec(node)
+        params = self.model.params(node)
         parts = []
         for key in spec.key_params:
             value = params.get(key, spec.param(key).default)  # defaults too: "p 0.5"
@@ -202,8 +228,8 @@ class GraphScene(QGraphicsScene):
     # ----- dragging nodes and wires -----------------------------------------------
     def node_item_moved(self, item: NodeItem) -> None:
         """A card was dragged: move the node in the model (edges follow its event)."""
-        if not self._syncing and item.name in self.model:
-            self.model.move(item.name, (item.pos().x(), item.pos().y()))
+        if not self._syncing and item.node in self.model:
+            self.model.move(item.node, (item.pos().x(), item.pos().y()))
 
     def mousePressEvent(self, event) -> None:
         port = self._port_at(event.scenePos())
@@ -212,7 +238,7 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mousePressEvent(event)
-        self._press_positions = {i.name: self.model.pos(i.name) for i in self.selected_nodes()}
+        self._press_positions = {i.node: self.model.pos(i.node) for i in self.selected_nodes()}
 
     def mouseMoveEvent(self, event) -> None:
         if self._drag_line is not None:
@@ -255,10 +281,11 @@ class GraphScene(QGraphicsScene):
         if node is None or node is origin.node:
             return
         if origin.kind == "out":
-            port = target.index if target is not None and target.kind == "in" else None
-            self.connect_requested.emit(origin.node.name, node.name, port)
+            port = target.name if target is not None and target.kind == "in" else None
+            self.connect_requested.emit(origin.node.node, node.node, origin.name, port)
         elif target is None or target.kind == "out":
-            self.connect_requested.emit(node.name, origin.node.name, origin.index)
+            port = target.name if target is not None else None
+            self.connect_requested.emit(node.node, origin.node.node, port, origin.name)
 
     def _port_at(self, pos: QPointF) -> PortItem | None:
         for item in self.items(QRectF(pos.x() - 6, pos.y() - 6, 12, 12)):
@@ -281,17 +308,22 @@ class GraphScene(QGraphicsScene):
         """Selected edges."""
         return [i for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
-    def select_nodes(self, names: list[str]) -> None:
-        """Select exactly these nodes."""
+    def select_nodes(self, nodes: list[str]) -> None:
+        """Select exactly these nodes (by id)."""
         self.clearSelection()
-        for name in names:
-            if name in self.nodes:
-                self.nodes[name].setSelected(True)
+        for node in nodes:
+            if node in self.nodes:
+                self.nodes[node].setSelected(True)
 
 
-def format_shape_text(shape) -> str:
-    """A shape for the canvas: 16×28×28."""
-    return format_shape(shape).replace("x", "×") if shape is not None else "shape ?"
+def format_shape_text(meta) -> str:
+    """A value for the canvas: 16×28×28, 20 int64, 2×N×64."""
+    return format_meta(meta).replace("x", "×") if meta is not None else "shape ?"
+
+
+def _tip(name: str, doc: str, value) -> str:
+    text = f"<b>{name}</b>" + (f": {doc}" if doc else "")
+    return text + (f"<br>{format_shape_text(value)}" if value is not None else "")
 
 
 _SHORT = {
