@@ -61,7 +61,7 @@ def _dtype_fix(spec, port: PortSpec, meta: TensorMeta) -> str:
     if meta.dtype in INTEGER and set(port.dtypes) <= set(FLOAT):
         return "token ids go into an Embedding first; for numbers add a Cast to float32"
     if meta.is_float and set(port.dtypes) <= set(INTEGER):
-        return "make the Input int64 (token ids), or add a Cast to int64"
+        return "feed it token ids from an int64 Input, or add a Cast to int64"
     if meta.dtype == "bool":
         return "add a Cast to float32"
     wanted = "float32" if any(d in FLOAT for d in port.dtypes) else port.dtypes[0]

@@ -2,50 +2,77 @@
 
 from __future__ import annotations
 
-import networkx as nx
+import math
 
 from torchcanvas.graph.validate import execution_order
 
-ROW_HEIGHT = 130.0
-COLUMN_WIDTH = 240.0
+ROW_GAP = 64.0  # between the bottom of one row's tallest card and the next row
+COLUMN_GAP = 50.0
+CARD_WIDTH = 190.0
+PORT_SPACING = 62.0  # a card grows wider than CARD_WIDTH when it has many ports
 
 
-def layered_positions(model) -> dict[str, tuple[float, float]]:
-    """Canvas positions: one row per longest-path layer, branches side by side."""
-    order = execution_order(model)
-    graph = model.nx_graph
-    layer: dict[str, int] = {}
-    for name in order:
-        parents = [layer[u] for u, _ in graph.in_edges(name) if u in layer]
-        layer[name] = max(parents, default=-1) + 1
-    rest = [n for n in model.nodes() if n not in layer]  # nodes on a cycle go last
-    bottom = max(layer.values(), default=-1) + 1
-    for offset, name in enumerate(rest):
-        layer[name] = bottom + offset
-    rows: dict[int, list[str]] = {}
-    for name in order + rest:
-        rows.setdefault(layer[name], []).append(name)
-    positions = {}
-    for row, names in rows.items():
-        start = -(len(names) - 1) * COLUMN_WIDTH / 2
-        for column, name in enumerate(_sorted_row(graph, names, positions)):
-            positions[name] = (start + column * COLUMN_WIDTH, row * ROW_HEIGHT)
+def estimated_size(model, node: str) -> tuple[float, float]:
+    """About how large the window draws a node's card (the window passes exact sizes)."""
+    spec = model.spec(node)
+    inputs = sum(1 for p in spec.inputs if not p.variadic) or (2 if spec.inputs else 0)
+    outputs = len(model.output_ports(node))
+    width = max(CARD_WIDTH, PORT_SPACING * max(inputs, outputs))
+    lines = math.ceil(len(spec.key_params) / 2)
+    strips = (inputs > 1) + (outputs > 1)
+    return width, 22 + 16 * (1 + lines) + 8 + 12 * strips
+
+
+def layered_positions(model, sizes: dict | None = None) -> dict[str, tuple[float, float]]:
+    """Canvas positions: one row per longest-path layer, branches side by side.
+
+    `sizes` maps node ids to the (width, height) of their cards; missing ones are estimated.
+    """
+    sizes = {n: (sizes or {}).get(n) or estimated_size(model, n) for n in model.nodes()}
+    rows = _rows(model)
+    positions: dict[str, tuple[float, float]] = {}
+    y = 0.0
+    for row in sorted(rows):
+        names = _sorted_row(model, rows[row], positions, sizes)
+        total = sum(sizes[n][0] for n in names) + COLUMN_GAP * (len(names) - 1)
+        x = -total / 2 + CARD_WIDTH / 2
+        for name in names:
+            positions[name] = (x, y)
+            x += sizes[name][0] + COLUMN_GAP
+        y += max(sizes[n][1] for n in names) + ROW_GAP
     return positions
 
 
-def _sorted_row(graph: nx.MultiDiGraph, names: list[str], placed: dict) -> list[str]:
-    """Order a row by the mean x of each node's parents, so edges cross less."""
+def _rows(model) -> dict[int, list[str]]:
+    order = execution_order(model)
+    layer: dict[str, int] = {}
+    for node in order:
+        parents = [layer[e.src] for e in model.inputs(node) if e.src in layer]
+        layer[node] = max(parents, default=-1) + 1
+    rest = [n for n in model.nodes() if n not in layer]  # nodes on a cycle go last
+    bottom = max(layer.values(), default=-1) + 1
+    for offset, node in enumerate(rest):
+        layer[node] = bottom + offset
+    rows: dict[int, list[str]] = {}
+    for node in order + rest:
+        rows.setdefault(layer[node], []).append(node)
+    return rows
 
-    def parent_x(name: str) -> float:
-        xs = [placed[u][0] for u, _ in graph.in_edges(name) if u in placed]
+
+def _sorted_row(model, names: list[str], placed: dict, sizes: dict) -> list[str]:
+    """Order a row by the mean centre of each node's parents, so edges cross less."""
+    index = {n: i for i, n in enumerate(names)}
+
+    def parent_x(node: str) -> float:
+        xs = [placed[e.src][0] + sizes[e.src][0] / 2 for e in model.inputs(node) if e.src in placed]
         return sum(xs) / len(xs) if xs else 0.0
 
-    return sorted(names, key=lambda n: (parent_x(n), names.index(n)))
+    return sorted(names, key=lambda n: (parent_x(n), index[n]))
 
 
-def arrange(model) -> dict[str, tuple[float, float]]:
+def arrange(model, sizes: dict | None = None) -> dict[str, tuple[float, float]]:
     """Move every node to its layered position; returns the old positions (for undo)."""
-    old = {name: model.pos(name) for name in model.nodes()}
-    for name, pos in layered_positions(model).items():
-        model.move(name, pos)
+    old = {node: model.pos(node) for node in model.nodes()}
+    for node, pos in layered_positions(model, sizes).items():
+        model.move(node, pos)
     return old

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 FLOAT = ("float32", "float64", "float16", "bfloat16")
 INTEGER = ("int64", "int32")
@@ -46,7 +47,7 @@ class TensorMeta:
         """A batched tensor whose per-sample shape is `shape` (batch first)."""
         return TensorMeta((None, *shape), dtype)
 
-    @property
+    @cached_property
     def batch_dim(self) -> int | None:
         """Where the batch dimension is, or None for a tensor without one (a Parameter)."""
         try:
@@ -59,7 +60,7 @@ class TensorMeta:
         """Whether the tensor has a batch dimension."""
         return None in self.shape
 
-    @property
+    @cached_property
     def per_sample(self) -> tuple[int, ...]:
         """The shape without its batch dimension."""
         return tuple(d for d in self.shape if d is not None)

@@ -46,3 +46,16 @@ def test_export_refuses_an_invalid_graph(tmp_path, capsys):
     assert "output: has no input" in capsys.readouterr().err
     assert not (tmp_path / "x.py").exists()
     assert main(["export", str(bad), "-o", "x.py", "--class-name", "1x"]) == 2
+
+
+def test_check_counts_only_what_reaches_an_output_and_shows_ports(tmp_path, capsys):
+    assert main(["check", str(EXAMPLES / "text_lstm.json")]) == 0
+    out = capsys.readouterr().out
+    assert "tokens  " in out and "32 int64" in out
+    assert "lstm       LSTM       output 32x128, h_n 1xNx128, c_n 1xNx128" in out
+
+
+def test_train_refuses_a_model_with_two_inputs_with_a_clear_message(capsys):
+    assert main(["train", str(EXAMPLES / "two_inputs.json"), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot train" in err and "the model has 2 Inputs and 1 Outputs" in err

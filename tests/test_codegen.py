@@ -233,3 +233,12 @@ def test_compiled_class_matches_the_analysis_of_every_example():
         _, _, outputs = forward(model, batch=2)
         assert_outputs_match_analysis(model, outputs, batch=2)
     assert compile_model  # the class the app trains is this compiled class
+
+
+def test_a_densenet_and_a_mobilenet_export_pass_ruff_with_its_defaults(tmp_path):
+    from bench.common import long_densenet
+
+    (tmp_path / "densenet.py").write_text(emit_module(long_densenet((2, 3, 2, 2))).source)
+    mobilenet = load_project(EXAMPLES / "mobilenet_v2.json").model
+    (tmp_path / "mobilenet.py").write_text(emit_module(mobilenet).source)
+    assert ruff_problems(tmp_path) == ""

@@ -148,7 +148,7 @@ def test_format_is_documented_shape():
         "name": "conv1",
         "type": "Conv2d",
         "params": {"out_channels": 16, "kernel_size": 3, "padding": 1},
-        "pos": [0.0, 130.0],
+        "pos": [0.0, 126.0],
     }
 
 

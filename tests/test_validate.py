@@ -113,7 +113,7 @@ def test_a_wrong_dtype_is_a_problem_with_a_fix():
     model = linear_graph(("Embedding", {}), shape=(20,))
     problem = messages(model)[0]
     assert problem.startswith("embedding1: expects integer token ids (int64) but receives float32")
-    assert "make the Input int64" in problem
+    assert "feed it token ids from an int64 Input" in problem
     model = linear_graph(("Linear", {}), shape=(20,), dtype="int64")
     assert "token ids go into an Embedding first" in messages(model)[0]
 

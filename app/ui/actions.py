@@ -63,7 +63,12 @@ def build_actions(window) -> dict[str, QAction]:
         "duplicate": _action(window, "&Duplicate", window.duplicate, "Ctrl+D"),
         "delete": _action(window, "De&lete", window.delete_selection, keys.Delete),
         "select_all": _action(window, "Select &All", window.select_all, keys.SelectAll),
-        "arrange": _action(window, "Auto-a&rrange", window.document.arrange, "Ctrl+L"),
+        "arrange": _action(
+            window,
+            "Auto-a&rrange",
+            lambda: window.document.arrange(window.scene.card_sizes()),
+            "Ctrl+L",
+        ),
         "zoom_in": _action(window, "Zoom &In", lambda: window.view.zoom_by(1.25), "Ctrl+="),
         "zoom_out": _action(window, "Zoom &Out", lambda: window.view.zoom_by(0.8), "Ctrl+-"),
         "fit": _action(window, "&Fit", window.view.fit, "F"),

@@ -245,10 +245,10 @@ class Document(QObject):
         self.undo.push(cmd.RenameModelCommand(self.model, new))
         return None
 
-    def arrange(self) -> None:
-        """Auto-arrange (layered, top to bottom) as one undoable step."""
+    def arrange(self, sizes: dict | None = None) -> None:
+        """Auto-arrange (layered, top to bottom) as one undoable step; `sizes` of the cards."""
         old = {n: self.model.pos(n) for n in self.model.nodes()}
-        new = layered_positions(self.model)
+        new = layered_positions(self.model, sizes)
         if old != new:
             command = cmd.MoveCommand(self.model, old, new, "Auto-arrange")
             self.undo.push(command)

@@ -164,7 +164,7 @@ def test_a_float_tensor_into_an_embedding_is_refused_with_the_reason(window, qtb
     wire(window, "input", "embedding1")
     message = window.statusBar().currentMessage()
     assert message.startswith("Cannot connect: embedding1 expects integer token ids (int64)")
-    assert "make the Input int64" in message
+    assert "feed it token ids from an int64 Input" in message
     assert window.document.model.edges() == []
 
 

@@ -9,21 +9,30 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 from torchcanvas.app.ui import style
 from torchcanvas.graph.registry import LayerSpec
 
-WIDTH = 190.0
+WIDTH = 190.0  # the narrowest card; cards with many ports are wider
 HEADER = 22.0
 LINE = 16.0
+STRIP = 12.0  # a row of port labels inside the card
+BOTTOM_STRIP = 17.0  # the output labels sit above the port circles
 PORT_RADIUS = 6.0
+PORT_SPACING = 62.0
 
 
 class PortItem(QGraphicsEllipseItem):
     """An input or output port; drags between ports make connections."""
 
-    def __init__(self, node: NodeItem, kind: str, name: str, label: str) -> None:
+    def __init__(
+        self, node: NodeItem, kind: str, name: str, label: str, optional: bool = False
+    ) -> None:
         r = PORT_RADIUS
         super().__init__(-r, -r, 2 * r, 2 * r, node)
         self.node, self.kind, self.name, self.label = node, kind, name, label
+        self.optional = optional
         self.setBrush(QBrush(QColor("#ffffff")))
-        self.setPen(QPen(style.EDGE, 1.5))
+        pen = QPen(style.EDGE, 1.5)
+        if optional:  # an optional input (a mask, an initial state): dashed
+            pen.setStyle(Qt.PenStyle.DotLine)
+        self.setPen(pen)
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -54,6 +63,7 @@ class NodeItem(QGraphicsItem):
         self.badge = ""
         self.in_ports: dict[str, PortItem] = {}
         self.out_ports: dict[str, PortItem] = {}
+        self.width = WIDTH
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -65,11 +75,17 @@ class NodeItem(QGraphicsItem):
 
     # ----- content ----------------------------------------------------------------
     def height(self) -> float:
-        """Card height for the current number of detail lines."""
-        return HEADER + LINE * (1 + len(self.details)) + 8
+        """Card height for the current number of detail lines and port-label strips."""
+        top = STRIP if len(self.in_ports) > 1 else 0.0
+        bottom = BOTTOM_STRIP - 6 if len(self.out_ports) > 1 else 0.0
+        return HEADER + LINE * (1 + len(self.details)) + 8 + top + bottom
+
+    def _top(self) -> float:
+        """Where the text starts: below the header and the input labels."""
+        return HEADER + (STRIP if len(self.in_ports) > 1 else 0.0)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-3, -14, WIDTH + 6, self.height() + 28)
+        return QRectF(-3, -3, self.width + 6, self.height() + 6)
 
     def set_content(self, details: list[str], shape_text: str) -> None:
         """Key parameters and the output shape shown on the card."""
@@ -97,18 +113,19 @@ class NodeItem(QGraphicsItem):
             self.activity, self.badge = level, badge
             self.update()
 
-    def set_ports(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> bool:
-        """Show these (name, label) ports; returns whether anything changed."""
+    def set_ports(self, inputs: list[tuple], outputs: list[tuple]) -> bool:
+        """Show these (name, label, optional) ports; returns whether anything changed."""
+        self.prepareGeometryChange()
         changed = self._sync(self.in_ports, "in", inputs)
         changed = self._sync(self.out_ports, "out", outputs) or changed
         if changed:
-            self.prepareGeometryChange()
+            self.width = max(WIDTH, PORT_SPACING * max(len(inputs), len(outputs)))
             self._layout()
             self.update()
         return changed
 
-    def _sync(self, ports: dict[str, PortItem], kind: str, wanted: list[tuple[str, str]]) -> bool:
-        if [(n, p.label) for n, p in ports.items()] == wanted:
+    def _sync(self, ports: dict[str, PortItem], kind: str, wanted: list[tuple]) -> bool:
+        if [(n, p.label, p.optional) for n, p in ports.items()] == wanted:
             return False
         scene = self.scene()
         for port in ports.values():
@@ -116,19 +133,19 @@ class NodeItem(QGraphicsItem):
                 scene.removeItem(port)
             port.setParentItem(None)
         ports.clear()
-        for name, label in wanted:
-            ports[name] = PortItem(self, kind, name, label)
+        for name, label, optional in wanted:
+            ports[name] = PortItem(self, kind, name, label, optional)
         return True
 
     def _layout(self) -> None:
         for ports, y in ((self.in_ports, 0.0), (self.out_ports, self.height())):
             count = len(ports)
             for index, port in enumerate(ports.values()):
-                port.setPos(WIDTH * (index + 1) / (count + 1), y)
+                port.setPos(self.width * (index + 1) / (count + 1), y)
 
     # ----- painting ---------------------------------------------------------------
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        rect = QRectF(0, 0, WIDTH, self.height())
+        rect = QRectF(0, 0, self.width, self.height())
         color = style.category_color(self.spec.category)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         background = style.PROBLEM_BG if self.severity == "error" else style.CARD_BG
@@ -143,7 +160,7 @@ class NodeItem(QGraphicsItem):
         painter.fillPath(path, background)
         painter.save()
         painter.setClipPath(path)
-        painter.fillRect(QRectF(0, 0, WIDTH, HEADER), color)
+        painter.fillRect(QRectF(0, 0, self.width, HEADER), color)
         painter.restore()
         painter.setPen(QPen(border, width))
         painter.drawPath(path)
@@ -152,48 +169,55 @@ class NodeItem(QGraphicsItem):
         self._paint_activity(painter)
 
     def _paint_text(self, painter: QPainter) -> None:
-        painter.setPen(QColor("#ffffff"))
-        painter.setFont(style.font(9, bold=True))
-        painter.drawText(
-            QRectF(8, 0, WIDTH - 16, HEADER), Qt.AlignmentFlag.AlignVCenter, self.spec.type
-        )
+        header = QRectF(8, 0, self.width - 16, HEADER)
         painter.setFont(style.font(8.5))
-        painter.drawText(
-            QRectF(8, 0, WIDTH - 16, HEADER),
-            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-            _elide(self.name, 18),
+        name = _elide(self.name, 18)
+        name_width = painter.fontMetrics().horizontalAdvance(name) + 10
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, name)
+        painter.setFont(style.font(9, bold=True))
+        title = painter.fontMetrics().elidedText(
+            self.spec.type, Qt.TextElideMode.ElideRight, int(header.width() - name_width)
         )
+        painter.drawText(header, Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(style.font(8.5))
         painter.setPen(style.MUTED)
-        y = HEADER + 2
+        y = self._top() + 2
         for line in self.details:
             painter.drawText(
-                QRectF(8, y, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, _elide(line, 30)
+                QRectF(8, y, self.width - 16, LINE),
+                Qt.AlignmentFlag.AlignVCenter,
+                _elide(line, int(self.width / 6.3)),
             )
             y += LINE
         painter.setPen(style.PROBLEM if self.severity == "error" else style.TEXT)
         painter.setFont(style.font(9, bold=True))
         painter.drawText(
-            QRectF(8, y, WIDTH - 16, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
+            QRectF(8, y, self.width - 16, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
         )
 
     def _paint_port_labels(self, painter: QPainter) -> None:
-        """Names beside the ports of a side with more than one (q, k, v; h_n; 0, 1, 2)."""
+        """Names of the ports of a side with more than one (q, k, v; h_n; 0, 1, 2)."""
         painter.setFont(style.font(7))
         painter.setPen(style.MUTED)
-        for ports, above in ((self.in_ports, True), (self.out_ports, False)):
+        bottom = self.height() - BOTTOM_STRIP
+        for ports, y in ((self.in_ports, HEADER), (self.out_ports, bottom)):
             if len(ports) < 2:
                 continue
+            room = self.width / (len(ports) + 1)
             for port in ports.values():
                 x = port.pos().x()
-                y = port.pos().y() - 17 if above else port.pos().y() + 5
+                text = painter.fontMetrics().elidedText(
+                    port.label, Qt.TextElideMode.ElideRight, int(room - 2)
+                )
                 painter.drawText(
-                    QRectF(x - 28, y, 56, 12), Qt.AlignmentFlag.AlignCenter, _elide(port.label, 9)
+                    QRectF(x - room / 2, y, room, STRIP), Qt.AlignmentFlag.AlignCenter, text
                 )
 
     def _paint_activity(self, painter: QPainter) -> None:
         if self.activity is not None:
             level = max(0.0, min(1.0, self.activity))
-            bar = QRectF(WIDTH - 12, HEADER + 4, 6, self.height() - HEADER - 10)
+            bar = QRectF(self.width - 12, HEADER + 4, 6, self.height() - HEADER - 10)
             painter.fillRect(bar, QColor("#e0e0e0"))
             filled = QRectF(
                 bar.left(), bar.bottom() - bar.height() * level, bar.width(), bar.height() * level
@@ -202,10 +226,10 @@ class NodeItem(QGraphicsItem):
         if self.badge:
             painter.setPen(QPen(style.WARNING, 1))
             painter.setBrush(style.WARNING)
-            painter.drawEllipse(QPointF(WIDTH - 4, 4), 8, 8)
+            painter.drawEllipse(QPointF(self.width - 4, 4), 8, 8)
             painter.setPen(QColor("#000000"))
             painter.setFont(style.font(8, bold=True))
-            painter.drawText(QRectF(WIDTH - 12, -4, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+            painter.drawText(QRectF(self.width - 12, -4, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():

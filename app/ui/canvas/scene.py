@@ -129,14 +129,18 @@ class GraphScene(QGraphicsScene):
         for port in spec.inputs:
             if port.variadic:
                 count = max(port.minimum, sum(1 for p in used if p.isdigit()) + 1)
-                inputs += [(str(i), str(i)) for i in range(count)]
+                inputs += [(str(i), str(i), False) for i in range(count)]
             else:
-                inputs.append((port.name, port.short))
+                inputs.append((port.name, port.short, port.optional))
         outputs = [
-            (name, name if name.isdigit() else spec.output_port(name).short)
+            (name, name if name.isdigit() else spec.output_port(name).short, False)
             for name in self.model.output_ports(node)
         ]
         return self.nodes[node].set_ports(inputs, outputs)
+
+    def card_sizes(self) -> dict[str, tuple[float, float]]:
+        """The size of every card as drawn (for auto-arrange)."""
+        return {node: (item.width, item.height()) for node, item in self.nodes.items()}
 
     # ----- drawing ----------------------------------------------------------------
     def _route_edges_of(self, node: str) -> None:
