@@ -31,14 +31,15 @@ def main() -> None:
     window.document.set_training("epochs", 400)
     window.document.set_training("device", "cpu")
     window.training.refresh_settings()
-    window.scene.select_nodes(["conv2"])
+    conv2 = window.document.model.id_of("conv2")
+    window.scene.select_nodes([conv2])
     window.training.start()
     deadline = time.monotonic() + 60
     while window.curves.point_count() < 400 and time.monotonic() < deadline:
         _settle(app, 0.1)
     _settle(app, 0.8)
     window.view.show_top()
-    window.view.centerOn(window.scene.nodes["conv2"])
+    window.view.centerOn(window.scene.nodes[conv2])
     _settle(app, 0.2)
     window.grab().save(str(HERE / "screenshot_training.png"))
     window.training.kill()
