@@ -1,30 +1,19 @@
-"""Graph to readable Python: one nn.Module class, written the way a person would."""
+"""Graph to readable Python: the model class, and one class per block definition it uses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from torchcanvas.codegen.forward import ForwardWriter
-from torchcanvas.codegen.pyformat import INDENT, assign, statement
+from torchcanvas.codegen.init import InitWriter
+from torchcanvas.codegen.pyformat import INDENT, assign
 from torchcanvas.graph.expr import Call, literal
 from torchcanvas.graph.naming import class_name_problem
-from torchcanvas.graph.params import DIMS
 from torchcanvas.graph.ports import TensorMeta
-from torchcanvas.graph.registry import BLOCK, MODULE, PARAMETER, LayerSpec
+from torchcanvas.graph.registry import BLOCK, CONTAINER
 
 GENERATOR = "TorchCanvas"
 _I1, _I2 = INDENT, INDENT * 2
-_WEIGHT_INITS = {
-    "xavier_uniform": ("xavier_uniform_", ()),
-    "xavier_normal": ("xavier_normal_", ()),
-    "kaiming_uniform": ("kaiming_uniform_", (("nonlinearity", '"relu"'),)),
-    "kaiming_normal": ("kaiming_normal_", (("nonlinearity", '"relu"'),)),
-    "orthogonal": ("orthogonal_", ()),
-    "normal": ("normal_", (("std", "0.02"),)),
-    "trunc_normal": ("trunc_normal_", (("std", "0.02"),)),
-    "zeros": ("zeros_", ()),
-    "ones": ("ones_", ()),
-}
 
 
 class CodegenError(ValueError):
@@ -42,10 +31,20 @@ class EmitResult:
 
     source: str
     class_name: str
-    node_lines: dict[int, str] = field(default_factory=dict)  # 1-based line -> node id
+    # 1-based line -> the node written there: its id in the model, or "Block:id" in a block
+    node_lines: dict[int, str] = field(default_factory=dict)
     arguments: list[str] = field(default_factory=list)  # forward()'s parameters
     inputs: list[TensorMeta] = field(default_factory=list)  # what each argument takes
     outputs: list[TensorMeta] = field(default_factory=list)  # what forward() returns
+
+
+@dataclass
+class _Class:
+    """One class, written: its lines, and which node each line belongs to."""
+
+    lines: list[tuple[str, str | None]]
+    arguments: list[str]
+    imports: set[str]
 
 
 def emit_module(model, class_name: str | None = None, analysis=None) -> EmitResult:
@@ -57,27 +56,137 @@ def emit_module(model, class_name: str | None = None, analysis=None) -> EmitResu
     problem = class_name_problem(class_name)
     if problem:
         raise CodegenError([problem])
-    live = [n for n in analysis.order if n in analysis.live]
-    specs = {n: model.spec(n) for n in live}
-    blocks = _block_specs(specs.values())
-    forward = ForwardWriter(model, analysis, {class_name, *(b.type for b in blocks)})
-    statements = forward.run()
+    instances = _instances(model, analysis)
+    if class_name in instances:
+        raise CodegenError([f"the model and one of its blocks are both called {class_name}"])
+    names = {class_name, *instances}
+    blocks = [
+        (name, _block_class(model.library, name, found, names))
+        for name, found in _in_dependency_order(model, instances)
+    ]
     inputs = [analysis.meta(n) for n in analysis.inputs]
     outputs = [analysis.meta(n) for n in analysis.outputs]
+    arguments = [analysis.names[n] for n in analysis.inputs]
+    main = _class(model, analysis, class_name, names, _class_doc(arguments, inputs, outputs), None)
     writer = _Writer()
-    _header(writer, class_name, specs.values(), blocks)
-    writer.add(f"class {class_name}(nn.Module):")
-    writer.add(f'{_I1}"""{_class_doc(analysis, forward.arguments, inputs, outputs)}"""')
-    writer.blank()
-    _init(writer, model, analysis, live)
-    writer.blank()
-    writer.add(f"{_I1}def forward(self, {', '.join(forward.arguments)}):")
-    for node, lines in statements:
-        writer.add(*lines, node=node)
+    imports = set().union(main.imports, *(c.imports for _, c in blocks))
+    imports |= {line for n in analysis.live for line in model.spec(n).imports}
+    _header(writer, class_name, imports)
+    for name, written in blocks:
+        writer.add_class(written, prefix=f"{name}:")
+        writer.blank(2)
+    writer.add_class(main)
     writer.blank(2)
     _main(writer, model, class_name, analysis, inputs, len(outputs))
-    return EmitResult(
-        writer.text(), class_name, writer.node_lines, forward.arguments, inputs, outputs
+    return EmitResult(writer.text(), class_name, writer.node_lines, main.arguments, inputs, outputs)
+
+
+def _class(model, analysis, name: str, reserved: set, doc: str, signature) -> _Class:
+    """The lines of one class: docstring, __init__ and forward."""
+    init = InitWriter(model, analysis, _I2, set(signature or ()) | reserved)
+    init_lines = init.run()
+    forward = ForwardWriter(model, analysis, reserved | set(signature or ()))
+    statements = forward.run()
+    params = ", ".join(["self", *(signature or [])])
+    lines: list[tuple[str, str | None]] = [
+        (f"class {name}(nn.Module):", None),
+        (f'{_I1}"""{doc}"""', None),
+        ("", None),
+        (f"{_I1}def __init__({params}):", None),
+        (f"{_I2}super().__init__()", None),
+    ]
+    lines += [(line, node) for node, block in init_lines for line in block]
+    lines += [("", None), (f"{_I1}def forward(self, {', '.join(forward.arguments)}):", None)]
+    lines += [(line, node) for node, block in statements for line in block]
+    return _Class(lines, forward.arguments, init.imports)
+
+
+def _instances(model, analysis) -> dict[str, list]:
+    """Every analysed instance of every definition the model uses, nested ones included."""
+    found: dict[str, list] = {}
+
+    def walk(graph, graph_analysis) -> None:
+        for node in graph_analysis.order:
+            facts = graph_analysis.facts.get(node)
+            if facts is None or facts.inner is None or node not in graph_analysis.live:
+                continue
+            spec = graph.spec(node)
+            if spec.kind == BLOCK:
+                found.setdefault(spec.type, []).append((facts.path, facts.inner))
+                walk(graph.library.get(spec.type).graph, facts.inner)
+            elif spec.kind == CONTAINER:
+                walk(graph.body(node), facts.inner)
+
+    walk(model, analysis)
+    return found
+
+
+def _in_dependency_order(model, instances: dict) -> list[tuple[str, list]]:
+    order = model.library.order() if model.library is not None else []
+    return [(name, instances[name]) for name in order if name in instances]
+
+
+def _block_class(library, name: str, instances: list, reserved: set) -> _Class:
+    """A definition's class, written from the instance with the most of its optional parts
+    present; it must compute every other instance's values too."""
+    block = library.get(name)
+    path, template = max(instances, key=lambda item: _present(item[1]))
+    for other_path, other in instances:
+        mismatch = _mismatch(block.graph, template, other)
+        if mismatch:
+            raise CodegenError([_disagreement(name, path, other_path, mismatch)])
+    doc = block.doc or f"The block {name}."
+    return _class(block.graph, template, name, reserved, doc, _signature(block))
+
+
+def _present(analysis) -> int:
+    """How many nodes (containers' contents included) are there, not switched off."""
+    count = 0
+    for facts in analysis.facts.values():
+        if not facts.disabled:
+            count += 1 + (_present(facts.inner) if facts.inner is not None else 0)
+    return count
+
+
+def _mismatch(graph, template, other) -> str | None:
+    """A constructor argument the template's expressions get wrong for `other`, if any."""
+    from torchcanvas.graph.symbolic import ExprError, evaluate, plain, source_of
+
+    scope = dict(other.context.args)
+    for node, facts in other.facts.items():
+        if facts.disabled or node not in template.facts:
+            continue
+        spec = graph.spec(node)
+        for param in spec.ctor_params:
+            want, got = template.facts[node].args.get(param.name), facts.args.get(param.name)
+            source = source_of(want) if not isinstance(want, tuple) else None
+            try:
+                expected = evaluate(source, scope) if source else want
+            except ExprError:
+                expected = want
+            if plain(expected) != plain(got):
+                return f"{facts.path}.{param.name} is {plain(got)} here"
+        inner = template.facts[node].inner
+        if facts.inner is not None and inner is not None and spec.kind == CONTAINER:
+            found = _mismatch(graph.body(node), inner, facts.inner)
+            if found:
+                return found
+    return None
+
+
+def _signature(block) -> list[str]:
+    """`in_channels, out_channels=64, stride=1`: required parameters first."""
+    required = [p.name for p in block.params if p.auto or p.required]
+    optional = [
+        f"{p.name}={literal(p.default)}" for p in block.params if not (p.auto or p.required)
+    ]
+    return required + optional
+
+
+def _disagreement(name: str, first: str, other: str, mismatch: str) -> str:
+    return (
+        f"{mismatch}, which the class {name} (written for {first}) cannot compute from its "
+        f"parameters; bind the value to one of {name}'s parameters"
     )
 
 
@@ -92,6 +201,10 @@ class _Writer:
             if node:
                 self.node_lines[len(self.lines)] = node
 
+    def add_class(self, written: _Class, prefix: str = "") -> None:
+        for line, node in written.lines:
+            self.add(line, node=f"{prefix}{node}" if node else None)
+
     def blank(self, count: int = 1) -> None:
         self.lines += [""] * count
 
@@ -99,33 +212,27 @@ class _Writer:
         return "\n".join(self.lines) + "\n"
 
 
-def _block_specs(specs) -> list[LayerSpec]:
-    seen: dict[str, LayerSpec] = {}
-    for spec in specs:
-        if spec.kind == BLOCK:
-            seen.setdefault(spec.type, spec)
-    return list(seen.values())
-
-
-def _header(writer: _Writer, class_name: str, specs, blocks: list[LayerSpec]) -> None:
+def _header(writer: _Writer, class_name: str, imports: set[str]) -> None:
     writer.add(f'"""{class_name}: a PyTorch model designed in {GENERATOR}."""')
     writer.blank()
+    stdlib = sorted(line for line in imports if line.startswith("from collections"))
+    if stdlib:
+        writer.add(*stdlib)
+        writer.blank()
     writer.add("import torch", "from torch import nn")
-    extra = sorted({line for spec in specs for line in spec.imports})
+    extra = sorted(line for line in imports if line not in stdlib)
     if extra:
         writer.add(*extra)
     writer.blank(2)
-    for spec in blocks:
-        writer.add(*spec.block_source.rstrip("\n").split("\n"))
-        writer.blank(2)
 
 
-def _class_doc(analysis, arguments: list[str], inputs, outputs) -> str:
+def _class_doc(arguments: list[str], inputs, outputs) -> str:
     if len(inputs) == 1 and len(outputs) == 1:
         return f"Input {_meta_text(inputs[0])} -> output {_meta_text(outputs[0])}, per sample."
-    named = [f"{name} {_meta_text(meta)}" for name, meta in zip(arguments, inputs)]
     if len(inputs) == 1:
         named = [_meta_text(inputs[0])]
+    else:
+        named = [f"{name} {_meta_text(meta)}" for name, meta in zip(arguments, inputs)]
     ins = f"Input{'s' if len(named) > 1 else ''} {_and(named)}"
     outs = f"output{'s' if len(outputs) > 1 else ''} {_and([_meta_text(m) for m in outputs])}"
     return f"{ins} -> {outs}, per sample."
@@ -141,67 +248,6 @@ def _meta_text(meta: TensorMeta) -> str:
     if meta.batch_dim not in (0, None):
         shape = "(" + ", ".join("N" if d is None else str(d) for d in meta.shape) + ")"
     return shape if meta.dtype == "float32" else f"{shape} {meta.dtype}"
-
-
-# ----- __init__ ---------------------------------------------------------------------------
-def _init(writer: _Writer, model, analysis, live: list[str]) -> None:
-    writer.add(f"{_I1}def __init__(self):", f"{_I2}super().__init__()")
-    for node in live:
-        spec = model.spec(node)
-        name, args = analysis.names[node], analysis.resolved(node)
-        if spec.kind in (MODULE, BLOCK):
-            call = Call(spec.torch_class, tuple(constructor_args(spec, args)))
-            writer.add(*assign(_I2, f"self.{name}", call), node=node)
-            writer.add(*_weight_init_lines(name, args), node=node)
-        elif spec.kind == PARAMETER:
-            writer.add(*_parameter_lines(name, args), node=node)
-
-
-def constructor_args(spec: LayerSpec, args: dict) -> list[str]:
-    """Positional then keyword arguments, keywords only where they differ from defaults."""
-    out = []
-    for param in spec.ctor_params:
-        if param.name not in args:
-            continue
-        value = args[param.name]
-        if isinstance(value, tuple) and len(value) == 1 and param.kind in ("shape", DIMS):
-            value = value[0]  # LayerNorm(64), Upsample(size=7)
-        if param.positional:
-            out.append(literal(value))
-        elif param.required or param.auto or value != param.default:
-            out.append(f"{param.name}={literal(value)}")
-    return out + [f"{key}={literal(value)}" for key, value in spec.fixed_kwargs]
-
-
-def _weight_init_lines(name: str, args: dict) -> list[str]:
-    lines = []
-    scheme = args.get("weight_init", "default")
-    if scheme != "default":
-        func, kwargs = _WEIGHT_INITS[scheme]
-        lines += statement(_I2, "", Call(f"nn.init.{func}", (f"self.{name}.weight",), kwargs))
-    bias = args.get("bias_init", "default")
-    if bias != "default" and args.get("bias", True):
-        func, kwargs = _WEIGHT_INITS[bias]
-        lines += statement(_I2, "", Call(f"nn.init.{func}", (f"self.{name}.bias",), kwargs))
-    return lines
-
-
-def _parameter_lines(name: str, args: dict) -> list[str]:
-    dims = tuple(str(d) for d in args["shape"])
-    init, std = args["init"], literal(float(args["std"]))
-    makers = {
-        "zeros": Call("torch.zeros", dims),
-        "ones": Call("torch.ones", dims),
-        "constant": Call("torch.full", (literal(tuple(args["shape"])), literal(args["value"]))),
-        "normal": Call(f"torch.empty({', '.join(dims)}).normal_", (), (("std", std),)),
-        "trunc_normal": Call("torch.empty", dims),
-        "uniform": Call("torch.rand", dims),
-    }
-    lines = assign(_I2, f"self.{name}", Call("nn.Parameter", (makers[init],)))
-    if init == "trunc_normal":
-        call = Call("nn.init.trunc_normal_", (f"self.{name}",), (("std", std),))
-        lines += statement(_I2, "", call)
-    return lines
 
 
 # ----- the __main__ check -----------------------------------------------------------------
@@ -230,24 +276,21 @@ def _sample(model, node: str, meta: TensorMeta) -> Call:
         return Call("torch.zeros", dims, (("dtype", "torch.bool"),))
     if meta.dtype in ("int64", "int32"):
         extra = (("dtype", "torch.int32"),) if meta.dtype == "int32" else ()
-        return Call(
-            "torch.randint",
-            (
-                "0",
-                str(_id_limit(model, node)),
-                f"({', '.join(dims)},)" if len(dims) == 1 else f"({', '.join(dims)})",
-            ),
-            extra,
-        )
+        size = f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+        return Call("torch.randint", ("0", str(_id_limit(model, node)), size), extra)
     extra = (("dtype", f"torch.{meta.dtype}"),) if meta.dtype != "float32" else ()
     return Call("torch.randn", dims, extra)
 
 
 def _id_limit(model, node: str) -> int:
     """Token ids below every Embedding the Input feeds (2 when it feeds none)."""
+    analysis = model.analysis()
     limits = [
-        model.analysis().resolved(edge.dst)["num_embeddings"]
+        analysis.resolved(edge.dst)["num_embeddings"]
         for edge in model.outputs(node)
-        if model.node_type(edge.dst) == "Embedding" and model.analysis().resolved(edge.dst)
+        if model.node_type(edge.dst) == "Embedding" and analysis.resolved(edge.dst)
     ]
     return min(limits, default=2)
+
+
+__all__ = ["CodegenError", "EmitResult", "emit_module"]

@@ -90,12 +90,24 @@ class ForwardWriter:
         used = [p for p in ports if self.remaining.get((node, p)) or (node, p) in self.pinned]
         lines: list[str] = []
         targets = self._targets(node, spec, edges, ports, used, lines)
-        if spec.kind == FUNCTION:
-            expr = spec.expr(values, facts.args, facts.inputs, set(used))
+        when = self.model.when(node)
+        indent = BODY + INDENT if when is not None else BODY
+        target = _target_text(spec, ports, targets)
+        name = self.names[node]
+        if spec.type == "ModuleList":
+            body = _loop(indent, name, values.get("input", ""), target)
+        elif spec.kind == FUNCTION:
+            body = assign(indent, target, spec.expr(values, facts.args, facts.inputs, set(used)))
         else:
-            expr = _module_call(spec, f"self.{self.names[node]}", values, set(used))
-        lines += assign(BODY, _target_text(spec, ports, targets), expr)
-        self.statements.append((node, lines))
+            body = assign(indent, target, _module_call(spec, f"self.{name}", values, set(used)))
+        if when is not None:
+            # Where the condition is false, the node passes its first input on.
+            first = values.get(edges[0].dst_port) if edges else None
+            if first is not None and target != first:
+                lines.append(f"{BODY}{target} = {first}")
+            test = f"self.use_{name}" if spec.kind == FUNCTION else f"self.{name} is not None"
+            lines.append(f"{BODY}if {test}:")
+        self.statements.append((node, lines + body))
         for port, name in targets.items():
             self._hold((node, port), name)
 
@@ -234,6 +246,15 @@ class ForwardWriter:
             candidate, index = f"{base}_{index}", index + 1
         self.kinds[candidate] = kind
         return candidate
+
+
+def _loop(indent: str, name: str, source: str, target: str) -> list[str]:
+    """An nn.ModuleList runs its layers one after another."""
+    lines = [] if target == source else [f"{indent}{target} = {source}"]
+    return lines + [
+        f"{indent}for layer in self.{name}:",
+        f"{indent}{INDENT}{target} = layer({target})",
+    ]
 
 
 def _module_call(spec, func: str, values: dict, used: set) -> Call:

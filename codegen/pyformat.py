@@ -91,20 +91,23 @@ def _split(head: str, value, indent: str, suffix: str, force_split: bool = False
         body += ","
     if not force_split and items and len(inner + body) <= LINE_LENGTH:
         return [head, inner + body, close]
+    # One item has no comma to split at: ruff splits inside it and adds no trailing comma
+    # (a one-element tuple keeps its comma).
+    comma = "," if len(items) > 1 or isinstance(value, TupleOf) else ""
     lines = [head]
     for item in items:
-        lines += _item_lines(inner, item)
+        lines += _item_lines(inner, item, comma)
     return lines + [close]
 
 
-def _item_lines(indent: str, item) -> list[str]:
-    flat = f"{indent}{item},"
+def _item_lines(indent: str, item, comma: str = ",") -> list[str]:
+    flat = f"{indent}{item}{comma}"
     if len(flat) <= LINE_LENGTH:
         return [flat]
     if isinstance(item, _Keyword) and isinstance(item.value, Bracketed):
-        return _split(f"{indent}{item.key}={_opening(item.value)}", item.value, indent, ",")
+        return _split(f"{indent}{item.key}={_opening(item.value)}", item.value, indent, comma)
     if isinstance(item, Bracketed):
-        return _split(f"{indent}{_opening(item)}", item, indent, ",")
+        return _split(f"{indent}{_opening(item)}", item, indent, comma)
     return [flat]
 
 

@@ -2,18 +2,21 @@
 
 It fills each port's shape and dtype, the auto parameters, parameter counts and FLOPs,
 and collects every problem. It never raises for a registered type, whatever the wiring.
+Block instances and containers are analysed by analysing their bodies (graph.blockrun).
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from torchcanvas.graph import hints
 from torchcanvas.graph.autoparams import RULES
 from torchcanvas.graph.ports import TensorMeta
-from torchcanvas.graph.registry import INPUT, OUTPUT, LayerSpec
+from torchcanvas.graph.registry import BLOCK, CONTAINER, INPUT, OUTPUT, LayerSpec
 from torchcanvas.graph.rules import ShapeError
+from torchcanvas.graph.symbolic import Bound, ExprError, evaluate, plain
 from torchcanvas.graph.validate import (
     ERROR,
     WARNING,
@@ -24,15 +27,43 @@ from torchcanvas.graph.validate import (
 )
 
 
+@dataclass(frozen=True)
+class Context:
+    """How a graph is analysed: on its own (the model), or as the body of one instance."""
+
+    inputs: tuple[TensorMeta | None, ...] = ()  # the values fed to its Input nodes, in order
+    args: tuple[tuple[str, Any], ...] = ()  # the enclosing block's parameter values
+    path: str = ""  # the module path of the body: "layer2.0"
+    labels: tuple[tuple[str, str], ...] = ()  # node id -> path label ("0", "1" in a Sequential)
+    symbolic: bool = False  # inside a block: integers carry their source (graph.symbolic)
+    blocks: tuple[str, ...] = ()  # the definitions being analysed, outermost first
+
+    def path_of(self, node: str, name: str) -> str:
+        """The module path of a node of this graph."""
+        label = dict(self.labels).get(node, name)
+        return f"{self.path}.{label}" if self.path else label
+
+
+class BlockProblems(Exception):
+    """Problems inside a block or container; each becomes a problem on its node."""
+
+    def __init__(self, problems: list[tuple[str, str, tuple[str, ...]]]) -> None:
+        super().__init__(problems[0][0] if problems else "")
+        self.problems = problems  # (message, severity, trail of inner node ids)
+
+
 @dataclass
 class NodeFacts:
     """What one node receives and makes."""
 
     inputs: dict[str, TensorMeta]
     outputs: dict[str, TensorMeta]
-    args: dict  # every parameter, auto ones filled in
+    args: dict  # every parameter, auto ones filled in, bindings evaluated
     params: int = 0
     flops: int = 0
+    path: str = ""  # its module path in the whole model: "layer2.0.conv1"
+    disabled: bool = False  # its `when` condition is false: it passes its input on
+    inner: Analysis | None = None  # a block's or container's body, analysed
 
 
 @dataclass
@@ -46,6 +77,7 @@ class Analysis:
     names: dict[str, str]
     inputs: list[str] = field(default_factory=list)  # Input ids, in forward() order
     outputs: list[str] = field(default_factory=list)  # Output ids, in return order
+    context: Context = field(default_factory=Context)
     by_node: dict[str, list[Problem]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,13 +114,15 @@ class Analysis:
         return facts.args if facts else {}
 
 
-def analyze(model) -> Analysis:
+def analyze(model, context: Context | None = None) -> Analysis:
     """Infer every port's value and collect every problem; never raises for a bad graph."""
+    context = context or Context()
     order = execution_order(model)
     live = live_nodes(model)
     problems = structural_problems(model, order, live)
     blocked = {p.node for p in problems if p.severity == ERROR and p.node}
     names = model.names()
+    inputs = model.nodes_of_kind(INPUT)
     env: dict[tuple[str, str], TensorMeta] = {}
     facts: dict[str, NodeFacts] = {}
     for node in order:
@@ -98,29 +132,24 @@ def analyze(model) -> Analysis:
         if ins is None:
             continue  # something upstream is unknown; its own problem says why
         try:
-            result = _run(model, node, ins, env)
+            facts[node], warning = _run(model, node, ins, env, context, inputs)
         except ShapeError as error:
             problems.append(Problem(node, str(error), ERROR, names[node]))
+            continue
+        except BlockProblems as error:
+            problems += [Problem(node, m, s, names[node], t) for m, s, t in error.problems]
             continue
         except Exception as error:  # a bug must become a message on the node, never a crash
             text = f"could not be analysed ({type(error).__name__}: {str(error)[:160]})"
             problems.append(Problem(node, text, ERROR, names[node]))
             continue
-        facts[node], warning = result
         if warning:
             problems.append(Problem(node, warning, WARNING, names[node]))
         for port, meta in facts[node].outputs.items():
             env[(node, port)] = meta
     problems += _inplace_problems(model, facts, live, names)
-    return Analysis(
-        order,
-        facts,
-        problems,
-        live,
-        names,
-        inputs=model.nodes_of_kind(INPUT),
-        outputs=model.nodes_of_kind(OUTPUT),
-    )
+    outputs = model.nodes_of_kind(OUTPUT)
+    return Analysis(order, facts, problems, live, names, inputs, outputs, context)
 
 
 def _gather(model, node: str, env) -> dict[str, TensorMeta] | None:
@@ -133,38 +162,98 @@ def _gather(model, node: str, env) -> dict[str, TensorMeta] | None:
     return ins
 
 
-def _run(model, node: str, ins: dict, env: dict) -> tuple[NodeFacts, str]:
+def _run(model, node: str, ins: dict, env: dict, context: Context, inputs: list[str]):
     spec = model.spec(node)
     for port_name, meta in ins.items():
         problem = hints.port_problem(model, node, spec, port_name, meta)
         if problem:
             raise ShapeError(problem)
-    args = _resolve(model, node, spec, ins, env)
+    scope = dict(context.args)
+    path = context.path_of(node, model.node_name(node))
+    args = _resolve(model, node, spec, ins, env, scope)
+    if spec.kind == INPUT and context.inputs and inputs.index(node) < len(context.inputs):
+        given = context.inputs[inputs.index(node)]
+        if given is not None:
+            return NodeFacts(ins, {"output": given}, args, path=path), ""
     if spec.kind == OUTPUT:
-        return NodeFacts(ins, {}, args), ""
-    outputs, count, flops, warning = infer_node(spec.type, _freeze(args), _freeze(ins))
-    return NodeFacts(ins, dict(outputs), args, count, flops), warning
+        return NodeFacts(ins, {}, args, path=path), ""
+    if _disabled(model, node, scope):
+        if not ins:
+            raise ShapeError("its `when` condition is false, but it has no input to pass on")
+        first = next(iter(ins.values()))
+        inner = _body_for_code(model, node, spec, args, ins, context, path)
+        outputs = {model.output_ports(node)[0]: first}
+        return NodeFacts(ins, outputs, args, path=path, disabled=True, inner=inner), ""
+    if spec.kind in (BLOCK, CONTAINER):
+        outputs, count, flops, inner = _body_run(spec)(model, node, spec, args, ins, context, path)
+        return NodeFacts(ins, outputs, args, count, flops, path, inner=inner), ""
+    if context.symbolic:  # values that carry their source must not come from the cache
+        outputs, count, flops, warning = _infer(spec, args, ins)
+    else:
+        outputs, count, flops, warning = infer_node(spec.type, _freeze(args), _freeze(ins))
+    return NodeFacts(ins, dict(outputs), args, count, flops, path), warning
 
 
-def _resolve(model, node: str, spec: LayerSpec, ins: dict, env: dict) -> dict:
-    """Every parameter's value: explicit, default, or read off the incoming tensor."""
+def _body_run(spec):
+    from torchcanvas.graph.blockrun import infer_block, infer_container
+
+    return infer_block if spec.kind == BLOCK else infer_container
+
+
+def _body_for_code(model, node, spec, args, ins, context, path):
+    """The body of a block or container whose condition is false here: the class still
+    needs its code, so it is analysed as if it were there (None if it does not fit)."""
+    if spec.kind not in (BLOCK, CONTAINER):
+        return None
+    try:
+        return _body_run(spec)(model, node, spec, args, ins, context, path)[3]
+    except (ShapeError, BlockProblems):
+        return None
+
+
+def _disabled(model, node: str, scope: dict) -> bool:
+    when = model.when(node)
+    if when is None:
+        return False
+    try:
+        return not evaluate(when.text, scope)
+    except ExprError as error:
+        raise ShapeError(f"when: {error}") from None
+
+
+def _resolve(model, node: str, spec: LayerSpec, ins: dict, env: dict, scope: dict) -> dict:
+    """Every parameter's value: explicit, bound, default, or read off the incoming tensor."""
     params = model.params(node)
     args = {}
     for param in spec.params:
-        if param.auto:
+        value = params.get(param.name)
+        if isinstance(value, Bound):
+            args[param.name] = _bound(param, value, scope)
+        elif param.auto:
             port = param.auto_port or spec.inputs[0].name
             rule, meta = RULES[param.auto], ins.get(port)
-            pinned = params.get(param.name)
-            if pinned is not None and meta is not None and not rule.fits(pinned, meta):
-                raise ShapeError(hints.pinned_message(model, node, param, pinned, meta, port, env))
-            args[param.name] = pinned if pinned is not None else rule.value(meta) if meta else None
-        elif param.name in params:
-            args[param.name] = params[param.name]
+            if value is not None and meta is not None and not rule.fits(value, meta):
+                raise ShapeError(hints.pinned_message(model, node, param, value, meta, port, env))
+            args[param.name] = value if value is not None else rule.value(meta) if meta else None
+        elif value is not None or param.name in params:
+            args[param.name] = value
         elif param.required:
             raise ShapeError(f"{param.name} is not set; give it a value in the inspector.")
         else:
             args[param.name] = param.default
     return args
+
+
+def _bound(param, value: Bound, scope: dict):
+    """A bound parameter's value in this scope, checked like a typed value."""
+    from torchcanvas.graph.params import ParamError
+
+    try:
+        result = evaluate(value.text, scope)
+        param.coerce(plain(result))
+    except (ExprError, ParamError) as error:
+        raise ShapeError(f"{param.name} = {value.text}: {error}") from None
+    return result
 
 
 def _freeze(mapping: dict) -> tuple:
@@ -174,11 +263,18 @@ def _freeze(mapping: dict) -> tuple:
 @functools.lru_cache(maxsize=16384)
 def infer_node(type_name: str, frozen_args: tuple, frozen_ins: tuple):
     """(outputs, parameter count, FLOPs per sample, warning) of one layer, cached."""
-    from torchcanvas.graph.meta import meta_count, meta_infer
-    from torchcanvas.graph.registry import BLOCK, MODULE, get_spec
+    from torchcanvas.graph.registry import get_spec
 
-    spec = get_spec(type_name)
-    args, ins = dict(frozen_args), dict(frozen_ins)
+    outputs, count, flops, warning = _infer(
+        get_spec(type_name), dict(frozen_args), dict(frozen_ins)
+    )
+    return tuple(outputs.items()), count, flops, warning
+
+
+def _infer(spec: LayerSpec, args: dict, ins: dict):
+    from torchcanvas.graph.meta import meta_count, meta_infer
+    from torchcanvas.graph.registry import MODULE
+
     outputs = spec.infer(args, ins) if spec.infer else meta_infer(spec, args, ins)
     warning = outputs.pop("_warning", "")
     if spec.count:
@@ -186,7 +282,7 @@ def infer_node(type_name: str, frozen_args: tuple, frozen_ins: tuple):
     else:
         count = meta_count(spec, args) if spec.kind in (MODULE, BLOCK) else 0
     flops = spec.flops(args, ins, outputs) if spec.flops else 0
-    return tuple(outputs.items()), count, flops, warning
+    return outputs, plain(count), plain(flops), warning
 
 
 def _inplace_problems(model, facts: dict, live: set, names: dict) -> list[Problem]:
@@ -215,4 +311,4 @@ def _inplace_problems(model, facts: dict, live: set, names: dict) -> list[Proble
     return problems
 
 
-__all__ = ["Analysis", "NodeFacts", "Problem", "WARNING", "ERROR", "analyze", "infer_node"]
+__all__ = ["Analysis", "Context", "NodeFacts", "Problem", "WARNING", "ERROR", "analyze"]

@@ -83,7 +83,16 @@ def _target(item) -> str:
 
 
 def literal(value) -> str:
-    """Python source for a typed parameter value (never free user text)."""
+    """Python source for a typed parameter value (never free user text).
+
+    Inside a block, a value computed from the block's parameters is written as that
+    computation (`out_channels * 4`).
+    """
+    from torchcanvas.graph.symbolic import source_of
+
+    source = source_of(value)
+    if source is not None:
+        return source
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, int):

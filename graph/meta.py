@@ -6,18 +6,14 @@ import functools
 import importlib
 
 from torchcanvas.graph.ports import TensorMeta
-from torchcanvas.graph.registry import BLOCK, LayerSpec
+from torchcanvas.graph.registry import LayerSpec
 from torchcanvas.graph.rules import ShapeError
 
 BATCH = 4099  # an unusual batch size, so that the batch dimension can be found in the output
 
 
 def module_class(spec: LayerSpec) -> type:
-    """The nn.Module class a MODULE or BLOCK spec builds."""
-    if spec.kind == BLOCK:
-        from torchcanvas.graph.blocks import block_class
-
-        return block_class(spec.type, spec.block_source)
+    """The nn.Module class a MODULE spec builds."""
     if spec.torch_class.startswith("nn."):
         from torch import nn
 

@@ -65,8 +65,23 @@ def _v1_edge(edge: Any, ids: dict, types: dict, where: str) -> Any:
         return upgraded
     type_name = types.get(dst) if isinstance(dst, str) else None
     spec = get_spec(type_name) if isinstance(type_name, str) and has_spec(type_name) else None
-    if port or spec is None or spec.variadic:
-        upgraded["to_port"] = str(port) if spec is not None and (spec.variadic or port) else port
+    if port or (spec is not None and spec.variadic):
+        upgraded["to_port"] = str(port)  # a merge's slot; elsewhere the loader reports it
+    return upgraded
+
+
+def _v2_to_v3(document: dict) -> dict:
+    """v3 keeps block definitions in the file; ResidualBlock was built in and becomes one."""
+    nodes = document.get("nodes")
+    uses = isinstance(nodes, list) and any(
+        isinstance(node, dict) and node.get("type") == "ResidualBlock" for node in nodes
+    )
+    upgraded = {**document, "version": 3}
+    if uses and "blocks" not in document:
+        from torchcanvas.graph.builtin_blocks import residual_block
+        from torchcanvas.graph.graphjson import block_to_dict
+
+        upgraded = {"blocks": [block_to_dict(residual_block())], **upgraded}
     return upgraded
 
 
@@ -74,4 +89,4 @@ def _id(ids: dict, name: Any) -> Any:
     return ids.get(name, name) if isinstance(name, str) else name
 
 
-_STEPS = ((1, _v1_to_v2),)
+_STEPS = ((1, _v1_to_v2), (2, _v2_to_v3))

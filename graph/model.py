@@ -17,7 +17,8 @@ from torchcanvas.graph.events import ModelEvents
 from torchcanvas.graph.naming import class_name_problem, identifier_problem, numbered_name
 from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.ports import is_slot
-from torchcanvas.graph.registry import INPUT, OUTPUT, LayerSpec, get_spec, has_spec
+from torchcanvas.graph.registry import CONTAINER, INPUT, OUTPUT, LayerSpec, get_spec, has_spec
+from torchcanvas.graph.symbolic import Bound, ExprError
 
 _ID = re.compile(r"^n(\d+)$")
 
@@ -45,14 +46,17 @@ class NodeRecord:
     params: dict[str, Any]
     pos: tuple[float, float]
     edges: list[Edge] = field(default_factory=list)
+    when: Bound | None = None
+    body: ModelGraph | None = None
 
 
 class ModelGraph:
     """A network of layer nodes over `networkx.MultiDiGraph`."""
 
-    def __init__(self, name: str = "Model") -> None:
+    def __init__(self, name: str = "Model", library=None) -> None:
         self._g = nx.MultiDiGraph()
         self._ids: dict[str, str] = {}  # name -> id
+        self.library = library  # the project's block definitions (graph.library.Library)
         self._reset_indexes()
         self._next_id = 1
         self._name = name
@@ -115,8 +119,30 @@ class ModelGraph:
         return self._node(node)["type"]
 
     def spec(self, node: str) -> LayerSpec:
-        """The LayerSpec of `node`."""
-        return self._node(node)["spec"]
+        """The LayerSpec of `node` (a registry layer, or a block definition's instances)."""
+        return self.type_spec(self._node(node)["type"])
+
+    def type_spec(self, type_name: str) -> LayerSpec:
+        """The LayerSpec of a type name; GraphError if neither registry nor library has it."""
+        if self.library is not None:
+            found = self.library.spec(type_name)
+            if found is not None:
+                return found
+        if has_spec(type_name):
+            return get_spec(type_name)
+        raise GraphError(f"unknown layer type {type_name!r}")
+
+    def has_type(self, type_name: str) -> bool:
+        """Whether `type_name` is a registry layer or a definition of the library."""
+        return has_spec(type_name) or (self.library is not None and type_name in self.library)
+
+    def when(self, node: str) -> Bound | None:
+        """The condition a node inside a block exists under (None: always)."""
+        return self._node(node).get("when")
+
+    def body(self, node: str) -> ModelGraph | None:
+        """The chain inside a container node (Sequential, ModuleList), or None."""
+        return self._node(node).get("body")
 
     def params(self, node: str) -> dict[str, Any]:
         """A copy of the explicitly set parameters of `node` (auto ones absent)."""
@@ -131,8 +157,9 @@ class ModelGraph:
         ports = self._ports.get(node)
         if ports is None:
             data = self._node(node)
-            ports = data["spec"].output_names(data["params"] | self._defaults(node))
-            self._ports[node] = ports
+            ports = self.spec(node).output_names(data["params"] | self._defaults(node))
+            if data["type"] not in (self.library or ()):  # a block's ports can change
+                self._ports[node] = ports
         return ports
 
     def input_ports(self, node: str) -> list[str]:
@@ -175,15 +202,20 @@ class ModelGraph:
 
     def nodes_of_kind(self, kind: str) -> list[str]:
         """Ids of the nodes of one kind (INPUT, OUTPUT, ...), in order."""
-        return [n for n, data in self._data.items() if data["spec"].kind == kind]
+        return [n for n in self._data if self.spec(n).kind == kind]
 
-    def analysis(self):
-        """Shapes and problems of the current graph (cached until the next change)."""
-        if self._analysis_revision != self.revision:
+    def analysis(self, context=None):
+        """Values and problems of the graph (cached until it or a definition changes).
+
+        `context` (graph.analysis.Context) analyses the graph as the body of one block
+        instance: its inputs, parameter values and place in the model.
+        """
+        key = (self.revision, self.library.revision if self.library is not None else None, context)
+        if self._analysis_revision != key:
             from torchcanvas.graph.analysis import analyze
 
-            self._analysis = analyze(self)
-            self._analysis_revision = self.revision
+            self._analysis = analyze(self, context)
+            self._analysis_revision = key
         return self._analysis
 
     # ----- editing -------------------------------------------------------------------
@@ -206,20 +238,18 @@ class ModelGraph:
         node_id: str | None = None,
     ) -> str:
         """Add a node of `type_name`; returns its id."""
-        if not has_spec(type_name):
-            raise GraphError(f"unknown layer type {type_name!r}")
-        spec = get_spec(type_name)
+        spec = self.type_spec(type_name)
         name = self._new_name(spec) if name is None else self._check_new_name(name)
         node_id = self._new_id(node_id)
         values = spec.start_params()
         for key, value in (params or {}).items():
             self._store_param(spec, values, key, value)
-        self._g.add_node(
-            node_id, name=name, type=type_name, spec=spec, params=values, pos=_point(pos)
-        )
+        self._g.add_node(node_id, name=name, type=type_name, params=values, pos=_point(pos))
         self._data[node_id] = self._g.nodes[node_id]
         self._in[node_id], self._out[node_id] = {}, {}
         self._ids[name] = node_id
+        if spec.kind == CONTAINER:
+            self._attach_body(node_id, _empty_body(self.library))
         self._touch()
         self.events.node_added.emit(node_id)
         self.events.changed.emit()
@@ -230,12 +260,20 @@ class ModelGraph:
         data = self._node(node)
         edges = self.inputs(node) + self.outputs(node)
         record = NodeRecord(
-            node, data["name"], data["type"], dict(data["params"]), data["pos"], edges
+            node,
+            data["name"],
+            data["type"],
+            dict(data["params"]),
+            data["pos"],
+            edges,
+            data.get("when"),
+            data.get("body"),
         )
         # Highest slots first: closing a merge node's gap must not renumber edges still to go.
         for edge in sorted(edges, key=lambda e: -_slot(e.dst_port)):
             if self._has(edge):
                 self.disconnect(edge)
+        self._detach_body(node)
         self._g.remove_node(node)
         del self._ids[data["name"]]
         for index in (self._data, self._in, self._out, self._sorted_in, self._ports):
@@ -248,6 +286,11 @@ class ModelGraph:
     def restore_node(self, record: NodeRecord) -> None:
         """Put back a node removed by `remove_node`, with its edges."""
         self.add_node(record.type, record.name, record.params, record.pos, record.id)
+        if record.when is not None:
+            self._data[record.id]["when"] = record.when
+        if record.body is not None:
+            self._detach_body(record.id)
+            self._attach_body(record.id, record.body)
         for edge in sorted(record.edges, key=lambda e: _slot(e.dst_port)):
             if edge.src in self._g and edge.dst in self._g:
                 self.connect(edge.src, edge.dst, edge.src_port, edge.dst_port, allow_cycles=True)
@@ -343,6 +386,32 @@ class ModelGraph:
         self.events.param_changed.emit(node, key)
         self.events.changed.emit()
 
+    def set_when(self, node: str, text: str | None) -> None:
+        """Make a node inside a block exist only when `text` holds (None: always)."""
+        data = self._node(node)
+        try:
+            when = Bound(text) if text else None
+        except ExprError as error:
+            raise GraphError(str(error)) from None
+        if when != data.get("when"):
+            if when is None:
+                data.pop("when", None)
+            else:
+                data["when"] = when
+            self._touch()
+            self.events.param_changed.emit(node, "when")
+            self.events.changed.emit()
+
+    def set_body(self, node: str, body: ModelGraph) -> ModelGraph:
+        """Give a container node another body; returns the old one (for undo)."""
+        old = self.body(node)
+        self._detach_body(node)
+        self._attach_body(node, body)
+        self._touch()
+        self.events.param_changed.emit(node, "body")
+        self.events.changed.emit()
+        return old
+
     def rename(self, node: str, new: str) -> None:
         """Give `node` another name; its id, edges and place stay."""
         data = self._node(node)
@@ -376,13 +445,18 @@ class ModelGraph:
 
     def replace_with(self, other: ModelGraph) -> None:
         """Take over `other`'s name, nodes and edges (opening a file)."""
+        for node in list(self._data):
+            self._detach_body(node)
         self._g = nx.MultiDiGraph()
         self._reset_indexes()
+        self.library = other.library
         for node, data in other._data.items():
-            self._g.add_node(node, **data)
+            self._g.add_node(node, **{k: v for k, v in data.items() if k != "body"})
             self._data[node] = self._g.nodes[node]
             self._data[node]["params"] = dict(data["params"])
             self._in[node], self._out[node] = {}, {}
+            if data.get("body") is not None:
+                self._attach_body(node, data["body"].copy())
         for edge in other.edges():
             self._add_edge(edge)
         self._ids = dict(other._ids)
@@ -393,8 +467,8 @@ class ModelGraph:
         self.events.changed.emit()
 
     def copy(self) -> ModelGraph:
-        """An independent copy (no subscribers)."""
-        twin = ModelGraph(self._name)
+        """An independent copy, container bodies included (no subscribers)."""
+        twin = ModelGraph(self._name, self.library)
         twin.replace_with(self)
         return twin
 
@@ -462,6 +536,22 @@ class ModelGraph:
     def _touch(self) -> None:
         self.revision += 1
 
+    def _attach_body(self, node: str, body: ModelGraph) -> None:
+        body.library = self.library
+        body.events.changed.connect(self._on_body_changed)
+        self._data[node]["body"] = body
+
+    def _detach_body(self, node: str) -> None:
+        body = self._data[node].get("body")
+        if body is not None:
+            body.events.changed.disconnect(self._on_body_changed)
+            del self._data[node]["body"]
+
+    def _on_body_changed(self) -> None:
+        """An edit inside a container changes this graph's analysis and code too."""
+        self._touch()
+        self.events.changed.emit()
+
     def _new_id(self, wanted: str | None) -> str:
         if wanted is None:
             while f"n{self._next_id}" in self._g:
@@ -496,6 +586,15 @@ class ModelGraph:
         if value is None and param.auto:
             params.pop(key, None)
             return
+        if isinstance(value, dict) and set(value) == {"bind"}:
+            value = value["bind"]
+            try:
+                value = Bound(value)
+            except ExprError as error:
+                raise GraphError(f"{key}: {error}") from None
+        if isinstance(value, Bound):
+            params[key] = value  # checked when the block is analysed, against its parameters
+            return
         try:
             value = param.coerce(value)
         except ParamError as error:
@@ -514,6 +613,14 @@ class ModelGraph:
             shifted = edge._replace(dst_port=str(int(edge.dst_port) + step))
             self._add_edge(shifted)
             self.events.edge_added.emit(shifted)
+
+
+def _empty_body(library) -> ModelGraph:
+    """A container's body before anything is put in it: Input straight to Output."""
+    body = ModelGraph("Body", library)
+    first = body.add_node("Input", "input", {"shape": [1]}, (0.0, 0.0))
+    body.connect(first, body.add_node("Output", "output", None, (0.0, 120.0)))
+    return body
 
 
 def _port_key(port: str, order: dict[str, int]) -> tuple[int, int]:

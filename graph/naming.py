@@ -27,7 +27,7 @@ zero_grad
 )
 
 # Names the generated module itself binds at top level or in forward().
-GENERATED_NAMES = frozenset({"torch", "nn", "F", "self", "x", "model", "ResidualBlock"})
+GENERATED_NAMES = frozenset({"torch", "nn", "F", "self", "x", "model", "OrderedDict", "layer"})
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

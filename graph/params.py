@@ -182,5 +182,9 @@ _DESCRIPTIONS = {
 
 
 def to_json(value: Any) -> Any:
-    """Plain-JSON form of a canonical value (tuples become lists)."""
+    """Plain-JSON form of a canonical value (tuples become lists, bindings {"bind": text})."""
+    from torchcanvas.graph.symbolic import Bound
+
+    if isinstance(value, Bound):
+        return {"bind": value.text}
     return list(value) if isinstance(value, tuple) else value

@@ -15,7 +15,8 @@ OUTPUT = "output"  # a value forward() returns
 MODULE = "module"  # an nn.Module attribute: `self.conv1 = nn.Conv2d(...)`, `x = self.conv1(x)`
 FUNCTION = "function"  # an expression in forward(): `x + identity`, `torch.cat(...)`, `x[:, -1]`
 PARAMETER = "parameter"  # a free learnable tensor: `self.cls_token = nn.Parameter(...)`
-BLOCK = "block"  # a composite nn.Module whose class is written into the file
+BLOCK = "block"  # an instance of a block definition: its class is written into the file
+CONTAINER = "container"  # an nn.Sequential / nn.ModuleList holding a chain of layers
 
 CATEGORIES = (
     "Input / Output",
@@ -76,7 +77,6 @@ class LayerSpec:
     fixed_kwargs: tuple[tuple[str, Any], ...] = ()  # always passed (batch_first=True)
     key_params: tuple[str, ...] = ()  # shown on the node card
     examples: tuple[tuple[Metas, dict], ...] = ()  # inputs and params that suit it, for tests
-    block_source: str = ""  # class source for BLOCK kinds
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
     input_index: dict[str, PortSpec] = field(init=False, repr=False, compare=False)
     ctor_params: tuple[Param, ...] = field(init=False, repr=False, compare=False)

@@ -24,6 +24,9 @@ class Problem:
     message: str
     severity: str = ERROR
     name: str | None = None  # the node's name when the problem was found, for messages
+    trail: tuple[
+        str, ...
+    ] = ()  # ids of the inner nodes it is about, inside a block, outermost first
 
     def __post_init__(self) -> None:
         # One style for every message: a sentence without a closing period.

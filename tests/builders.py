@@ -9,6 +9,19 @@ from torchcanvas.graph.ports import TensorMeta
 from torchcanvas.graph.registry import OUTPUT, LayerSpec
 
 
+def library_with(*names: str):
+    """A Library holding the named built-in blocks (and what they use)."""
+    from torchcanvas.graph.builtin_blocks import builtin
+    from torchcanvas.graph.library import Library
+
+    library = Library()
+    for name in names:
+        if name not in library:
+            for definition in builtin(name, library):
+                library.add(definition)
+    return library
+
+
 def chain(model: ModelGraph, nodes: list[str]) -> None:
     """Connect `nodes` one after another (first output to first free input)."""
     for src, dst in zip(nodes, nodes[1:]):

@@ -13,7 +13,7 @@ from torchcanvas.app.__main__ import main
 def test_check_prints_the_table_and_exits_0(capsys):
     assert main(["check", str(EXAMPLES / "resnet18.json")]) == 0
     out = capsys.readouterr().out
-    assert "layer2_0  ResidualBlock" in out
+    assert "layer2   Sequential" in out
     assert "total: 11,689,512 parameters" in out and "ok: the graph is valid" in out
 
 

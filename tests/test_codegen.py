@@ -41,8 +41,11 @@ def test_residual_reads_like_resnet():
     assert "identity = x" in body and "x = x + identity" in body
     assert "identity = self.layer2_0_downsample_0(identity)" in body
     blocks = emit_module(load_project(EXAMPLES / "resnet18.json").model).source
-    assert blocks.count("class ResidualBlock(nn.Module):") == 1
-    assert "self.layer2_0 = ResidualBlock(64, 128, stride=2)" in blocks
+    assert blocks.count("class BasicBlock(nn.Module):") == 1
+    assert "BasicBlock(64, 128, stride=2)," in blocks
+    assert "        if self.downsample is not None:\n" in blocks
+    v1 = load_project(EXAMPLES.parent.parent / "tests" / "fixtures" / "v1" / "resnet18.json")
+    assert "self.layer2_0 = ResidualBlock(64, 128, stride=2)" in emit_module(v1.model).source
 
 
 def test_branches_are_named_after_the_node_that_starts_them():

@@ -49,7 +49,7 @@ def broken(mutate, base=DIGITS) -> str:
         ('{"format": "torchcanvas", "version": 1, "nodes": [', "not valid JSON"),
         ("[1, 2]", "expected a JSON object at the top level"),
         ('{"format": "keras"}', 'format: expected "torchcanvas"'),
-        (broken(lambda d: d.update(version=3)), "written by a newer TorchCanvas"),
+        (broken(lambda d: d.update(version=4)), "written by a newer TorchCanvas"),
         (broken(lambda d: d.update(version="1")), "version: expected a positive integer"),
         (broken(lambda d: d["nodes"][1].update(type="Conv9d")), "nodes[1] (conv1).type: unknown"),
         (
@@ -142,7 +142,7 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
 def test_format_is_documented_shape():
     document = project_to_dict(loads_project(json.dumps(DIGITS)))
     assert list(document) == ["format", "version", "name", "nodes", "edges", "training"]
-    assert document["version"] == 2
+    assert document["version"] == 3
     assert document["nodes"][1] == {
         "id": "n2",
         "name": "conv1",
@@ -228,7 +228,7 @@ V1_FILES = sorted(V1.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", V1_FILES, ids=lambda p: p.stem)
-def test_every_v1_file_loads_unchanged_in_meaning_and_saves_as_v2(path, tmp_path):
+def test_every_v1_file_loads_unchanged_in_meaning_and_saves_as_v3(path, tmp_path):
     project = load_project(path)
     old = json.loads(path.read_text())
     assert [project.model.node_name(n) for n in project.model.nodes()] == [
@@ -236,7 +236,7 @@ def test_every_v1_file_loads_unchanged_in_meaning_and_saves_as_v2(path, tmp_path
     ]
     save_project(project, tmp_path / "v2.json")
     saved = json.loads((tmp_path / "v2.json").read_text())
-    assert saved["version"] == 2
+    assert saved["version"] == 3
     again = load_project(tmp_path / "v2.json")
     save_project(again, tmp_path / "v2b.json")
     assert (tmp_path / "v2b.json").read_bytes() == (tmp_path / "v2.json").read_bytes()

@@ -10,6 +10,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.builders import library_with
 from tests.reference import assert_outputs_match_analysis, forward, ruff_problems
 from torchcanvas.codegen.build import compile_source
 from torchcanvas.codegen.emit import emit_module
@@ -32,7 +33,8 @@ def _image(draw, meta) -> tuple[str, dict]:
                 "AdaptiveAvgPool2d",
                 "Flatten",
                 "Upsample",
-                "ResidualBlock",
+                "BasicBlock",
+                "InvertedResidual",
             ]
         )
     )
@@ -47,7 +49,11 @@ def _image(draw, meta) -> tuple[str, dict]:
         "MaxPool2d": lambda: {"kernel_size": draw(st.integers(1, min(2, small)))},
         "AdaptiveAvgPool2d": lambda: {"output_size": draw(st.integers(1, 3))},
         "Upsample": lambda: {"scale_factor": 2.0},
-        "ResidualBlock": lambda: {"out_channels": draw(st.integers(1, 6))},
+        "BasicBlock": lambda: {"out_channels": draw(st.integers(1, 6))},
+        "InvertedResidual": lambda: {
+            "out_channels": draw(st.integers(1, 6)),
+            "expand_ratio": draw(st.sampled_from([1, 2])),
+        },
     }.get(kind, dict)()
     if kind == "Conv2d" and params["groups"] > 1:
         params["out_channels"] = params["groups"]
@@ -159,7 +165,8 @@ def _try(model: ModelGraph, type_name: str, params: dict, name, sources) -> bool
 
 @st.composite
 def random_graphs(draw) -> ModelGraph:
-    model = ModelGraph(draw(st.sampled_from(["RandomNet", "A" + "b" * 39])))
+    name = draw(st.sampled_from(["RandomNet", "A" + "b" * 39]))
+    model = ModelGraph(name, library_with("BasicBlock", "InvertedResidual"))
     _inputs(draw, model)
     for _ in range(draw(st.integers(1, 9))):
         values = _values(model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from torchcanvas.graph.layout import arrange
@@ -10,6 +11,8 @@ from torchcanvas.graph.project import Project, save_project
 from torchcanvas.graph.settings import default_training
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+import block_examples  # noqa: E402
 
 
 def chain(model: ModelGraph, *layers) -> str:
@@ -121,17 +124,29 @@ _STAGES = ((64, 1), (128, 2), (256, 2), (512, 2))
 
 
 def resnet18() -> Project:
-    """ResNet-18 for 3x224x224 images and 1000 classes, from ResidualBlocks."""
-    m = ModelGraph("ResNet18")
-    last = chain(m, *_resnet_stem())
-    for stage, (channels, stride) in enumerate(_STAGES, start=1):
-        for index in range(2):
-            params = {"out_channels": channels}
-            if index == 0 and stride != 1:
-                params["stride"] = stride
-            last = _append(m, last, "ResidualBlock", f"layer{stage}_{index}", params)
-    _resnet_head(m, last)
-    return Project(m, _training(data="image_folder"))
+    """ResNet-18 from BasicBlocks in four nn.Sequential stages: torchvision's state_dict."""
+    return Project(
+        block_examples.resnet("ResNet18", "BasicBlock", (2, 2, 2, 2), "out_channels"),
+        _training(data="image_folder"),
+    )
+
+
+def resnet50() -> Project:
+    """ResNet-50 from Bottlenecks: torchvision's state_dict."""
+    return Project(
+        block_examples.resnet("ResNet50", "Bottleneck", (3, 4, 6, 3), "planes"),
+        _training(data="image_folder"),
+    )
+
+
+def mobilenet_v2() -> Project:
+    """MobileNetV2 from InvertedResiduals: torchvision's state_dict."""
+    return Project(block_examples.mobilenet_v2(), _training(data="image_folder"))
+
+
+def densenet121() -> Project:
+    """DenseNet-121 from DenseLayers: torchvision's state_dict."""
+    return Project(block_examples.densenet121(), _training(data="image_folder"))
 
 
 def resnet18_expanded() -> Project:
@@ -240,69 +255,6 @@ def transformer_classifier() -> Project:
 
 
 # torchvision's MobileNetV2 settings: expansion t, channels c, repeats n, first stride s.
-_MOBILENET = (
-    (1, 16, 1, 1),
-    (6, 24, 2, 2),
-    (6, 32, 3, 2),
-    (6, 64, 4, 2),
-    (6, 96, 3, 1),
-    (6, 160, 3, 2),
-    (6, 320, 1, 1),
-)
-
-
-def mobilenet_v2() -> Project:
-    """MobileNetV2 (3x224x224, 1000 classes), named like torchvision so its weights load."""
-    m = ModelGraph("MobileNetV2")
-    last = m.add_node("Input", "input", {"shape": [3, 224, 224]})
-    last = _conv_bn_relu6(m, last, "features_0", 32, 3, 2, 1)
-    cin, index = 32, 1
-    for t, c, n, s in _MOBILENET:
-        for repeat in range(n):
-            last = _inverted_residual(
-                m, last, f"features_{index}", cin, c, s if repeat == 0 else 1, t
-            )
-            cin, index = c, index + 1
-    last = _conv_bn_relu6(m, last, f"features_{index}", 1280, 1, 1, 1)
-    last = _append(m, last, "AdaptiveAvgPool2d", "avgpool", {"output_size": 1})
-    last = _append(m, last, "Flatten", "flatten", {})
-    last = _append(m, last, "Dropout", "classifier_0", {"p": 0.2})
-    last = _append(m, last, "Linear", "classifier_1", {"out_features": 1000})
-    _append(m, last, "Output", "output", {})
-    return Project(m, _training(data="image_folder"))
-
-
-def _conv_bn_relu6(m, x, prefix, cout, kernel, stride, groups, act=True) -> str:
-    params = {"out_channels": cout, "kernel_size": kernel, "bias": False}
-    params.update({"stride": stride} if stride != 1 else {})
-    params.update({"padding": (kernel - 1) // 2} if kernel > 1 else {})
-    params.update({"groups": groups} if groups != 1 else {})
-    out = _append(m, x, "Conv2d", f"{prefix}_0", params)
-    out = _append(m, out, "BatchNorm2d", f"{prefix}_1", {})
-    return _append(m, out, "ReLU6", f"{prefix}_2", {"inplace": True}) if act else out
-
-
-def _inverted_residual(m, x, prefix, cin, cout, stride, expansion) -> str:
-    hidden, out, layer = cin * expansion, x, 0
-    if expansion != 1:
-        out = _conv_bn_relu6(m, out, f"{prefix}_conv_{layer}", hidden, 1, 1, 1)
-        layer += 1
-    out = _conv_bn_relu6(m, out, f"{prefix}_conv_{layer}", hidden, 3, stride, hidden)
-    out = _append(
-        m,
-        out,
-        "Conv2d",
-        f"{prefix}_conv_{layer + 1}",
-        {"out_channels": cout, "kernel_size": 1, "bias": False},
-    )
-    out = _append(m, out, "BatchNorm2d", f"{prefix}_conv_{layer + 2}", {})
-    if stride == 1 and cin == cout:
-        add = _append(m, out, "Add", f"{prefix}_add", {})
-        m.connect(x, add)
-        return add
-    return out
-
-
 def se_cnn() -> Project:
     """A CIFAR-sized CNN whose blocks end in squeeze-excitation gates (x * sigmoid(...))."""
     m = ModelGraph("SqueezeExcitationCNN")
@@ -384,6 +336,8 @@ EXAMPLES = {
     "digits_cnn": digits_cnn,
     "resnet18": resnet18,
     "resnet18_expanded": resnet18_expanded,
+    "resnet50": resnet50,
+    "densenet121": densenet121,
     "text_lstm": text_lstm,
     "transformer_classifier": transformer_classifier,
     "mobilenet_v2": mobilenet_v2,

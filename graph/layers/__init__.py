@@ -1,17 +1,21 @@
 """Every built-in layer type, declared once as data; importing this registers them all."""
 
-from torchcanvas.graph.layers import (  # noqa: F401  (order: the palette's order)
-    activation,
-    attention,
-    blocks,
-    conv,
-    io,
-    linear,
-    merge,
-    norm,
-    pool,
-    recurrent,
-    regularize,
-    reshape,
-    tensor_ops,
-)
+import importlib
+
+# Registration order is the palette's order within a category.
+for _module in (
+    "io",
+    "conv",
+    "pool",
+    "linear",
+    "recurrent",
+    "attention",
+    "activation",
+    "norm",
+    "regularize",
+    "reshape",
+    "tensor_ops",
+    "merge",
+    "containers",
+):
+    importlib.import_module(f"{__name__}.{_module}")

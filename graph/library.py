@@ -1,0 +1,162 @@
+"""Block definitions: reusable sub-networks that become their own nn.Module classes.
+
+A definition is a graph whose Input nodes are the block's inputs and whose Output nodes
+are its outputs, plus the parameters its constructor takes. Inner layers use those
+parameters through bindings (`out_channels * 4`) and `when` conditions. A project holds
+its definitions in one Library; every graph of the project (the model, each definition,
+each container body) refers to it, so a node's type is a registry layer or a definition.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from torchcanvas.graph.events import Signal
+from torchcanvas.graph.params import Param
+from torchcanvas.graph.ports import ANY, PortSpec
+from torchcanvas.graph.registry import BLOCK, INPUT, OUTPUT, LayerSpec, ModuleCall
+
+
+@dataclass
+class BlockDef:
+    """One definition: a class name, constructor parameters and the body graph."""
+
+    name: str
+    graph: object  # ModelGraph (not imported here: the model imports this module)
+    params: tuple[Param, ...] = ()
+    doc: str = ""
+
+    def param(self, name: str) -> Param | None:
+        """The parameter called `name`, if the block has one."""
+        return next((p for p in self.params if p.name == name), None)
+
+
+class Library:
+    """The definitions of one project, by class name."""
+
+    def __init__(self) -> None:
+        self._defs: dict[str, BlockDef] = {}
+        self._specs: dict[str, tuple[tuple, LayerSpec]] = {}
+        self._counter = 0
+        self.changed = Signal("library_changed")  # () a definition was added, removed or edited
+
+    # ----- reading ------------------------------------------------------------------
+    def __contains__(self, name: object) -> bool:
+        return name in self._defs
+
+    def __iter__(self):
+        return iter(self._defs.values())
+
+    def __len__(self) -> int:
+        return len(self._defs)
+
+    def get(self, name: str) -> BlockDef | None:
+        """The definition called `name`, or None."""
+        return self._defs.get(name)
+
+    def names(self) -> list[str]:
+        """Definition names in the order they were added."""
+        return list(self._defs)
+
+    @property
+    def revision(self) -> tuple:
+        """Changes whenever any definition changes (analysis caches key on it)."""
+        return (self._counter, *(d.graph.revision for d in self._defs.values()))
+
+    def spec(self, name: str) -> LayerSpec | None:
+        """The LayerSpec an instance of definition `name` has (cached until it changes)."""
+        block = self._defs.get(name)
+        if block is None:
+            return None
+        key = (self._counter, block.graph.revision)
+        cached = self._specs.get(name)
+        if cached is None or cached[0] != key:
+            cached = (key, block_spec(block))
+            self._specs[name] = cached
+        return cached[1]
+
+    def order(self) -> list[str]:
+        """Definitions in dependency order: a block comes after the blocks it uses."""
+        done: list[str] = []
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in done or name in visiting or name not in self._defs:
+                return
+            visiting.add(name)
+            for used in uses(self._defs[name].graph, self):
+                visit(used)
+            visiting.discard(name)
+            done.append(name)
+
+        for name in self._defs:
+            visit(name)
+        return done
+
+    # ----- editing ------------------------------------------------------------------
+    def add(self, block: BlockDef) -> None:
+        """Add (or replace) a definition."""
+        block.graph.library = self
+        block.graph.events.changed.connect(self._touch)
+        self._defs[block.name] = block
+        self._touch()
+
+    def remove(self, name: str) -> BlockDef:
+        """Remove a definition; returns it (for undo)."""
+        block = self._defs.pop(name)
+        block.graph.events.changed.disconnect(self._touch)
+        self._touch()
+        return block
+
+    def set_params(self, name: str, params: tuple[Param, ...]) -> None:
+        """Replace a definition's constructor parameters."""
+        self._defs[name].params = tuple(params)
+        self._touch()
+
+    def _touch(self) -> None:
+        self._counter += 1
+        self.changed.emit()
+
+
+def uses(graph, library: Library) -> list[str]:
+    """Definitions used by `graph`, directly or inside its containers."""
+    found: list[str] = []
+    for node in graph.nodes():
+        type_name = graph.node_type(node)
+        if type_name in library and type_name not in found:
+            found.append(type_name)
+        body = graph.body(node)
+        if body is not None:
+            found += [name for name in uses(body, library) if name not in found]
+    return found
+
+
+def block_spec(block: BlockDef) -> LayerSpec:
+    """The LayerSpec of a definition's instances: its Inputs and Outputs become ports."""
+    graph = block.graph
+    inputs = tuple(
+        PortSpec(graph.node_name(n), dtypes=ANY, batched=False) for n in graph.nodes_of_kind(INPUT)
+    )
+    outputs = tuple(PortSpec(graph.node_name(n)) for n in graph.nodes_of_kind(OUTPUT))
+    returns = outputs[0].name if len(outputs) == 1 else tuple(p.name for p in outputs)
+    return LayerSpec(
+        block.name,
+        "Blocks",
+        block.doc or f"The block {block.name}.",
+        snake_case(block.name),
+        BLOCK,
+        params=block.params,
+        inputs=inputs,
+        outputs=outputs,
+        call=ModuleCall(args=tuple(p.name for p in inputs)),
+        returns=returns,
+        torch_class=block.name,
+        key_params=tuple(p.name for p in block.params if not p.auto)[:3],
+    )
+
+
+def snake_case(name: str) -> str:
+    """BasicBlock -> basic_block (node names of instances: basic_block1, ...)."""
+    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    return re.sub(r"\W+", "_", text).strip("_") or "block"
