@@ -33,6 +33,7 @@ class EmitResult:
     class_name: str
     # 1-based line -> the node written there: its id in the model, or "Block:id" in a block
     node_lines: dict[int, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # node_lines value -> node name
     arguments: list[str] = field(default_factory=list)  # forward()'s parameters
     inputs: list[TensorMeta] = field(default_factory=list)  # what each argument takes
     outputs: list[TensorMeta] = field(default_factory=list)  # what forward() returns
@@ -78,7 +79,12 @@ def emit_module(model, class_name: str | None = None, analysis=None) -> EmitResu
     writer.add_class(main)
     writer.blank(2)
     _main(writer, model, class_name, analysis, inputs, len(outputs))
-    return EmitResult(writer.text(), class_name, writer.node_lines, main.arguments, inputs, outputs)
+    labels = dict(analysis.names)
+    for name, _ in blocks:
+        labels.update({f"{name}:{n}": v for n, v in model.library.get(name).graph.names().items()})
+    return EmitResult(
+        writer.text(), class_name, writer.node_lines, labels, main.arguments, inputs, outputs
+    )
 
 
 def _class(model, analysis, name: str, reserved: set, doc: str, signature) -> _Class:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from torchcanvas.graph.events import Signal
 from torchcanvas.graph.params import Param
 from torchcanvas.graph.ports import ANY, PortSpec
-from torchcanvas.graph.registry import BLOCK, INPUT, OUTPUT, LayerSpec, ModuleCall
+from torchcanvas.graph.registry import BLOCK, LayerSpec, ModuleCall
 
 
 @dataclass
@@ -135,10 +135,13 @@ def uses(graph, library: Library) -> list[str]:
 def block_spec(block: BlockDef) -> LayerSpec:
     """The LayerSpec of a definition's instances: its Inputs and Outputs become ports."""
     graph = block.graph
+    # By type, not by spec: asking for the specs of a body that uses this very block would
+    # ask for this spec again.
     inputs = tuple(
-        PortSpec(graph.node_name(n), dtypes=ANY, batched=False) for n in graph.nodes_of_kind(INPUT)
+        PortSpec(graph.node_name(n), dtypes=ANY, batched=False)
+        for n in graph.nodes_of_type("Input")
     )
-    outputs = tuple(PortSpec(graph.node_name(n)) for n in graph.nodes_of_kind(OUTPUT))
+    outputs = tuple(PortSpec(graph.node_name(n)) for n in graph.nodes_of_type("Output"))
     returns = outputs[0].name if len(outputs) == 1 else tuple(p.name for p in outputs)
     return LayerSpec(
         block.name,

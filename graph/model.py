@@ -377,7 +377,7 @@ class ModelGraph:
         """Set parameter `key` of `node`; None unpins an auto parameter."""
         data = self._node(node)
         params = dict(data["params"])
-        self._store_param(get_spec(data["type"]), params, key, value)
+        self._store_param(self.type_spec(data["type"]), params, key, value)
         if params == data["params"]:
             return
         data["params"] = params

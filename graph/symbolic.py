@@ -107,6 +107,8 @@ class SymInt(int):
     def __repr__(self) -> str:
         return f"SymInt({int(self)}, {self.text()!r})"
 
+    __str__ = int.__repr__  # messages show the number
+
 
 class Product(int):
     """An int computed from several parameters in a non-linear way (`in_channels * ratio`)."""
@@ -120,6 +122,8 @@ class Product(int):
 
     def __hash__(self) -> int:
         return int.__hash__(self)
+
+    __str__ = int.__repr__
 
 
 def _factor(value: SymInt) -> str:

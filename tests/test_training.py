@@ -157,3 +157,33 @@ def test_the_guard_checks_accelerator_losses_in_groups_and_restores_weights():
         guard.drain()
     assert caught.value.step == GROUP + 1
     assert torch.equal(model.weight, good["weight"])
+
+
+def test_an_exception_inside_a_block_names_the_inner_module_by_its_path(tmp_path):
+    from tests.builders import chain, library_with
+    from torchcanvas.graph.model import ModelGraph
+    from torchcanvas.graph.project import Project
+
+    model = ModelGraph("Tiny", library_with("BasicBlock"))
+    nodes = [
+        model.add_node("Input", params={"shape": [3, 8, 8]}),
+        model.add_node("Sequential", "layer1"),
+        model.add_node("AdaptiveAvgPool2d"),
+        model.add_node("Flatten"),
+        model.add_node("Linear", params={"out_features": 10}),
+        model.add_node("Output"),
+    ]
+    chain(model, nodes)
+    body = model.body(nodes[1])
+    block = body.add_node("BasicBlock", "block0", {"out_channels": 8})
+    body.disconnect(body.inputs(body.id_of("output"))[0])
+    chain(body, [body.id_of("input"), block, body.id_of("output")])
+    project = Project(model)
+    project.training.update(data="synthetic", epochs=1, batch_size=4, device="cpu")
+    job = job_from_project(project, str(tmp_path / "run"), max_steps=2)
+    job.source = job.source.replace(
+        "        x = self.bn2(x)\n", "        x = self.bn2(x[:, :-1])\n", 1
+    )
+    final, _ = run(job)
+    assert final["type"] == "failed" and final["kind"] == "model", final["reason"]
+    assert final["reason"].startswith("layer1.0.bn2: RuntimeError:"), final["reason"]

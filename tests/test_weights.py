@@ -119,3 +119,22 @@ def test_saved_weights_round_trip(tmp_path):
     save_state_dict(model, tmp_path / "w.pt")
     loaded = torch.load(tmp_path / "w.pt", weights_only=True)
     assert match(designer("mlp_batchnorm"), loaded).complete
+
+
+def test_a_flat_design_finds_module_paths_with_dashes_like_regnet():
+    from tests.builders import linear_graph
+
+    design = linear_graph(("Conv2d", {"out_channels": 4, "kernel_size": 1}), shape=(2, 4, 4))
+    design.rename(design.id_of("conv1"), "trunk_block1_0_proj")
+    model = build_model(design)
+    state = {"trunk.block1-0.proj." + k.split(".")[-1]: v for k, v in model.state_dict().items()}
+    assert apply(model, state, strict=True).complete
+
+
+def test_the_report_of_a_design_from_blocks_names_modules_by_their_paths():
+    model = designer("resnet18")
+    state = torchvision.models.resnet18().state_dict()
+    del state["layer2.0.downsample.0.weight"]
+    with pytest.raises(WeightsError) as caught:
+        apply(model, state, strict=True)
+    assert "layer2.0.downsample.0: missing: weight" in caught.value.report.lines()

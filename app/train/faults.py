@@ -18,13 +18,25 @@ class TrainingFault(Exception):
         self.node = node  # the id of the node whose line raised it, when known
 
 
-def node_of(error: BaseException, filename: str, node_lines: dict[int, str]) -> str | None:
-    """The node whose generated line raised `error`, if any."""
-    found = None
+def node_of(error: BaseException, filename: str, node_lines: dict[int, str]):
+    """(node key, frame) of the deepest generated line that raised `error`, or (None, None).
+
+    Keys are node ids for the model's own lines and "Block:id" for lines of a block class.
+    """
+    found = (None, None)
     for frame, line in traceback.walk_tb(error.__traceback__):
         if frame.f_code.co_filename == filename and line in node_lines:
-            found = node_lines[line]
+            found = (node_lines[line], frame)
     return found
+
+
+def module_label(key: str, frame, names: dict[str, str], paths: dict[int, str]) -> str:
+    """`fc1`, or for a line inside a block class the inner module's path: `layer3.1.conv2`."""
+    name = names.get(key, key)
+    if ":" not in key or frame is None:
+        return name
+    owner = paths.get(id(frame.f_locals.get("self")))
+    return f"{owner}.{name}" if owner else name
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -44,6 +56,7 @@ def describe(
     node_lines: dict[int, str],
     batch_size: int,
     names: dict[str, str] | None = None,
+    model=None,
 ) -> TrainingFault:
     """A TrainingFault for an exception raised inside a step."""
     if is_out_of_memory(error):
@@ -54,10 +67,9 @@ def describe(
             f"size {smaller} (or a smaller model or input).",
         )
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    node = node_of(error, filename, node_lines)
+    node, frame = node_of(error, filename, node_lines)
     if node:
-        name = (names or {}).get(node, node)
-        fault = TrainingFault("model", f"{name}: {type(error).__name__}: {text[:300]}")
-        fault.node = node
-        return fault
+        paths = {id(m): path for path, m in model.named_modules()} if model is not None else {}
+        label = module_label(node, frame, names or {}, paths)
+        return TrainingFault("model", f"{label}: {type(error).__name__}: {text[:300]}", node)
     return TrainingFault("error", f"{type(error).__name__}: {text[:300]}")

@@ -72,7 +72,7 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         analysis.meta(analysis.inputs[0]).per_sample,
         analysis.meta(analysis.outputs[0]).per_sample,
         str(out_dir),
-        node_names=dict(analysis.names),
+        node_names=result.labels,
         **overrides,
     )
 

@@ -90,6 +90,7 @@ class Trainer:
                 self.job.node_lines,
                 self.settings["batch_size"],
                 self.job.node_names,
+                self.model,
             )
             final = self._fail(fault.kind, str(fault))
             final["node"] = fault.node

@@ -45,7 +45,7 @@ class WeightsReport:
         nodes: dict[str, dict[str, list[str]]] = {}
 
         def add(key: str, kind: str, text: str) -> None:
-            node = key.split(".", 1)[0]
+            node = key.rsplit(".", 1)[0] if "." in key else key  # the module: layer1.0.conv1
             nodes.setdefault(
                 node, {"matched": [], "missing": [], "mismatched": [], "unexpected": []}
             )[kind].append(text)
@@ -77,7 +77,7 @@ class WeightsReport:
 
 
 def _leaf(key: str) -> str:
-    return key.split(".", 1)[1] if "." in key else key
+    return key.rsplit(".", 1)[1] if "." in key else key
 
 
 def _shape(shape) -> str:
@@ -159,13 +159,17 @@ def match(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> WeightsR
 
 
 def _resolve_key(key: str, own: Mapping, taken: set[str]) -> str | None:
-    """`key` itself, or the model key it names: `module.conv1.weight` -> `conv1.weight`,
-    torchvision's `layer1.0.conv1.weight` -> `layer1_0.conv1.weight` or `layer1_0_conv1.weight`."""
+    """`key` itself, or the model key it names: `module.conv1.weight` -> `conv1.weight`.
+
+    A design drawn flat gets the nested names guessed: torchvision's `layer1.0.conv1.weight`
+    -> `layer1_0.conv1.weight` or `layer1_0_conv1.weight`; RegNet's `block1-0` -> `block1_0`.
+    Designs built from blocks have the nested names themselves and need no guessing.
+    """
     candidates = [key, key.removeprefix("module."), key.removeprefix("_orig_mod.")]
     for candidate in candidates:
         if candidate in own and candidate not in taken:
             return candidate
-    parts = key.removeprefix("module.").split(".")
+    parts = key.removeprefix("module.").replace("-", "_").split(".")
     for cut in range(len(parts) - 1, 0, -1):
         candidate = "_".join(parts[:cut]) + "." + ".".join(parts[cut:])
         if candidate in own and candidate not in taken:
