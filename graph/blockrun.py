@@ -173,9 +173,13 @@ def _raise_inner(analysis: Analysis, path: str) -> None:
     for problem in analysis.problems:
         if problem.severity != ERROR or problem.node is None:
             continue
+        trail = (problem.node, *problem.trail)
+        if problem.trail:  # already qualified by the block it came from
+            problems.append((problem.message, ERROR, trail))
+            continue
         facts = analysis.facts.get(problem.node)
         where = facts.path if facts else analysis.context.path_of(problem.node, problem.name)
-        problems.append((f"{where}: {problem.message}", ERROR, (problem.node, *problem.trail)))
+        problems.append((f"{where}: {problem.message}", ERROR, trail))
     unplaced = [p for p in analysis.errors if p.node is None]
     problems += [(f"{path}: {p.message}", ERROR, ()) for p in unplaced]
     if problems:
@@ -185,3 +189,28 @@ def _raise_inner(analysis: Analysis, path: str) -> None:
 def _totals(analysis: Analysis) -> tuple[int, int]:
     live = [analysis.facts[n] for n in analysis.order if n in analysis.live and n in analysis.facts]
     return sum(plain(f.params) for f in live), sum(plain(f.flops) for f in live)
+
+
+def standalone_context(block) -> Context:
+    """How a definition is analysed on its own: its Inputs' example shapes, and each
+    parameter at its default (auto ones read off those shapes)."""
+    graph = block.graph
+    metas = {}
+    for node in graph.nodes_of_type("Input"):
+        params = graph.params(node)
+        shape, dtype = params.get("shape", (1,)), params.get("dtype", "float32")
+        metas[graph.node_name(node)] = TensorMeta.sample(shape, dtype)
+    scope = {}
+    for param in block.params:
+        if param.auto:
+            port = param.auto_port or _first_port(block)
+            meta = metas.get(port)
+            value = RULES[param.auto].value(meta) if meta is not None else 1
+        else:
+            value = param.default if not param.required else param.initial
+        scope[param.name] = _symbol(param.name, value)
+    inputs = tuple(
+        _enter(metas.get(graph.node_name(n)), block, graph.node_name(n))
+        for n in graph.nodes_of_type("Input")
+    )
+    return Context(inputs, tuple(sorted(scope.items())), "", (), True, (block.name,))

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from typing import Any
 
-from torchcanvas.graph.autoparams import RULES
-from torchcanvas.graph.library import BlockDef, Library
+from torchcanvas.graph.library import BlockDef, Library, block_param
 from torchcanvas.graph.model import Edge, GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem
 from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param, ParamError, to_json
@@ -28,12 +26,12 @@ class LoadError(ValueError):
 def graph_to_dict(model: ModelGraph) -> dict:
     """{"nodes": [...], "edges": [...]} of one graph."""
     return {
-        "nodes": [_node_to_dict(model, node) for node in model.nodes()],
+        "nodes": [node_to_dict(model, node) for node in model.nodes()],
         "edges": [_edge_to_dict(model, edge) for edge in model.edges()],
     }
 
 
-def _node_to_dict(model: ModelGraph, node: str) -> dict:
+def node_to_dict(model: ModelGraph, node: str) -> dict:
     spec = model.spec(node)
     params = model.params(node)
     data = {
@@ -158,10 +156,11 @@ def _add_node(model: ModelGraph, node: Any, where: str, budget: list[int]) -> No
             model.set_when(node_id, _text(node["when"], f"{where}.when"))
     except GraphError as error:
         raise LoadError(f"{where}.params: {error}") from None
-    _load_body(model, node_id, node, where, budget)
+    load_body(model, node_id, node, where, budget)
 
 
-def _load_body(model: ModelGraph, node_id: str, node: dict, where: str, budget) -> None:
+def load_body(model: ModelGraph, node_id: str, node: dict, where: str, budget) -> None:
+    """Give a container node the body written in its data (checked like a file)."""
     has_body = model.body(node_id) is not None
     if "body" in node and not has_body:
         raise LoadError(f"{where}.body: only Sequential and ModuleList nodes have a body")
@@ -282,33 +281,23 @@ def _block_params(items: Any, where: str) -> tuple[Param, ...]:
 
 
 def _block_param(item: dict, name: str, kind: str, where: str) -> Param:
-    auto = item.get("auto")
-    if auto is not None and (auto not in RULES or kind != INT):
-        raise LoadError(f"{where}.auto: expected one of {', '.join(RULES)} (int parameters)")
-    choices = tuple(item.get("choices", ()))
-    if kind == CHOICE and (not choices or not all(isinstance(c, str) for c in choices)):
+    choices = item.get("choices", ())
+    if not isinstance(choices, list | tuple):
         raise LoadError(f"{where}.choices: expected a list of strings")
     doc = item.get("doc", "")
     if not isinstance(doc, str) or len(doc) > 300:
         raise LoadError(f"{where}.doc: expected a short text")
-    required = bool(auto) or item.get("required") is True
-    param = Param(
-        name,
-        kind,
-        doc,
-        None,
-        required=required,
-        initial=1 if auto else None,
-        minimum=-(1 << 30) if kind in (INT, FLOAT) else None,
-        maximum=1 << 30 if kind in (INT, FLOAT) else None,
-        choices=choices,
-        positional=item.get("positional") is True,
-        auto=auto,
-    )
-    if not required:
-        try:
-            default = param.coerce(item.get("default"))
-        except ParamError as error:
-            raise LoadError(f"{where}.default: {error}") from None
-        param = replace(param, default=default)
-    return param
+    try:
+        return block_param(
+            name,
+            kind,
+            item.get("default"),
+            auto=item.get("auto"),
+            required=item.get("required") is True,
+            choices=tuple(choices),
+            positional=item.get("positional") is True,
+            doc=doc,
+        )
+    except ParamError as error:
+        field = "auto" if "auto" in str(error) else "choices" if "choices" in str(error) else ""
+        raise LoadError(f"{where}.{field or 'default'}: {error}") from None

@@ -10,10 +10,11 @@ each container body) refers to it, so a node's type is a registry layer or a def
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from torchcanvas.graph.autoparams import RULES
 from torchcanvas.graph.events import Signal
-from torchcanvas.graph.params import Param
+from torchcanvas.graph.params import CHOICE, FLOAT, INT, Param, ParamError
 from torchcanvas.graph.ports import ANY, PortSpec
 from torchcanvas.graph.registry import BLOCK, LayerSpec, ModuleCall
 
@@ -157,6 +158,41 @@ def block_spec(block: BlockDef) -> LayerSpec:
         torch_class=block.name,
         key_params=tuple(p.name for p in block.params if not p.auto)[:3],
     )
+
+
+def block_param(
+    name: str,
+    kind: str,
+    default=None,
+    *,
+    auto: str | None = None,
+    required: bool = False,
+    choices: tuple = (),
+    positional: bool = False,
+    doc: str = "",
+) -> Param:
+    """A constructor parameter of a block; ParamError when the pieces do not fit."""
+    if auto is not None and (auto not in RULES or kind != INT):
+        raise ParamError(f"auto: expected one of {', '.join(RULES)} (int parameters)")
+    if kind == CHOICE and (not choices or not all(isinstance(c, str) for c in choices)):
+        raise ParamError("choices: expected a list of strings")
+    required = bool(auto) or required
+    param = Param(
+        name,
+        kind,
+        doc,
+        None,
+        required=required,
+        initial=1 if auto else None,
+        minimum=-(1 << 30) if kind in (INT, FLOAT) else None,
+        maximum=1 << 30 if kind in (INT, FLOAT) else None,
+        choices=tuple(choices),
+        positional=positional,
+        auto=auto,
+    )
+    if not required:
+        param = replace(param, default=param.coerce(default))
+    return param
 
 
 def snake_case(name: str) -> str:

@@ -56,8 +56,8 @@ class ModelGraph:
     def __init__(self, name: str = "Model", library=None) -> None:
         self._g = nx.MultiDiGraph()
         self._ids: dict[str, str] = {}  # name -> id
-        self.library = library  # the project's block definitions (graph.library.Library)
         self._reset_indexes()
+        self.library = library  # the project's block definitions (graph.library.Library)
         self._next_id = 1
         self._name = name
         self.events = ModelEvents()
@@ -73,6 +73,18 @@ class ModelGraph:
         self._out: dict[str, dict[Edge, None]] = {}  # id -> edges out, in order
         self._sorted_in: dict[str, list[Edge]] = {}  # id -> inputs(), cached
         self._ports: dict[str, list[str]] = {}  # id -> output_ports(), cached
+
+    @property
+    def library(self):
+        """The project's block definitions (graph.library.Library), shared by its bodies."""
+        return self._library
+
+    @library.setter
+    def library(self, library) -> None:
+        self._library = library
+        for data in self._data.values():
+            if data.get("body") is not None:
+                data["body"].library = library
 
     # ----- reading -------------------------------------------------------------------
     @property

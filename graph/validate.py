@@ -33,6 +33,8 @@ class Problem:
         object.__setattr__(self, "message", self.message.rstrip("."))
 
     def __str__(self) -> str:
+        if self.trail:  # from inside a block: the message starts with the inner node's path
+            return self.message
         label = self.name or self.node
         return f"{label}: {self.message}" if label else self.message
 

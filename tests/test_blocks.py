@@ -249,8 +249,7 @@ def test_problems_inside_a_block_name_the_inner_node_by_its_path():
     model = single_block("BasicBlock", (16, 8, 8), {"out_channels": 32}, library)
     problems = [str(p) for p in model.analysis().problems]
     assert problems == [
-        "block: block.conv2: expects 7 input channels but receives 32; unpin in_channels or "
-        "change conv1"
+        "block.conv2: expects 7 input channels but receives 32; unpin in_channels or change conv1"
     ]
     problem = model.analysis().problems[0]
     assert problem.trail == (inner.id_of("conv2"),)  # clicking it opens the block there

@@ -57,10 +57,10 @@ def build_actions(window) -> dict[str, QAction]:
         "quit": _action(window, "&Quit", window.close, keys.Quit),
         "undo": undo,
         "redo": redo,
-        "cut": _action(window, "Cu&t", window.cut, keys.Cut),
-        "copy": _action(window, "&Copy", window.copy, keys.Copy),
-        "paste": _action(window, "&Paste", window.paste, keys.Paste),
-        "duplicate": _action(window, "&Duplicate", window.duplicate, "Ctrl+D"),
+        "cut": _action(window, "Cu&t", window.clipboard.cut, keys.Cut),
+        "copy": _action(window, "&Copy", window.clipboard.copy, keys.Copy),
+        "paste": _action(window, "&Paste", window.clipboard.paste, keys.Paste),
+        "duplicate": _action(window, "&Duplicate", window.clipboard.duplicate, "Ctrl+D"),
         "delete": _action(window, "De&lete", window.delete_selection, keys.Delete),
         "select_all": _action(window, "Select &All", window.select_all, keys.SelectAll),
         "arrange": _action(
@@ -79,6 +79,7 @@ def build_actions(window) -> dict[str, QAction]:
         # Canvas-only keys: typing F or Delete in the inspector must edit the text there.
         actions[name].setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         window.view.addAction(actions[name])
+    actions.update(window.blocks.actions())
     return actions
 
 
@@ -113,6 +114,9 @@ def build_menus(window, actions: dict[str, QAction]) -> None:
         "arrange",
     ):
         edit.addSeparator() if name is None else edit.addAction(actions[name])
+    blocks = window.blocks_menu = bar.addMenu("&Blocks")
+    for name in ("make_block", "ungroup", "repeat", None, "open_block", "up", "expand"):
+        blocks.addSeparator() if name is None else blocks.addAction(actions[name])
     window.view_menu = bar.addMenu("&View")
     window.panels_menu = QMenu("&Panels", window)
     window.view_menu.addMenu(window.panels_menu)

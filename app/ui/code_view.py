@@ -113,6 +113,17 @@ class CodeView(QWidget):
             self.text.setPlainText(source)
             bar.setValue(position)
 
+    def show_class(self, name: str) -> None:
+        """Scroll so that `class name(` is at the top (the block on the canvas)."""
+        self.refresh()
+        found = self.text.document().find(f"class {name}(")
+        if found.isNull():
+            return
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())  # then back up: the class line ends at the top
+        self.text.setTextCursor(found)
+        self.text.ensureCursorVisible()
+
     def copy(self) -> None:
         """Put the code on the clipboard."""
         from PySide6.QtWidgets import QApplication

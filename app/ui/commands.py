@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
+from torchcanvas.graph.graphjson import MAX_NODES, load_body
 from torchcanvas.graph.model import Edge, ModelGraph, NodeRecord
 
 MOVE_ID = 1001
@@ -144,25 +145,29 @@ class PasteCommand(QUndoCommand):
         super().__init__("Paste" if len(nodes) != 1 else f"Paste {nodes[0]['type']}")
         self.model, self.nodes, self.edges, self.offset = model, nodes, edges, offset
         self.ids: dict[str, str] = {}  # copied id -> new id, fixed by the first redo
-        self.names: dict[str, str] = {}
+        self.records: list[NodeRecord] = []  # what undo took out; later redos put it back
 
     def redo(self) -> None:
+        if self.records:
+            for record in self.records:
+                self.model.restore_node(record)
+            return
         for node in self.nodes:
-            key = node["id"]
-            wanted = self.names.get(key) or self.model.unique_node_name(node["name"])
+            wanted = self.model.unique_node_name(node["name"])
             pos = (node["pos"][0] + self.offset[0], node["pos"][1] + self.offset[1])
-            self.ids[key] = self.model.add_node(
-                node["type"], wanted, node["params"], pos, self.ids.get(key)
-            )
-            self.names[key] = wanted
+            new = self.model.add_node(node["type"], wanted, node["params"], pos)
+            self.ids[node["id"]] = new
+            load_body(self.model, new, node, f"clipboard {wanted}", [MAX_NODES])
+            if node.get("when"):
+                self.model.set_when(new, node["when"])
         for edge in self.edges:
             src, dst = self.ids.get(edge["from"]), self.ids.get(edge["to"])
             if src and dst:
                 self.model.connect(src, dst, edge["from_port"], edge["to_port"])
 
     def undo(self) -> None:
-        for node in reversed(list(self.ids.values())):
-            self.model.remove_node(node)
+        taken = [self.model.remove_node(n) for n in reversed(list(self.ids.values()))]
+        self.records = taken[::-1]
 
 
 def _args(edge: Edge) -> tuple[str, str, str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 PROJECT_FILTER = "TorchCanvas projects (*.json);;All files (*)"
 PYTHON_FILTER = "Python files (*.py)"
@@ -43,6 +43,16 @@ class Dialogs:
         return (
             QMessageBox.question(self.parent, title, text, buttons.Yes | buttons.No) == buttons.Yes
         )
+
+    def ask_int(self, title: str, text: str, value: int, low: int, high: int) -> int | None:
+        """A number from the user, or None when cancelled."""
+        number, ok = QInputDialog.getInt(self.parent, title, text, value, low, high)
+        return number if ok else None
+
+    def ask_text(self, title: str, text: str, value: str = "") -> str | None:
+        """A line of text from the user, or None when cancelled."""
+        answer, ok = QInputDialog.getText(self.parent, title, text, text=value)
+        return answer if ok else None
 
     def weights_choice(self, report, file_name: str) -> str | None:
         """'strict', 'partial' or None after showing the match report."""

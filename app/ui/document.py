@@ -9,14 +9,17 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from torchcanvas.app.navigation import Navigator
 from torchcanvas.app.ui import commands as cmd
+from torchcanvas.app.ui.block_edits import BlockEdits
 from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.graphjson import node_to_dict
 from torchcanvas.graph.hints import value_problem
 from torchcanvas.graph.layout import layered_positions
 from torchcanvas.graph.model import Edge, GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem
-from torchcanvas.graph.params import ParamError, to_json
+from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.project import (
     Project,
     dumps_project,
@@ -26,6 +29,7 @@ from torchcanvas.graph.project import (
 )
 from torchcanvas.graph.registry import has_spec
 from torchcanvas.graph.settings import default_training
+from torchcanvas.graph.symbolic import Bound
 
 
 def _examples_folder() -> Path:
@@ -45,13 +49,19 @@ CLIP_FORMAT = "torchcanvas-nodes"
 
 
 class Document(QObject):
-    """A project with undo; one ModelGraph instance for the window's whole life."""
+    """A project with undo; one ModelGraph instance for the window's whole life.
+
+    `model` is the network; `graph` is what the canvas shows and edits go to: the model,
+    or a block definition or container body opened from it (see `navigator`).
+    """
 
     replaced = Signal()  # a different project was loaded
     title_changed = Signal()
     settings_changed = Signal()
+    library_changed = Signal()  # a block definition was added, removed or edited
+    navigated = Signal()  # another graph is on the canvas
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, home: Path | None = None) -> None:
         super().__init__(parent)
         self.project = Project(ModelGraph("Model"))
         self.path: Path | None = None
@@ -59,12 +69,34 @@ class Document(QObject):
         self.undo = QUndoStack(self)
         self._settings_dirty = False
         self.last_added: str | None = None  # id of the node the last add_node made
+        self.navigator = Navigator(self.project.model)
+        self.navigator.changed.connect(self.navigated.emit)
+        self.project.model.events.changed.connect(self.navigator.prune)  # undo may remove it
+        self.blocks = BlockEdits(self, home or Path.home() / ".torchcanvas")
+        self._library = None
+        self._watch_library()
         self.undo.cleanChanged.connect(lambda _clean: self.title_changed.emit())
 
     @property
     def model(self) -> ModelGraph:
-        """The graph being edited."""
+        """The network (the class the export writes)."""
         return self.project.model
+
+    @property
+    def graph(self) -> ModelGraph:
+        """The graph on the canvas, which edits change."""
+        return self.navigator.graph
+
+    def _watch_library(self) -> None:
+        """Follow the current project's library (opening a file brings another one)."""
+        if self._library is not None:
+            self._library.changed.disconnect(self._on_library_changed)
+        self._library = self.model.library
+        self._library.changed.connect(self._on_library_changed)
+
+    def _on_library_changed(self) -> None:
+        self.navigator.prune()
+        self.library_changed.emit()
 
     @property
     def dirty(self) -> bool:
@@ -117,7 +149,9 @@ class Document(QObject):
         return source
 
     def _replace(self, project: Project, path: Path | None, label: str) -> None:
+        self.navigator.reset()
         self.model.replace_with(project.model)
+        self._watch_library()
         self.project.training = dict(project.training)
         self.path, self.label = path, label
         self.undo.clear()
@@ -145,8 +179,8 @@ class Document(QObject):
     def add_node(self, type_name: str, pos, params: dict | None = None) -> str | None:
         """Add a layer at `pos`; its id is `last_added` afterwards."""
         if not has_spec(type_name):
-            return f"unknown layer type {type_name!r}"
-        command = cmd.AddNodeCommand(self.model, type_name, (pos[0], pos[1]), params)
+            return self.blocks.place(type_name, (pos[0], pos[1]))
+        command = cmd.AddNodeCommand(self.graph, type_name, (pos[0], pos[1]), params)
         self.undo.push(command)
         self.last_added = command.node
         return None
@@ -159,7 +193,7 @@ class Document(QObject):
         Without `dst_port` (a drop on the card), the first free required input is used,
         else the first input is replaced.
         """
-        model = self.model
+        model = self.graph
         if src not in model or dst not in model:
             return "Cannot connect: both ends must be nodes of this graph"
         ports = model.output_ports(src)
@@ -180,7 +214,7 @@ class Document(QObject):
         return None
 
     def _drop_port(self, dst: str) -> str | None:
-        spec, model = self.model.spec(dst), self.model
+        spec, model = self.graph.spec(dst), self.graph
         used = {edge.dst_port for edge in model.inputs(dst)}
         for port in spec.inputs:
             if port.variadic:
@@ -191,50 +225,52 @@ class Document(QObject):
 
     def _value_problem(self, src: str, src_port: str, dst: str, dst_port: str) -> str | None:
         """A value the target port cannot take (a float into an Embedding, ...), or None."""
-        meta = self.model.analysis().meta(src, src_port)
+        meta = self.navigator.analysis().meta(src, src_port)
         if meta is None:
             return None
-        problem = value_problem(self.model, self.model.spec(dst), dst_port, meta, src)
-        return f"{self.model.node_name(dst)} {problem}" if problem else None
+        problem = value_problem(self.graph, self.graph.spec(dst), dst_port, meta, src)
+        return f"{self.graph.node_name(dst)} {problem}" if problem else None
 
     def delete(self, nodes: list[str], edges=()) -> None:
         """Delete nodes and edges in one undoable step."""
         edges = [e for e in edges if e[0] not in nodes and e[2] not in nodes]
         if nodes or edges:
-            self.undo.push(cmd.RemoveCommand(self.model, nodes, edges))
+            self.undo.push(cmd.RemoveCommand(self.graph, nodes, edges))
 
     def moved(self, old: dict, new: dict) -> None:
         """Record a finished drag (the model already moved)."""
-        self.undo.push(cmd.MoveCommand(self.model, old, new))
+        self.undo.push(cmd.MoveCommand(self.graph, old, new))
 
-    def set_param(self, node: str, key: str, value) -> str | None:
-        """Change a parameter after checking it."""
-        if node not in self.model:
+    def set_param(self, node: str, key: str, value, allow_bound: bool = False) -> str | None:
+        """Change a parameter after checking it (a bound one stays bound unless allowed)."""
+        if node not in self.graph:
             return "that node was deleted"
-        param = self.model.spec(node).param(key)
+        param = self.graph.spec(node).param(key)
+        if isinstance(self.graph.params(node).get(key), Bound) and not allow_bound:
+            return f"{key} is bound to an expression; clear the expression to set a number"
         if value is not None or not param.auto:
             try:
                 if value is not None or not param.optional:
                     value = param.coerce(value if value is not None else param.default)
             except ParamError as error:
                 return str(error)
-        current = self.model.params(node).get(key, None if param.auto else param.default)
+        current = self.graph.params(node).get(key, None if param.auto else param.default)
         if current == value:
             return None
-        self.undo.push(cmd.SetParamCommand(self.model, node, key, value))
+        self.undo.push(cmd.SetParamCommand(self.graph, node, key, value))
         return None
 
     def rename(self, node: str, new: str) -> str | None:
         """Rename a node after checking the name."""
-        if node not in self.model:
+        if node not in self.graph:
             return "that node was deleted"
         problem = identifier_problem(new)
         if problem:
             return problem
-        if self.model.find(new) not in (None, node):
+        if self.graph.find(new) not in (None, node):
             return f"a node called '{new}' already exists"
-        if self.model.node_name(node) != new:
-            self.undo.push(cmd.RenameCommand(self.model, node, new))
+        if self.graph.node_name(node) != new:
+            self.undo.push(cmd.RenameCommand(self.graph, node, new))
         return None
 
     def rename_model(self, new: str) -> str | None:
@@ -247,29 +283,20 @@ class Document(QObject):
 
     def arrange(self, sizes: dict | None = None) -> None:
         """Auto-arrange (layered, top to bottom) as one undoable step; `sizes` of the cards."""
-        old = {n: self.model.pos(n) for n in self.model.nodes()}
-        new = layered_positions(self.model, sizes)
+        old = {n: self.graph.pos(n) for n in self.graph.nodes()}
+        new = layered_positions(self.graph, sizes)
         if old != new:
-            command = cmd.MoveCommand(self.model, old, new, "Auto-arrange")
+            command = cmd.MoveCommand(self.graph, old, new, "Auto-arrange")
             self.undo.push(command)
 
     # ----- clipboard --------------------------------------------------------------
     def copy_data(self, nodes: list[str]) -> str:
         """Selected nodes and the edges among them, as JSON text."""
-        chosen = [n for n in self.model.nodes() if n in set(nodes)]
-        items = [
-            {
-                "id": n,
-                "name": self.model.node_name(n),
-                "type": self.model.node_type(n),
-                "params": {k: to_json(v) for k, v in self.model.params(n).items()},
-                "pos": list(self.model.pos(n)),
-            }
-            for n in chosen
-        ]
+        chosen = [n for n in self.graph.nodes() if n in set(nodes)]
+        items = [node_to_dict(self.graph, n) for n in chosen]
         edges = [
             {"from": e.src, "from_port": e.src_port, "to": e.dst, "to_port": e.dst_port}
-            for e in self.model.edges()
+            for e in self.graph.edges()
             if e.src in chosen and e.dst in chosen
         ]
         return json.dumps({"format": CLIP_FORMAT, "nodes": items, "edges": edges})
@@ -290,11 +317,11 @@ class Document(QObject):
         edges = data.get("edges", [])
         # A dry run on a copy: the model's own checks judge the text, and nothing reaches
         # the undo stack half-done (Qt swallows exceptions raised inside redo()).
-        trial = self.model.copy()
+        trial = self.graph.copy()
         try:
             cmd.PasteCommand(trial, data["nodes"], edges, offset).redo()
         except (GraphError, KeyError, TypeError, IndexError, ValueError, AttributeError) as error:
             return f"Cannot paste: {error}"
-        command = cmd.PasteCommand(self.model, data["nodes"], edges, offset)
+        command = cmd.PasteCommand(self.graph, data["nodes"], edges, offset)
         self.undo.push(command)
         return list(command.ids.values())

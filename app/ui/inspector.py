@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from torchcanvas.app.ui.block_form import BindingField, CountRow, DefinitionForm
+from torchcanvas.app.ui.canvas.card_text import child_count
 from torchcanvas.app.ui.editors import ParamEditor
 from torchcanvas.graph.model import ModelGraph
+from torchcanvas.graph.registry import BLOCK, CONTAINER
+from torchcanvas.graph.symbolic import Bound
 
 
 class Inspector(QScrollArea):
@@ -24,14 +31,30 @@ class Inspector(QScrollArea):
     rename_requested = Signal(str, str)  # node id, new name
     param_requested = Signal(str, str, object)  # node, param, value (None unpins)
     model_rename_requested = Signal(str)
+    bind_requested = Signal(str, str, str)  # node, param, expression ('' unbinds)
+    when_requested = Signal(str, str)  # node, condition ('' always)
+    count_requested = Signal(str, int)  # container, number of children
+    open_requested = Signal(str)  # a block instance or container to open
+    block_default_requested = Signal(str, object)  # definition parameter, default
+    block_param_added = Signal(str, str, object)  # name, kind, default
+    block_param_removed = Signal(str)
 
     def __init__(self, model: ModelGraph, parent=None) -> None:
         super().__init__(parent)
         self.model = model
+        self._analysis = None  # () -> Analysis of the shown graph
+        self.scope = None  # the BlockDef whose parameters inner values may use
+        self.definition = None  # the BlockDef shown, when the canvas shows one
+        self.uses = 0
+        self.definition_form: DefinitionForm | None = None
         self.node: str | None = None
         self.editors: dict[str, ParamEditor] = {}
         self.pins: dict[str, QCheckBox] = {}
         self.auto_labels: dict[str, QLabel] = {}
+        self.bindings: dict[str, BindingField] = {}
+        self.bind_buttons: dict[str, QToolButton] = {}
+        self.when_edit: QLineEdit | None = None
+        self.count_row: CountRow | None = None
         self.setWidgetResizable(True)
         self._body = QWidget()
         self.setWidget(self._body)
@@ -40,29 +63,58 @@ class Inspector(QScrollArea):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828;")
-        model.events.node_removed.connect(self._on_node_removed)
-        model.events.reset.connect(lambda: self.show_node(None))
+        self._subscribe()
         self.show_node(None)
+
+    def _subscribe(self, on: bool = True) -> None:
+        events = self.model.events
+        for signal, slot in (
+            (events.node_removed, self._on_node_removed),
+            (events.reset, self._on_reset),
+        ):
+            signal.connect(slot) if on else signal.disconnect(slot)
 
     def _on_node_removed(self, node: str) -> None:
         if node == self.node:
             self.show_node(None)
 
-    def set_model(self, model: ModelGraph) -> None:
-        """Inspect another model (after New or Open)."""
-        self.model = model
+    def _on_reset(self) -> None:
         self.show_node(None)
+
+    def set_model(self, model: ModelGraph, analysis=None, scope=None, definition=None) -> None:
+        """Inspect another graph: the model, or a definition (`definition`) or container body
+        opened from it; `scope` is the definition whose parameters bindings may use."""
+        self._subscribe(False)
+        self.model, self._analysis = model, analysis
+        self.scope, self.definition = scope, definition
+        self._subscribe()
+        self.show_node(None)
+
+    def analysis(self):
+        """The shown graph's analysis."""
+        return self._analysis() if self._analysis is not None else self.model.analysis()
+
+    def rebuild(self, uses: int = 0) -> None:
+        """Build the form again (a definition's parameters changed)."""
+        self.uses = uses
+        self.show_node(self.node)
 
     # ----- building the form ------------------------------------------------------
     def _clear(self) -> None:
+        focus = QApplication.focusWidget()
+        if focus is not None and self._body.isAncestorOf(focus):
+            # A focused field taken out of the window would take the window's activation
+            # (and its shortcuts) with it.
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
         while self._layout.count():
             item = self._layout.takeAt(0)
             widget = item.widget()
             if widget is not None and widget is not self.error:
                 widget.hide()  # deleteLater is deferred; the old form must vanish now
-                widget.setParent(None)
                 widget.deleteLater()
         self.editors, self.pins, self.auto_labels = {}, {}, {}
+        self.bindings, self.bind_buttons, self.when_edit = {}, {}, None
+        self.definition_form, self.count_row = None, None
 
     def show_node(self, node: str | None, count: int = 1) -> None:
         """Show the form for node id `node` (None: the model; count > 1: a selection note)."""
@@ -72,7 +124,13 @@ class Inspector(QScrollArea):
         if count > 1:
             self._layout.addWidget(QLabel(f"{count} nodes selected"))
             return
-        if self.node is None:
+        if self.node is None and self.definition is not None:
+            form = self.definition_form = DefinitionForm(self.definition, self.uses)
+            form.default_requested.connect(self.block_default_requested)
+            form.param_added.connect(self.block_param_added)
+            form.param_removed.connect(self.block_param_removed)
+            self._layout.addWidget(self.definition_form)
+        elif self.node is None:
             self._model_form()
         else:
             self._node_form(self.node)
@@ -110,16 +168,40 @@ class Inspector(QScrollArea):
         form.addRow("Name", self.name_edit)
         for param in spec.params:
             form.addRow(param.name, self._param_row(node, param))
+        self._block_rows(node, spec, form)
         box = QWidget()
         box.setLayout(form)
         for widget in (title, doc, box):
             self._layout.addWidget(widget)
         self.refresh_values()
 
+    def _block_rows(self, node: str, spec, form: QFormLayout) -> None:
+        """A condition inside a block; a repeat count; a button to look inside."""
+        if self.scope is not None:
+            self.when_edit = QLineEdit(placeholderText="always")
+            self.when_edit.setToolTip(
+                f"Keep this layer only when the condition over {self.scope.name}'s parameters "
+                f"holds (e.g. stride != 1); otherwise its input passes through."
+            )
+            self.when_edit.editingFinished.connect(self._on_when_edited)
+            form.addRow("present when", self.when_edit)
+        if spec.kind == CONTAINER:
+            count = CountRow(child_count(self.model, node) or 1)
+            count.count_requested.connect(lambda n: self.count_requested.emit(self.node, n))
+            self.count_row = count
+            form.addRow("children", count)
+        if spec.kind in (BLOCK, CONTAINER):
+            label = "Open the definition" if spec.kind == BLOCK else "Open"
+            button = QPushButton(f"{label} (double-click the card)")
+            button.clicked.connect(lambda: self.open_requested.emit(self.node))
+            form.addRow("", button)
+
     def _param_row(self, name: str, param) -> QWidget:
         editor = ParamEditor(param)
         editor.edited.connect(lambda value, key=param.name: self._on_param_edited(key, value))
         self.editors[param.name] = editor
+        if self.scope is not None and param.ctor and not param.auto:
+            return self._bindable_row(param, editor)
         if not param.auto:
             return editor
         row = QWidget()
@@ -135,6 +217,21 @@ class Inspector(QScrollArea):
             layout.addWidget(widget)
         return row
 
+    def _bindable_row(self, param, editor: ParamEditor) -> QWidget:
+        """A value, or (ƒ) an expression over the block's parameters."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        binding = BindingField()
+        binding.committed.connect(lambda text, key=param.name: self._on_bound(key, text))
+        button = QToolButton(text="ƒ", checkable=True)
+        button.setToolTip(f"Bind {param.name} to an expression over {self.scope.name}'s parameters")
+        button.toggled.connect(lambda on, key=param.name: self._on_bind_toggled(key, on))
+        self.bindings[param.name], self.bind_buttons[param.name] = binding, button
+        for widget in (editor, binding, button):
+            layout.addWidget(widget)
+        return row
+
     # ----- showing values ---------------------------------------------------------
     def refresh_values(self) -> None:
         """Show the node's current values (after any model change)."""
@@ -142,7 +239,7 @@ class Inspector(QScrollArea):
             return
         spec = self.model.spec(self.node)
         params = self.model.params(self.node)
-        resolved = self.model.analysis().resolved(self.node)
+        resolved = self.analysis().resolved(self.node)
         if not self.name_edit.isModified():  # an edit in progress is not overwritten
             self.name_edit.setText(self.model.node_name(self.node))
         for param in spec.params:
@@ -159,8 +256,34 @@ class Inspector(QScrollArea):
                     f"auto ({_text(auto)})" if auto is not None else "auto"
                 )
                 editor.set_value(params.get(param.name, auto))
+            elif param.name in self.bindings:
+                self._show_binding(param, params.get(param.name), resolved.get(param.name))
             else:
                 editor.set_value(params.get(param.name, param.default))
+        if self.when_edit is not None and not self.when_edit.isModified():
+            when = self.model.when(self.node)
+            self.when_edit.setText(when.text if when is not None else "")
+        if self.count_row is not None:
+            self.count_row.spin.blockSignals(True)
+            self.count_row.spin.setValue(child_count(self.model, self.node) or 1)
+            self.count_row.spin.blockSignals(False)
+
+    def _show_binding(self, param, value, resolved) -> None:
+        bound = isinstance(value, Bound)
+        editor, binding, button = (
+            self.editors[param.name],
+            self.bindings[param.name],
+            self.bind_buttons[param.name],
+        )
+        button.blockSignals(True)
+        button.setChecked(bound)
+        button.blockSignals(False)
+        editor.setVisible(not bound)
+        binding.setVisible(bound)
+        if bound:
+            binding.show_binding(value.text, resolved)
+        else:
+            editor.set_value(value if value is not None else param.default)
 
     def show_error(self, text: str) -> None:
         """A refused edit, shown under the form."""
@@ -183,11 +306,31 @@ class Inspector(QScrollArea):
             self.error.setText("")
             self.param_requested.emit(self.node, key, value)
 
+    def _on_bound(self, key: str, text: str) -> None:
+        if self.node and text:
+            self.error.setText("")
+            self.bind_requested.emit(self.node, key, text)
+
+    def _on_bind_toggled(self, key: str, on: bool) -> None:
+        if not self.node:
+            return
+        if on:  # the expression is typed next; until then nothing changes
+            self.editors[key].setVisible(False)
+            self.bindings[key].setVisible(True)
+            self.bindings[key].edit.setFocus()
+        else:
+            self.bind_requested.emit(self.node, key, "")
+
+    def _on_when_edited(self) -> None:
+        if self.node and self.when_edit is not None and self.when_edit.isModified():
+            self.when_edit.setModified(False)
+            self.when_requested.emit(self.node, self.when_edit.text().strip())
+
     def _on_pin_toggled(self, key: str, on: bool) -> None:
         if not self.node:
             return
         if on:
-            value = self.model.analysis().resolved(self.node).get(key)
+            value = self.analysis().resolved(self.node).get(key)
             if value is None:
                 value = self.model.spec(self.node).param(key).initial
             self.param_requested.emit(self.node, key, value)

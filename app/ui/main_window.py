@@ -6,16 +6,19 @@ import os
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from torchcanvas.app.ui.actions import SHORTCUTS, build_actions, build_menus
+from torchcanvas.app.ui.block_actions import SHORTCUTS as BLOCK_SHORTCUTS
+from torchcanvas.app.ui.block_actions import BlockActions
 from torchcanvas.app.ui.canvas.node_item import WIDTH as CARD_WIDTH
 from torchcanvas.app.ui.canvas.scene import GraphScene
 from torchcanvas.app.ui.canvas.view import GraphView
+from torchcanvas.app.ui.clipboard import NodeClipboard
 from torchcanvas.app.ui.code_view import CodeView
 from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs
-from torchcanvas.app.ui.document import CLIP_FORMAT, Document
+from torchcanvas.app.ui.document import Document
 from torchcanvas.app.ui.inspector import Inspector
 from torchcanvas.app.ui.palette import Palette
 from torchcanvas.app.ui.persistence import RecentFiles, Recovery
@@ -25,7 +28,6 @@ from torchcanvas.app.ui.training_docks import add_training, show_training_views
 from torchcanvas.codegen.emit import CodegenError
 from torchcanvas.graph.project import ProjectError
 
-CLIP_MIME = "application/x-torchcanvas-nodes"
 AUTOSAVE_MS = 60_000
 
 
@@ -46,11 +48,14 @@ class MainWindow(QMainWindow):
         self.home = app_home()
         self.settings = QSettings(str(self.home / "settings.ini"), QSettings.Format.IniFormat)
         self.dialogs = Dialogs(self)
-        self.document = Document(self)
-        self.scene = GraphScene(self.document.model, self)
+        self.document = Document(self, self.home)
+        navigator = self.document.navigator
+        self.scene = GraphScene(self.document.model, self, navigator.analysis)
         self.view = GraphView(self.scene, self)
-        self.setCentralWidget(self.view)
+        self.clipboard = NodeClipboard(self)
         self._build_docks()
+        self.blocks = BlockActions(self)
+        self._build_centre()
         self.actions_by_name = build_actions(self)
         build_menus(self, self.actions_by_name)
         self.training = add_training(self)
@@ -73,10 +78,21 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _build_centre(self) -> None:
+        """The breadcrumb (Model ▸ layer2 ▸ BasicBlock) over the canvas."""
+        centre = QWidget()
+        layout = QVBoxLayout(centre)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.blocks.breadcrumb)
+        layout.addWidget(self.view, 1)
+        self.setCentralWidget(centre)
+
     def _build_docks(self) -> None:
         area = Qt.DockWidgetArea
         self.palette = Palette()
         self.inspector = Inspector(self.document.model)
+        self.inspector.set_model(self.document.model, self.document.navigator.analysis)
         self.code_view = CodeView(self.document.model)
         self.summary = SummaryView()
         self.problems = ProblemsView()
@@ -132,7 +148,7 @@ class MainWindow(QMainWindow):
         self.inspector.model_rename_requested.connect(
             lambda new: self.inspector.show_error(doc.rename_model(new) or "")
         )
-        self.problems.node_clicked.connect(self._on_problem_node_clicked)
+        self.problems.node_clicked.connect(self.blocks.go_to_problem)
         self.code_view.export_requested.connect(self.export_python)
         self.code_view.copied.connect(lambda: self.statusBar().showMessage("Code copied.", 3000))
         doc.title_changed.connect(self._update_title)
@@ -142,7 +158,7 @@ class MainWindow(QMainWindow):
 
     # ----- model and scene events ---------------------------------------------------
     def _on_analysis_updated(self, analysis) -> None:
-        self.summary.update_from(self.document.model, analysis)
+        self.summary.update_from(self.document.graph, analysis)
         self.problems.update_from(analysis)
         self.inspector.refresh_values()
         errors = len(analysis.errors)
@@ -182,11 +198,6 @@ class MainWindow(QMainWindow):
         if error:
             self.statusBar().showMessage(error, 8000)
 
-    def _on_problem_node_clicked(self, node: str) -> None:
-        self.scene.select_nodes([node])
-        if node in self.scene.nodes:
-            self.view.centerOn(self.scene.nodes[node])
-
     # ----- editing ------------------------------------------------------------------
     def add_layer_at_centre(self, type_name: str) -> None:
         """Add a layer in the middle of the visible canvas."""
@@ -204,45 +215,6 @@ class MainWindow(QMainWindow):
     def select_all(self) -> None:
         """Select every node."""
         self.scene.select_nodes(list(self.scene.nodes))
-
-    def copy(self) -> bool:
-        """Copy the selected nodes to the clipboard."""
-        nodes = [i.node for i in self.scene.selected_nodes()]
-        if not nodes:
-            return False
-        text = self.document.copy_data(nodes)
-        mime = QMimeData()
-        mime.setData(CLIP_MIME, QByteArray(text.encode("utf-8")))
-        mime.setText(text)
-        QApplication.clipboard().setMimeData(mime)
-        return True
-
-    def cut(self) -> None:
-        """Copy, then delete."""
-        if self.copy():
-            self.delete_selection()
-
-    def paste(self) -> None:
-        """Paste nodes from the clipboard, offset from the originals."""
-        mime = QApplication.clipboard().mimeData()
-        text = (
-            bytes(mime.data(CLIP_MIME)).decode("utf-8")
-            if mime.hasFormat(CLIP_MIME)
-            else mime.text()
-        )
-        if CLIP_FORMAT not in text:
-            self.statusBar().showMessage("The clipboard holds no TorchCanvas nodes.", 5000)
-            return
-        result = self.document.paste(text)
-        if isinstance(result, str):
-            self._report(result)
-        else:
-            self.scene.select_nodes(result)
-
-    def duplicate(self) -> None:
-        """Copy and paste the selection in one go."""
-        if self.copy():
-            self.paste()
 
     # ----- files --------------------------------------------------------------------
     def _update_title(self) -> None:
@@ -392,19 +364,8 @@ class MainWindow(QMainWindow):
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())
         self._remove_recovery()
-        self._release_clipboard()
+        self.clipboard.release()
         event.accept()
-
-    def _release_clipboard(self) -> None:
-        """Leave copied nodes on the clipboard as plain text only.
-
-        A QMimeData made in Python and still owned by the clipboard when the interpreter
-        shuts down can crash PySide; plain text carries the same JSON and pastes back.
-        """
-        clipboard = QApplication.clipboard()
-        mime = clipboard.mimeData()
-        if mime is not None and mime.hasFormat(CLIP_MIME):
-            clipboard.setText(mime.text())
 
     # ----- help ---------------------------------------------------------------------
     def show_about(self) -> None:
@@ -417,5 +378,5 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         """The keyboard shortcuts."""
-        rows = "\n".join(f"{keys:32s} {text}" for keys, text in SHORTCUTS)
+        rows = "\n".join(f"{keys:32s} {text}" for keys, text in SHORTCUTS + BLOCK_SHORTCUTS)
         self.dialogs.info("Keyboard shortcuts", rows)

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDrag
-from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QDrag, QFont
+from PySide6.QtWidgets import (
+    QLineEdit,
+    QMenu,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from torchcanvas.app.ui.canvas.view import LAYER_MIME
 from torchcanvas.graph.registry import CATEGORIES, all_specs
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "project", "builtin" or "user" for blocks
+BLOCK_GROUPS = (
+    ("project", "In this project"),
+    ("builtin", "Built-in blocks"),
+    ("user", "My blocks"),
+)
 
 
 def layer_mime(type_name: str) -> QMimeData:
@@ -41,9 +54,14 @@ class LayerTree(QTreeWidget):
 
 
 class Palette(QWidget):
-    """Search box plus layer tree; double-click adds a layer at the centre of the view."""
+    """Search box plus layer tree; double-click adds a layer at the centre of the view.
+
+    Under Blocks: the project's own definitions, the built-in ones and the user's saved
+    ones; their context menu opens, copies, saves or removes a definition.
+    """
 
     layer_activated = Signal(str)
+    block_action = Signal(str, str)  # action (open, copy, save, remove, forget), block name
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -57,7 +75,10 @@ class Palette(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
+        self.block_groups: dict[str, QTreeWidgetItem] = {}
         self._fill()
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
         self.search.textChanged.connect(self._on_search_changed)
         self.tree.itemDoubleClicked.connect(self._on_item_double_clicked)
 
@@ -78,14 +99,44 @@ class Palette(QWidget):
                 | Qt.ItemFlag.ItemIsDragEnabled
             )
             groups[spec.category].addChild(item)
+        for source, title in BLOCK_GROUPS:
+            group = QTreeWidgetItem([title])
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = QFont(group.font(0))
+            font.setItalic(True)
+            group.setFont(0, font)
+            self.block_groups[source] = group
+            groups["Blocks"].addChild(group)
         self.tree.expandAll()
 
+    def set_blocks(self, blocks: dict[str, list[tuple[str, str]]]) -> None:
+        """Show these blocks: source -> [(name, doc)] for project, builtin and user."""
+        for source, group in self.block_groups.items():
+            group.takeChildren()
+            for name, doc in blocks.get(source, []):
+                item = QTreeWidgetItem([name])
+                item.setData(0, TYPE_ROLE, name)
+                item.setData(0, SOURCE_ROLE, source)
+                item.setToolTip(0, doc or f"The block {name}.")
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
+                group.addChild(item)
+            group.setHidden(group.childCount() == 0)
+            group.setExpanded(True)
+        self._on_search_changed(self.search.text())
+
     def items(self) -> list[QTreeWidgetItem]:
-        """Every layer item (not the category headers)."""
+        """Every layer and block item (not the group headers)."""
         found = []
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
-            found += [group.child(j) for j in range(group.childCount())]
+        todo = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while todo:
+            item = todo.pop(0)
+            if item.data(0, TYPE_ROLE):
+                found.append(item)
+            todo[:0] = [item.child(j) for j in range(item.childCount())]
         return found
 
     def item_for(self, type_name: str) -> QTreeWidgetItem:
@@ -95,17 +146,42 @@ class Palette(QWidget):
     def _on_search_changed(self, text: str) -> None:
         needle = text.strip().lower()
         for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
-            visible = 0
-            for j in range(group.childCount()):
-                item = group.child(j)
-                spec_text = f"{item.text(0)} {item.toolTip(0)} {group.text(0)}".lower()
-                hidden = bool(needle) and needle not in spec_text
-                item.setHidden(hidden)
-                visible += not hidden
-            group.setHidden(visible == 0)
+            _filter(self.tree.topLevelItem(i), needle, "")
+
+    def _on_context_menu(self, point) -> None:
+        item = self.tree.itemAt(point)
+        source = item.data(0, SOURCE_ROLE) if item is not None else None
+        if not source:
+            return
+        name = item.data(0, TYPE_ROLE)
+        menu = QMenu(self)
+        entries = [("open", "Open the definition"), ("copy", "Make a copy…")]
+        if source == "project":
+            entries += [("save", "Save to My Blocks"), ("remove", "Remove from the project")]
+        if source == "user":
+            entries.append(("forget", "Delete from My Blocks"))
+        for action, text in entries:
+            menu.addAction(text).triggered.connect(
+                lambda _c=False, a=action: self.block_action.emit(a, name)
+            )
+        menu.popup(self.tree.viewport().mapToGlobal(point))
+        self.menu = menu  # kept for tests and so it is not collected while open
 
     def _on_item_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         type_name = item.data(0, TYPE_ROLE)
         if type_name:
             self.layer_activated.emit(type_name)
+
+
+def _filter(item: QTreeWidgetItem, needle: str, context: str) -> bool:
+    """Hide what does not match `needle`; returns whether anything under `item` shows."""
+    text = f"{item.text(0)} {item.toolTip(0)} {context}".lower()
+    if item.data(0, TYPE_ROLE):
+        hidden = bool(needle) and needle not in text
+        item.setHidden(hidden)
+        return not hidden
+    visible = False
+    for j in range(item.childCount()):
+        visible = _filter(item.child(j), needle, f"{context} {item.text(0)}") or visible
+    item.setHidden(not visible)
+    return visible

@@ -21,6 +21,7 @@ from torchcanvas.app.train.weights import (
 from torchcanvas.app.ui.activations import badge_for
 from torchcanvas.codegen.build import build_model
 from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.registry import BLOCK, MODULE
 
 POLL_MS = 100  # the GUI drains the event queue at 10 Hz (plots redraw at 2 Hz)
 STATUS_SECONDS = 0.5
@@ -64,6 +65,7 @@ class TrainingController(QObject):
         self.document.settings_changed.connect(self.update_train_state)
         self.window.scene.analysis_updated.connect(lambda _a: self.update_train_state())
         self.window.scene.selectionChanged.connect(self._on_selection_changed)
+        self.document.navigated.connect(self._on_selection_changed)  # other cards, other paths
 
     # ----- settings and the Train button -----------------------------------------
     @property
@@ -112,17 +114,33 @@ class TrainingController(QObject):
 
     # ----- running ----------------------------------------------------------------
     def capture_nodes(self) -> dict[str, str]:
-        """id -> module path of every node that owns a module (their activity lights up)."""
-        return module_nodes(self.document.model)
+        """Module paths to capture (keyed by themselves): every module of the model, and
+        those inside the block or container on the canvas (layer3.1.conv2)."""
+        paths = set(module_nodes(self.document.model).values())
+        paths.update(self._shown_paths())
+        return {path: path for path in sorted(paths)}
+
+    def _shown_paths(self) -> dict[str, str]:
+        """module path -> card id for the cards on the canvas that own a module."""
+        navigator = self.document.navigator
+        graph, analysis = navigator.graph, navigator.analysis()
+        found = {}
+        for node in graph.nodes():
+            facts = analysis.facts.get(node)
+            if facts is not None and facts.path and graph.spec(node).kind in (MODULE, BLOCK):
+                found[facts.path] = node
+        return found
 
     def selected_node(self) -> str | None:
-        """The id of the single selected node, if any."""
+        """The module path of the single selected card, if it owns a module."""
         nodes = self.window.scene.selected_nodes()
-        return nodes[0].node if len(nodes) == 1 else None
+        if len(nodes) != 1:
+            return None
+        paths = {node: path for path, node in self._shown_paths().items()}
+        return paths.get(nodes[0].node)
 
-    def _node_label(self, node: str | None) -> str:
-        model = self.document.model
-        return model.node_name(node) if node in model else ""
+    def _node_label(self, path: str | None) -> str:
+        return path or ""
 
     def start(self) -> bool:
         """Start a run in a separate process."""
@@ -245,8 +263,9 @@ class TrainingController(QObject):
         self.activations.add_capture(event)
         nodes = event["nodes"]
         top = max((s.get("std", 0.0) for s in nodes.values()), default=0.0) or 1.0
-        for node, stats in nodes.items():
-            item = self.window.scene.nodes.get(node)
+        cards = self._shown_paths()
+        for path, stats in nodes.items():
+            item = self.window.scene.nodes.get(cards.get(path, ""))
             if item is not None:
                 item.set_activity(min(1.0, stats.get("std", 0.0) / top), badge_for(stats))
 

@@ -19,6 +19,8 @@ class ScriptedDialogs:
         self.weights_answers: list[str | None] = []
         self.weights_reports: list = []
         self.infos: list[tuple[str, str]] = []
+        self.int_answers: list[int | None] = []
+        self.text_answers: list[str | None] = []
 
     def open_path(self, *args, **kwargs):
         return self.open_paths.pop(0) if self.open_paths else None
@@ -31,6 +33,12 @@ class ScriptedDialogs:
 
     def ask(self, title: str, text: str) -> bool:
         return self.ask_answers.pop(0) if self.ask_answers else False
+
+    def ask_int(self, title: str, text: str, value: int, low: int, high: int):
+        return self.int_answers.pop(0) if self.int_answers else None
+
+    def ask_text(self, title: str, text: str, value: str = ""):
+        return self.text_answers.pop(0) if self.text_answers else None
 
     def weights_choice(self, report, file_name: str):
         self.weights_reports.append(report)

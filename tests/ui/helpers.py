@@ -41,8 +41,8 @@ def drag(window, start: QPointF, end: QPointF) -> None:
 
 
 def node(window, name: str) -> str:
-    """The id of the node called `name`."""
-    return window.document.model.id_of(name)
+    """The id of the node called `name` in the graph on the canvas."""
+    return window.document.graph.id_of(name)
 
 
 def wire(window, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None):
@@ -74,7 +74,11 @@ def click_node(window, name: str, modifier=Qt.KeyboardModifier.NoModifier) -> No
 
 
 def press(window, key, modifier=Qt.KeyboardModifier.NoModifier, widget=None) -> None:
-    """A key press on the canvas (or `widget`), as a user types it."""
+    """A key press on the canvas (or `widget`), as a user types it (into the active window:
+    the offscreen platform drops activation when a tooltip window goes away)."""
+    if QApplication.activeWindow() is not window:
+        window.activateWindow()
+        QTest.qWaitForWindowActive(window)
     QTest.keyClick(widget or window.view.viewport(), key, modifier)
 
 
@@ -84,3 +88,26 @@ def type_into(qtbot, field, text: str) -> None:
     field.selectAll()
     qtbot.keyClicks(field, text)
     qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def drop_chain(window, qtbot, types: list[str]) -> list[str]:
+    """Drop layers from the palette in a column and wire each to the next; returns names."""
+    graph = window.document.graph
+    start = len(graph.nodes())
+    for row, type_name in enumerate(types):
+        drop_layer(window, type_name, QPointF(95, row * 130))
+    names = [graph.node_name(n) for n in graph.nodes()[start:]]
+    window.view.fit()
+    for src, dst in zip(names, names[1:]):
+        wire(window, src, dst)
+    qtbot.waitUntil(lambda: len(window.scene.edges) >= len(names) - 1)
+    return names
+
+
+def double_click_node(window, name: str) -> None:
+    """Double-click a card's body (opens a block or container)."""
+    item = window.scene.nodes[node(window, name)]
+    point = view_point(window, item.scenePos() + QPointF(60, 30))
+    QTest.mouseDClick(
+        window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )

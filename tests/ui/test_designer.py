@@ -309,13 +309,13 @@ def test_a_broken_file_is_refused_and_the_project_kept(window, tmp_path):
     assert window.document.model.nodes() == before
 
 
-def test_a_v1_file_opens_and_saves_as_v2(window, tmp_path):
+def test_a_v1_file_opens_and_saves_as_current(window, tmp_path):
     v1 = EXAMPLES.parent.parent / "tests" / "fixtures" / "v1" / "branches.json"
     assert window.open_project(str(v1))
     model = window.document.model
     assert model.analysis().ok and model.find("cat") is not None
     assert window._save_to(tmp_path / "v2.json")
-    assert json.loads((tmp_path / "v2.json").read_text())["version"] == 2
+    assert json.loads((tmp_path / "v2.json").read_text())["version"] == 3
 
 
 def test_unsaved_changes_prompt_and_cancel_keeps_everything(window, qtbot):

@@ -16,6 +16,8 @@ STRIP = 12.0  # a row of port labels inside the card
 BOTTOM_STRIP = 17.0  # the output labels sit above the port circles
 PORT_RADIUS = 6.0
 PORT_SPACING = 62.0
+EXPANDED_WIDTH = 270.0  # a card showing its inside needs room for name, type and shape
+TOGGLE = 16.0  # the expand triangle at the left of a block's header
 
 
 class PortItem(QGraphicsEllipseItem):
@@ -61,9 +63,13 @@ class NodeItem(QGraphicsItem):
         self.severity: str | None = None
         self.activity: float | None = None  # live training indicator, 0..1
         self.badge = ""
+        self.openable = False  # a block instance or container: double-click opens it
+        self.count: int | None = None  # a container's children (its ×N badge)
+        self.inside: list[tuple[str, str, str]] | None = None  # rows when expanded
         self.in_ports: dict[str, PortItem] = {}
         self.out_ports: dict[str, PortItem] = {}
         self.width = WIDTH
+        self._port_width = WIDTH
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -78,14 +84,16 @@ class NodeItem(QGraphicsItem):
         """Card height for the current number of detail lines and port-label strips."""
         top = STRIP if len(self.in_ports) > 1 else 0.0
         bottom = BOTTOM_STRIP - 6 if len(self.out_ports) > 1 else 0.0
-        return HEADER + LINE * (1 + len(self.details)) + 8 + top + bottom
+        inside = LINE * len(self.inside) + 6 if self.inside is not None else 0.0
+        return HEADER + LINE * (1 + len(self.details)) + 8 + top + bottom + inside
 
     def _top(self) -> float:
         """Where the text starts: below the header and the input labels."""
         return HEADER + (STRIP if len(self.in_ports) > 1 else 0.0)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-3, -3, self.width + 6, self.height() + 6)
+        stack = 6.0 if self.count is not None and self.count > 1 else 0.0
+        return QRectF(-3, -3, self.width + 6 + stack, self.height() + 10 + stack)
 
     def set_content(self, details: list[str], shape_text: str) -> None:
         """Key parameters and the output shape shown on the card."""
@@ -95,6 +103,20 @@ class NodeItem(QGraphicsItem):
         self.details, self.shape_text = details, shape_text
         self._layout()
         self.update()
+
+    def set_inside(self, rows: list[tuple[str, str, str]] | None, count: int | None) -> None:
+        """Rows of the layers inside (None: collapsed) and a container's child count."""
+        if rows == self.inside and count == self.count:
+            return
+        self.prepareGeometryChange()
+        self.inside, self.count = rows, count
+        self.width = max(self._port_width, EXPANDED_WIDTH if rows is not None else WIDTH)
+        self._layout()
+        self.update()
+
+    def on_toggle(self, point: QPointF) -> bool:
+        """Whether `point` (item coordinates) is on the expand triangle."""
+        return self.openable and 0 <= point.x() <= TOGGLE + 4 and 0 <= point.y() <= HEADER
 
     def set_name(self, name: str) -> None:
         """Show another name (after a rename)."""
@@ -119,7 +141,8 @@ class NodeItem(QGraphicsItem):
         changed = self._sync(self.in_ports, "in", inputs)
         changed = self._sync(self.out_ports, "out", outputs) or changed
         if changed:
-            self.width = max(WIDTH, PORT_SPACING * max(len(inputs), len(outputs)))
+            self._port_width = max(WIDTH, PORT_SPACING * max(len(inputs), len(outputs)))
+            self.width = max(self._port_width, EXPANDED_WIDTH if self.inside is not None else 0)
             self._layout()
             self.update()
         return changed
@@ -157,6 +180,13 @@ class NodeItem(QGraphicsItem):
             border, width = style.SELECTED, 2.5
         path = QPainterPath()
         path.addRoundedRect(rect, 7, 7)
+        if self.count is not None and self.count > 1:  # a repeat: a stack of cards
+            for offset in (6.0, 3.0):
+                behind = QPainterPath()
+                behind.addRoundedRect(rect.translated(offset, offset), 7, 7)
+                painter.fillPath(behind, background)
+                painter.setPen(QPen(style.CARD_BORDER, 1))
+                painter.drawPath(behind)
         painter.fillPath(path, background)
         painter.save()
         painter.setClipPath(path)
@@ -165,11 +195,19 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(border, width))
         painter.drawPath(path)
         self._paint_text(painter)
+        self._paint_inside(painter)
         self._paint_port_labels(painter)
         self._paint_activity(painter)
+        self._paint_count(painter)
 
     def _paint_text(self, painter: QPainter) -> None:
-        header = QRectF(8, 0, self.width - 16, HEADER)
+        left = TOGGLE + 4 if self.openable else 8
+        header = QRectF(left, 0, self.width - left - 8, HEADER)
+        if self.openable:
+            painter.setPen(QColor("#ffffff"))
+            painter.setFont(style.font(8))
+            arrow = "▾" if self.inside is not None else "▸"
+            painter.drawText(QRectF(4, 0, TOGGLE, HEADER), Qt.AlignmentFlag.AlignCenter, arrow)
         painter.setFont(style.font(8.5))
         name = _elide(self.name, 18)
         name_width = painter.fontMetrics().horizontalAdvance(name) + 10
@@ -195,6 +233,42 @@ class NodeItem(QGraphicsItem):
         painter.drawText(
             QRectF(8, y, self.width - 16, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
         )
+
+    def _paint_inside(self, painter: QPainter) -> None:
+        """The expanded card's rows: each inner layer's name, type and output shape."""
+        if self.inside is None:
+            return
+        y = self._top() + LINE * (1 + len(self.details)) + 8
+        painter.setPen(QPen(style.CARD_BORDER, 1))
+        painter.drawLine(QPointF(6, y - 3), QPointF(self.width - 6, y - 3))
+        painter.setFont(style.font(8))
+        columns = ((8, 0.28), (0.30, 0.38), (0.68, 0.30))
+        for label, type_name, shape in self.inside:
+            for text, (start, share), color in zip(
+                (label, type_name, shape), columns, (style.TEXT, style.MUTED, style.TEXT)
+            ):
+                x = start if start > 1 else self.width * start
+                room = self.width * share
+                painter.setPen(color)
+                shown = painter.fontMetrics().elidedText(
+                    text, Qt.TextElideMode.ElideRight, int(room - 4)
+                )
+                painter.drawText(QRectF(x, y, room, LINE), Qt.AlignmentFlag.AlignVCenter, shown)
+            y += LINE
+
+    def _paint_count(self, painter: QPainter) -> None:
+        """A repeat's ×N pill, on the card's bottom-right corner."""
+        if self.count is None:
+            return
+        text = f"×{self.count}"
+        painter.setFont(style.font(8, bold=True))
+        width = painter.fontMetrics().horizontalAdvance(text) + 12
+        pill = QRectF(self.width - width - 6, self.height() - 9, width, 16)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#37474f"))
+        painter.drawRoundedRect(pill, 8, 8)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_port_labels(self, painter: QPainter) -> None:
         """Names of the ports of a side with more than one (q, k, v; h_n; 0, 1, 2)."""

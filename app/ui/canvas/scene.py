@@ -7,11 +7,18 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.card_text import (
+    card_details,
+    child_count,
+    format_shape_text,
+    inner_graph,
+    inside_rows,
+    port_tip,
+)
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
 from torchcanvas.graph.model import Edge, ModelGraph
-from torchcanvas.graph.params import to_json
-from torchcanvas.graph.ports import format_meta
+from torchcanvas.graph.registry import BLOCK, CONTAINER
 
 GRID_STEP = 20
 
@@ -22,10 +29,13 @@ class GraphScene(QGraphicsScene):
     connect_requested = Signal(str, str, object, object)  # source, target, ports (None: pick)
     nodes_dragged = Signal(dict, dict)  # old positions, new positions (by id)
     analysis_updated = Signal(object)  # the graph's Analysis after each change
+    node_opened = Signal(str)  # a block or container card was double-clicked
 
-    def __init__(self, model: ModelGraph, parent=None) -> None:
+    def __init__(self, model: ModelGraph, parent=None, analysis=None) -> None:
         super().__init__(parent)
         self.model = model
+        self._analysis = analysis  # () -> Analysis of the shown graph; default: its own
+        self.expanded: set[str] = set()  # cards showing their inside
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self._drag_line: QGraphicsPathItem | None = None
@@ -64,6 +74,27 @@ class GraphScene(QGraphicsScene):
         for signal, slot in self._subscriptions():
             signal.disconnect(slot)
 
+    def set_graph(self, graph: ModelGraph, analysis=None) -> None:
+        """Show another graph (a block definition, a container body, the model again)."""
+        self.detach()
+        self.model, self._analysis = graph, analysis
+        self.expanded = set()
+        self._subscribe()
+        self.rebuild()
+
+    def analysis(self):
+        """The analysis of the graph shown (an instance's when opened from the model)."""
+        return self._analysis() if self._analysis is not None else self.model.analysis()
+
+    def library_changed(self) -> None:
+        """A definition changed: instance cards may have other ports, and shapes move."""
+        library = self.model.library
+        for node in self.nodes:
+            if node in self.model and library is not None and self.model.node_type(node) in library:
+                if self._sync_ports(node):
+                    self._route_edges_of(node)
+        self.schedule_refresh()
+
     def rebuild(self) -> None:
         """Recreate every item from the model."""
         for item in list(self.nodes.values()) + list(self.edges.values()):
@@ -76,7 +107,9 @@ class GraphScene(QGraphicsScene):
         self.refresh_analysis()
 
     def _on_node_added(self, node: str) -> None:
-        item = NodeItem(node, self.model.node_name(node), self.model.spec(node))
+        spec = self.model.spec(node)
+        item = NodeItem(node, self.model.node_name(node), spec)
+        item.openable = spec.kind in (BLOCK, CONTAINER)
         self.nodes[node] = item
         self.addItem(item)
         self._syncing = True
@@ -86,6 +119,7 @@ class GraphScene(QGraphicsScene):
         self.schedule_refresh()
 
     def _on_node_removed(self, node: str) -> None:
+        self.expanded.discard(node)
         item = self.nodes.pop(node, None)
         if item is not None:
             self.removeItem(item)
@@ -164,11 +198,18 @@ class GraphScene(QGraphicsScene):
 
     def refresh_analysis(self) -> None:
         """Update shapes, problems, port tips and edge labels from a fresh analysis."""
-        analysis = self.model.analysis()
+        analysis = self.analysis()
         for node, item in self.nodes.items():
             if node not in self.model:
                 continue
-            item.set_content(self._details(node), format_shape_text(analysis.meta(node)))
+            facts = analysis.facts.get(node)
+            item.set_content(
+                card_details(self.model, node, facts), format_shape_text(analysis.meta(node))
+            )
+            rows = None
+            if node in self.expanded:
+                rows = inside_rows(inner_graph(self.model, node), facts)
+            item.set_inside(rows, child_count(self.model, node))
             problems = analysis.problems_for(node)
             severity = None
             if problems:
@@ -189,30 +230,11 @@ class GraphScene(QGraphicsScene):
             text = f"{port_spec.name if port_spec else name}"
             if port_spec and port_spec.variadic:
                 text = f"{port_spec.name} {name}"
-            port.setToolTip(_tip(text, port_spec.doc if port_spec else "", value))
+            port.setToolTip(port_tip(text, port_spec.doc if port_spec else "", value))
         for name, port in item.out_ports.items():
             port_spec = spec.output_port(name)
             value = facts.outputs.get(name) if facts else None
-            port.setToolTip(_tip(name, port_spec.doc if port_spec else "", value))
-
-    def _details(self, node: str) -> list[str]:
-        spec = self.model.spec(node)
-        params = self.model.params(node)
-        parts = []
-        for key in spec.key_params:
-            value = params.get(key, spec.param(key).default)  # defaults too: "p 0.5"
-            if value is not None:
-                parts.append(f"{_short(key)} {_value_text(to_json(value))}")
-        if not parts:
-            return []
-        lines, line = [], ""
-        for part in parts:
-            candidate = f"{line} · {part}" if line else part
-            if len(candidate) > 28 and line:
-                lines.append(line)
-                candidate = part
-            line = candidate
-        return lines + [line]
+            port.setToolTip(port_tip(name, port_spec.doc if port_spec else "", value))
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawBackground(painter, rect)
@@ -229,13 +251,37 @@ class GraphScene(QGraphicsScene):
             painter.drawLine(int(rect.left()), y, int(rect.right()), y)
             y += step
 
+    def toggle_expanded(self, nodes: list[str]) -> None:
+        """Show (or hide) what is inside these block and container cards."""
+        openable = [n for n in nodes if n in self.nodes and self.nodes[n].openable]
+        if all(n in self.expanded for n in openable):
+            self.expanded.difference_update(openable)
+        else:
+            self.expanded.update(openable)
+        for node in openable:
+            self._route_edges_of(node)
+        self.refresh_analysis()
+
     # ----- dragging nodes and wires -----------------------------------------------
+    def mouseDoubleClickEvent(self, event) -> None:
+        item = self._node_at(event.scenePos())
+        if item is not None and item.openable and event.button() == Qt.MouseButton.LeftButton:
+            self.node_opened.emit(item.node)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def node_item_moved(self, item: NodeItem) -> None:
         """A card was dragged: move the node in the model (edges follow its event)."""
         if not self._syncing and item.node in self.model:
             self.model.move(item.node, (item.pos().x(), item.pos().y()))
 
     def mousePressEvent(self, event) -> None:
+        item = self._node_at(event.scenePos())
+        if item is not None and item.on_toggle(item.mapFromScene(event.scenePos())):
+            self.toggle_expanded([item.node])
+            event.accept()
+            return
         port = self._port_at(event.scenePos())
         if port is not None and event.button() == Qt.MouseButton.LeftButton:
             self._start_wire(port)
@@ -318,37 +364,3 @@ class GraphScene(QGraphicsScene):
         for node in nodes:
             if node in self.nodes:
                 self.nodes[node].setSelected(True)
-
-
-def format_shape_text(meta) -> str:
-    """A value for the canvas: 16×28×28, 20 int64, 2×N×64."""
-    return format_meta(meta).replace("x", "×") if meta is not None else "shape ?"
-
-
-def _tip(name: str, doc: str, value) -> str:
-    text = f"<b>{name}</b>" + (f": {doc}" if doc else "")
-    return text + (f"<br>{format_shape_text(value)}" if value is not None else "")
-
-
-_SHORT = {
-    "out_channels": "out",
-    "kernel_size": "k",
-    "stride": "s",
-    "padding": "p",
-    "out_features": "out",
-    "output_size": "size",
-    "normalized_shape": "shape",
-    "num_groups": "groups",
-    "negative_slope": "slope",
-    "approximate": "approx",
-}
-
-
-def _short(key: str) -> str:
-    return _SHORT.get(key, key)
-
-
-def _value_text(value) -> str:
-    if isinstance(value, list):
-        return "×".join(str(v) for v in value)
-    return str(value)
