@@ -80,13 +80,18 @@ def _dense_layer(model: ModelGraph, x: str, prefix: str, growth: int) -> str:
     return cat
 
 
-def clear_caches() -> None:
-    """Forget every cached layer analysis, so that the next analysis runs cold."""
+def clear_caches(model: ModelGraph | None = None) -> None:
+    """Forget every cached layer analysis (and `model`'s block bodies and specs), so that
+    the next analysis runs cold."""
     from torchcanvas.graph.analysis import infer_node
     from torchcanvas.graph.meta import _meta_module
 
     infer_node.cache_clear()
     _meta_module.cache_clear()
+    library = model.library if model is not None else None
+    if library is not None:
+        library.__dict__.pop("_analyses", None)
+        library._specs.clear()
 
 
 def wide_graph(nodes: int = 300) -> ModelGraph:

@@ -47,9 +47,10 @@ class Context:
 class BlockProblems(Exception):
     """Problems inside a block or container; each becomes a problem on its node."""
 
-    def __init__(self, problems: list[tuple[str, str, tuple[str, ...]]]) -> None:
+    def __init__(self, problems: list[tuple[str, str, tuple[str, ...]]], analysis=None) -> None:
         super().__init__(problems[0][0] if problems else "")
         self.problems = problems  # (message, severity, trail of inner node ids)
+        self.analysis = analysis  # the body's analysis, so the editor can show it anyway
 
 
 @dataclass
@@ -64,6 +65,7 @@ class NodeFacts:
     path: str = ""  # its module path in the whole model: "layer2.0.conv1"
     disabled: bool = False  # its `when` condition is false: it passes its input on
     inner: Analysis | None = None  # a block's or container's body, analysed
+    failed: bool = False  # a block with problems inside: `inner` shows where, no outputs
 
 
 @dataclass
@@ -101,7 +103,7 @@ class Analysis:
     def meta(self, node: str, port: str | None = None) -> TensorMeta | None:
         """The value on an output port (default: the first); an Output's value is its input."""
         facts = self.facts.get(node)
-        if facts is None:
+        if facts is None or facts.failed:
             return None
         values = facts.outputs or facts.inputs
         if port is None:
@@ -138,6 +140,9 @@ def analyze(model, context: Context | None = None) -> Analysis:
             continue
         except BlockProblems as error:
             problems += [Problem(node, m, s, names[node], t) for m, s, t in error.problems]
+            if error.analysis is not None:
+                path = context.path_of(node, names[node])
+                facts[node] = NodeFacts(ins, {}, {}, path=path, inner=error.analysis, failed=True)
             continue
         except Exception as error:  # a bug must become a message on the node, never a crash
             text = f"could not be analysed ({type(error).__name__}: {str(error)[:160]})"

@@ -52,7 +52,7 @@ def infer_container(model, node, spec, args: dict, ins: dict, context: Context, 
     _raise_inner(analysis, path)
     problems = _chain_problems(body, chain)
     if problems:
-        raise BlockProblems([(f"{path}: {text}", ERROR, ()) for text in problems])
+        raise BlockProblems([(f"{path}: {text}", ERROR, ()) for text in problems], analysis)
     outputs = {"output": analysis.meta(analysis.outputs[0])} if analysis.outputs else {}
     params, flops = _totals(analysis)
     return outputs, params, flops, analysis
@@ -183,7 +183,7 @@ def _raise_inner(analysis: Analysis, path: str) -> None:
     unplaced = [p for p in analysis.errors if p.node is None]
     problems += [(f"{path}: {p.message}", ERROR, ()) for p in unplaced]
     if problems:
-        raise BlockProblems(problems)
+        raise BlockProblems(problems, analysis)
 
 
 def _totals(analysis: Analysis) -> tuple[int, int]:

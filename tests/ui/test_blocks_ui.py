@@ -165,6 +165,9 @@ def test_a_problem_inside_a_block_opens_the_block_at_the_node(window, qtbot):
     qtbot.waitUntil(lambda: window.blocks.breadcrumb.text() == "Model ▸ layer1 ▸ BasicBlock")
     selected = [i.node for i in window.scene.selected_nodes()]
     assert selected == [inner.id_of("add")]
+    # The shapes are layer1.0's, up to the node in trouble, which is red.
+    assert card(window, "conv2").shape_text == "64×55×55"
+    assert card(window, "add").severity == "error"
 
 
 def test_a_built_in_block_from_the_palette_brings_its_definition_and_undo_takes_it(window, qtbot):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from tests.ui.conftest import close_window, make_window
-from tests.ui.helpers import click_node, node
+from tests.ui.helpers import click_node, double_click_node, node
 
 LONG = 30_000  # ms; the first run spawns a process that imports torch
 
@@ -188,3 +188,25 @@ def test_export_writes_the_weights_beside_the_code(window, tmp_path):
     batch = torch.randn(3, 1, 8, 8)
     with torch.no_grad():
         assert torch.equal(model.eval()(batch), window.training.predict(batch))
+
+
+def test_a_layer_inside_a_block_is_captured_by_its_module_path(window, qtbot):
+    open_digits(window, epochs=200)
+    model = window.document.model
+    nodes = [model.id_of(n) for n in ("conv1", "bn1", "relu1")]
+    assert window.document.blocks.make_block(nodes, "Stem", []) is None
+    window.view.fit()
+    double_click_node(window, "stem1")
+    qtbot.waitUntil(lambda: window.blocks.breadcrumb.text() == "Model ▸ Stem")
+    click_node(window, "conv1")
+    window.training_panel.train_button.click()
+    try:
+        qtbot.waitUntil(lambda: "stem1.conv1" in window.activations.latest, timeout=LONG)
+        qtbot.waitUntil(lambda: "map" in window.activations.latest["stem1.conv1"], timeout=LONG)
+        assert window.activations.latest["stem1.conv1"]["map"].shape == (16, 8, 8)
+        assert "stem1.conv1" in window.activations.title.text()
+        relu = window.scene.nodes[node(window, "relu1")]
+        qtbot.waitUntil(lambda: relu.activity is not None, timeout=LONG)
+    finally:
+        window.training_panel.stop_button.click()
+        qtbot.waitUntil(lambda: not window.training.running, timeout=LONG)
