@@ -11,7 +11,7 @@ from torchcanvas.graph.autoparams import RULES
 from torchcanvas.graph.library import BlockDef
 from torchcanvas.graph.model import Edge, GraphError, ModelGraph, NodeRecord
 from torchcanvas.graph.naming import class_name_problem, unique_name
-from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param
+from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, SIZE, Param
 from torchcanvas.graph.registry import INPUT, OUTPUT
 from torchcanvas.graph.symbolic import Bound, evaluate, plain
 
@@ -42,10 +42,14 @@ def candidates(model: ModelGraph, nodes: list[str]) -> list[Exposed]:
     prefixed with the node's name (`conv1_out_channels`).
     """
     found = []
-    for node in nodes:
-        spec = model.spec(node)
+    chosen = set(nodes)
+    for node in [n for n in model.analysis().order if n in chosen]:  # in the order they run
+        spec, values = model.spec(node), model.analysis().resolved(node)
         for param in spec.params:
-            if param.ctor and not param.auto and param.kind in (INT, FLOAT, BOOL, CHOICE):
+            if not param.ctor or param.auto:
+                continue
+            single = param.kind == SIZE and isinstance(plain(values.get(param.name)), int)
+            if param.kind in (INT, FLOAT, BOOL, CHOICE) or single:
                 found.append((node, param.name))
     counts: dict[str, int] = {}
     for _, name in found:
@@ -171,10 +175,10 @@ def _exposed_params(model, analysis, exposed) -> list[Param]:
         params.append(
             Param(
                 item.name,
-                inner.kind,
+                INT if inner.kind == SIZE else inner.kind,  # kernel_size=3 as an int
                 inner.doc,
                 plain(_value(analysis, item)),
-                choices=inner.choices,
+                choices=() if inner.kind == SIZE else inner.choices,
                 minimum=inner.minimum,
                 maximum=inner.maximum,
                 positional=inner.required,
@@ -188,8 +192,9 @@ def _value(analysis, item: Exposed):
 
 
 def _centre(model, nodes) -> tuple[float, float]:
+    """Where the instance goes: where the first of the grouped layers was."""
     points = [model.pos(n) for n in nodes]
-    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+    return min(points, key=lambda p: (p[1], p[0]))
 
 
 def _rewire(model, instance, ins, outs, incoming, outgoing, in_names, body) -> list[Edge]:

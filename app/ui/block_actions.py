@@ -36,6 +36,7 @@ class BlockActions:
         self.document = window.document
         self.breadcrumb = Breadcrumb()
         self.dialog: MakeBlockDialog | None = None
+        self._views: dict[int, tuple] = {}  # id(graph) -> (transform, centre) when left
         self._builtin_docs = {
             name: builtin(name, Library())[-1].doc or f"The block {name}." for name in BUILTIN
         }
@@ -46,6 +47,7 @@ class BlockActions:
         doc, window, inspector = self.document, self.window, self.window.inspector
         doc.navigated.connect(self._on_navigated)
         doc.library_changed.connect(self._on_library_changed)
+        doc.replaced.connect(self._views.clear)
         window.scene.node_opened.connect(self.open_node)
         self.breadcrumb.depth_chosen.connect(doc.navigator.go_to)
         inspector.open_requested.connect(self.open_node)
@@ -191,15 +193,31 @@ class BlockActions:
     def _on_navigated(self) -> None:
         window, navigator = self.window, self.document.navigator
         frame = navigator.frame
+        view = window.view
+        centre = view.mapToScene(view.viewport().rect().center())
+        self._views[id(window.scene.model)] = (view.transform(), centre)
         window.scene.set_graph(navigator.graph, navigator.analysis)
         library = self.document.model.library
         definition = library.get(frame.block) if frame.block else None
         scope = library.get(navigator.block()) if navigator.block() else None
         window.inspector.uses = self.uses(frame.block) if frame.block else 0
-        window.inspector.set_model(navigator.graph, navigator.analysis, scope, definition)
+        body = frame.label if frame.node is not None and not frame.block else None
+        window.inspector.set_model(navigator.graph, navigator.analysis, scope, definition, body)
         self.breadcrumb.set_path(navigator.labels(), self._hint())
         window.code_view.show_class(frame.block or window.document.model.name)
-        QTimer.singleShot(0, window.view.show_top)
+        QTimer.singleShot(0, lambda: self._restore_view(navigator.graph))
+
+    def _restore_view(self, graph) -> None:
+        """Back where the user was when they left this graph; a new one from its top."""
+        view = self.window.view
+        saved = self._views.get(id(graph))
+        if saved is None:
+            view.show_top()
+            return
+        transform, centre = saved
+        view.setTransform(transform)
+        view.centerOn(centre)
+        view.zoom_changed.emit(view.zoom())
 
     def _hint(self) -> str:
         navigator = self.document.navigator

@@ -121,6 +121,7 @@ class CodeView(QWidget):
             return
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())  # then back up: the class line ends at the top
+        found.setPosition(found.selectionStart())  # the cursor there, nothing selected
         self.text.setTextCursor(found)
         self.text.ensureCursorVisible()
 

@@ -45,6 +45,7 @@ class Inspector(QScrollArea):
         self._analysis = None  # () -> Analysis of the shown graph
         self.scope = None  # the BlockDef whose parameters inner values may use
         self.definition = None  # the BlockDef shown, when the canvas shows one
+        self.body: str | None = None  # the container whose body the canvas shows
         self.uses = 0
         self.definition_form: DefinitionForm | None = None
         self.node: str | None = None
@@ -81,12 +82,15 @@ class Inspector(QScrollArea):
     def _on_reset(self) -> None:
         self.show_node(None)
 
-    def set_model(self, model: ModelGraph, analysis=None, scope=None, definition=None) -> None:
-        """Inspect another graph: the model, or a definition (`definition`) or container body
-        opened from it; `scope` is the definition whose parameters bindings may use."""
+    def set_model(
+        self, model: ModelGraph, analysis=None, scope=None, definition=None, body=None
+    ) -> None:
+        """Inspect another graph: the model, or a definition (`definition`) or the body of
+        the container called `body`, opened from it; `scope` is the definition whose
+        parameters bindings may use."""
         self._subscribe(False)
         self.model, self._analysis = model, analysis
-        self.scope, self.definition = scope, definition
+        self.scope, self.definition, self.body = scope, definition, body
         self._subscribe()
         self.show_node(None)
 
@@ -130,6 +134,8 @@ class Inspector(QScrollArea):
             form.param_added.connect(self.block_param_added)
             form.param_removed.connect(self.block_param_removed)
             self._layout.addWidget(self.definition_form)
+        elif self.node is None and self.body is not None:
+            self._body_note()
         elif self.node is None:
             self._model_form()
         else:
@@ -154,6 +160,18 @@ class Inspector(QScrollArea):
         hint.setStyleSheet("color: #616161;")
         for widget in (title, box, hint):
             self._layout.addWidget(widget)
+
+    def _body_note(self) -> None:
+        title = QLabel(f"<b>Inside {self.body}</b>")
+        note = QLabel(
+            f"{self.body} is a container (nn.Sequential or nn.ModuleList): its children run "
+            f"one after the other, numbered 0, 1, 2… in the state_dict. Chain layers or "
+            f"blocks between input and output; select one to edit it."
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #616161;")
+        self._layout.addWidget(title)
+        self._layout.addWidget(note)
 
     def _node_form(self, node: str) -> None:
         spec = self.model.spec(node)

@@ -239,3 +239,18 @@ def test_repeat_count_in_the_inspector_changes_the_stage(window, qtbot):
         assert model(torch.randn(1, 3, 64, 64)).shape == (1, 1000)
     press(window, Qt.Key.Key_Z, CTRL)
     qtbot.waitUntil(lambda: card(window, "layer4").count == 2)
+
+
+def test_ungroup_by_keyboard_puts_the_layers_back_with_the_instances_values(window, qtbot):
+    conv_net(window, qtbot)
+    make_block_by_keyboard(window, qtbot, ["conv1", "bn1", "relu1"], "ConvBlock", ["conv1.out_"])
+    click_node(window, "conv_block1")
+    type_into(qtbot, window.inspector.editors["out_channels"].widget, "12")
+    model = window.document.model
+    click_node(window, "conv_block1")
+    press(window, Qt.Key.Key_G, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert sorted(model.node_type(n) for n in model.nodes()) == sorted(CHAIN)
+    assert model.params(model.id_of("conv1"))["out_channels"] == 12
+    qtbot.waitUntil(lambda: card(window, "relu1").shape_text == "12×28×28")
+    press(window, Qt.Key.Key_Z, CTRL)
+    assert model.find("conv_block1") is not None and model.find("conv1") is None

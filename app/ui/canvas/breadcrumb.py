@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 HINT_STYLE = "color: #8d6e00;"
@@ -35,11 +35,13 @@ class Breadcrumb(QWidget):
                 self._layout.addWidget(QLabel("▸"))
             button = QToolButton(text=label)
             button.setAutoRaise(True)
-            last = depth == len(labels) - 1
-            button.setEnabled(not last)
-            button.setStyleSheet("font-weight: bold;" if last else "")
-            button.setToolTip("" if last else f"Back to {label} (Esc goes up one level)")
-            button.clicked.connect(lambda _c=False, d=depth: self.depth_chosen.emit(d))
+            if depth == len(labels) - 1:  # where the canvas is: plain bold text
+                button.setStyleSheet("font-weight: bold; color: palette(window-text);")
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            else:
+                button.setStyleSheet("color: #1565c0; text-decoration: underline;")
+                button.setToolTip(f"Back to {label} (Esc goes up one level)")
+                button.clicked.connect(lambda _c=False, d=depth: self.depth_chosen.emit(d))
             self.buttons.append(button)
             self._layout.addWidget(button)
         self.hint.setText(hint)

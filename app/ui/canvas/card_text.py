@@ -22,7 +22,7 @@ def card_details(model, node: str, facts, fed: bool = False) -> list[str]:
     for key in spec.key_params:
         value = params.get(key, spec.param(key).default)  # defaults too: "p 0.5"
         if isinstance(value, Bound):
-            value = f"={value.text}"
+            value = f"← {value.text}"
         if value is not None:
             parts.append(f"{_short(key)} {_value_text(to_json(value))}")
     when = model.when(node)

@@ -199,13 +199,13 @@ class GraphScene(QGraphicsScene):
     def refresh_analysis(self) -> None:
         """Update shapes, problems, port tips and edge labels from a fresh analysis."""
         analysis = self.analysis()
+        fed = bool(analysis.context.inputs)  # a body: its Inputs take the instance's values
         for node, item in self.nodes.items():
             if node not in self.model:
                 continue
             facts = analysis.facts.get(node)
-            item.set_content(
-                card_details(self.model, node, facts), format_shape_text(analysis.meta(node))
-            )
+            shape = format_shape_text(analysis.meta(node))
+            item.set_content(card_details(self.model, node, facts, fed), shape)
             rows = None
             if node in self.expanded:
                 rows = inside_rows(inner_graph(self.model, node), facts)
