@@ -38,7 +38,25 @@ def gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("project", nargs="?", help="project file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window and exit")
+    parser.add_argument(
+        "--size",
+        metavar="WxH",
+        type=_size,
+        default=(1600, 1000),
+        help="window size for --screenshot (default 1600x1000)",
+    )
     return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    """`1280x720` -> (1280, 720), within what a screen can show."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
+    if not (320 <= width <= 7680 and 240 <= height <= 4320):
+        raise argparse.ArgumentTypeError("the size must be between 320x240 and 7680x4320")
+    return width, height
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as error:
         print(f"error: the window is not available ({error})", file=sys.stderr)
         return 2
-    return launch(args.project, args.screenshot)
+    return launch(args.project, args.screenshot, args.size)
 
 
 def _run(args) -> int:

@@ -15,7 +15,8 @@ os.environ.setdefault("TORCHCANVAS_HOME", tempfile.mkdtemp())
 
 
 def main() -> None:
-    """Write screenshot_designer.png and screenshot_training.png next to this script."""
+    """Write screenshot_designer.png, screenshot_blocks.png and screenshot_training.png
+    next to this script."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
@@ -28,6 +29,9 @@ def main() -> None:
     _settle(app, 0.5)
     window.view.show_top()
     window.grab().save(str(HERE / "screenshot_designer.png"))
+    _blocks(app, window)
+    window.document.open_example("digits_cnn")
+    _settle(app, 0.3)
     window.document.set_training("epochs", 400)
     window.document.set_training("device", "cpu")
     window.training.refresh_settings()
@@ -46,7 +50,24 @@ def main() -> None:
     window.document.undo.setClean()
     window.document._settings_dirty = False
     window.close()
-    print("wrote screenshot_designer.png and screenshot_training.png")
+    print("wrote screenshot_designer.png, screenshot_blocks.png and screenshot_training.png")
+
+
+def _blocks(app, window) -> None:
+    """ResNet-18 opened at layer2 ▸ BasicBlock, conv1 selected, the stage beside it expanded."""
+    document = window.document
+    document.open_example("resnet18")
+    _settle(app, 0.3)
+    navigator = document.navigator
+    navigator.enter(document.model.id_of("layer2"))
+    navigator.enter(document.graph.id_of("block0"))
+    _settle(app, 0.3)
+    window.scene.select_nodes([document.graph.id_of("conv1")])
+    window.view.show_top()
+    _settle(app, 0.3)
+    window.grab().save(str(HERE / "screenshot_blocks.png"))
+    navigator.go_to(0)
+    _settle(app, 0.2)
 
 
 def _settle(app, seconds: float) -> None:

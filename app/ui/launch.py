@@ -1,4 +1,5 @@
-"""Start the window: `torchcanvas [PROJECT]` and `torchcanvas --screenshot OUT.png [PROJECT]`."""
+"""Start the window: `torchcanvas [PROJECT]`, `torchcanvas --screenshot OUT.png [--size WxH]
+[PROJECT]`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # pyqtgraph must bind to PySide6
 
 
-def launch(project: str | None = None, screenshot: str | None = None) -> int:
+def launch(project: str | None = None, screenshot: str | None = None, size=(1600, 1000)) -> int:
     """Open the window (or render it to a PNG) and run until it closes."""
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,7 +23,7 @@ def launch(project: str | None = None, screenshot: str | None = None) -> int:
     if not open_initial(window, project, offer_recovery=not screenshot):
         return 2
     if screenshot:
-        return take_screenshot(app, window, screenshot)
+        return take_screenshot(app, window, screenshot, size)
     window.show()
     window.view.show_top()
     from PySide6.QtCore import QTimer
@@ -60,10 +61,14 @@ def open_initial(window, project: str | None, offer_recovery: bool = True) -> bo
 
 def take_screenshot(app, window, path: str, size=(1600, 1000)) -> int:
     """Render the window offscreen and save it as a PNG."""
+    import time
+
     window.resize(*size)
     window.show()
-    for _ in range(5):
+    end = time.monotonic() + 0.5  # docks settle their sizes over a few event-loop rounds
+    while time.monotonic() < end:
         app.processEvents()
+        time.sleep(0.01)
     window.view.show_top()
     app.processEvents()
     ok = window.grab().save(path)

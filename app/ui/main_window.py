@@ -23,6 +23,7 @@ from torchcanvas.app.ui.inspector import Inspector
 from torchcanvas.app.ui.palette import Palette
 from torchcanvas.app.ui.persistence import RecentFiles, Recovery
 from torchcanvas.app.ui.problems import ProblemsView
+from torchcanvas.app.ui.qt_fixes import hide_ghost_tab_bars
 from torchcanvas.app.ui.summary import SummaryView
 from torchcanvas.app.ui.training_docks import add_training, show_training_views
 from torchcanvas.codegen.emit import CodegenError
@@ -48,6 +49,8 @@ class MainWindow(QMainWindow):
         self.home = app_home()
         self.settings = QSettings(str(self.home / "settings.ini"), QSettings.Format.IniFormat)
         self.dialogs = Dialogs(self)
+        # Sized before the docks are tabified: tab bars laid out for another size linger.
+        self.resize(1500, 950)
         self.document = Document(self, self.home)
         navigator = self.document.navigator
         self.scene = GraphScene(self.document.model, self, navigator.analysis)
@@ -64,10 +67,10 @@ class MainWindow(QMainWindow):
         self._autosave = QTimer(self, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.autosave)
         self._autosave.start()
-        self.resize(1500, 950)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_project)
         self.recovery = Recovery(self.home / "recovery.json", self.document, lambda: self.dialogs)
         self._restore_layout()
+        hide_ghost_tab_bars(self)
         self._update_title()
 
     # ----- construction -------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QScrollArea
 
 from torchcanvas.app.train.job import available_devices
 from torchcanvas.app.ui.activations import ActivationView
@@ -22,11 +23,11 @@ def add_training(window) -> TrainingController:
     window.results = ResultsView()
     docks = window.docks
     docks["training"] = window._dock(
-        "Training", window.training_panel, area.RightDockWidgetArea, "training"
+        "Training", _scrolled(window.training_panel), area.RightDockWidgetArea, "training"
     )
     docks["curves"] = window._dock("Curves", window.curves, area.RightDockWidgetArea, "curves")
     docks["activations"] = window._dock(
-        "Activations", window.activations, area.BottomDockWidgetArea, "activations"
+        "Activations", _scrolled(window.activations), area.BottomDockWidgetArea, "activations"
     )
     docks["results"] = window._dock("Results", window.results, area.BottomDockWidgetArea, "results")
     window.tabifyDockWidget(docks["inspector"], docks["training"])
@@ -41,6 +42,16 @@ def add_training(window) -> TrainingController:
     controller = TrainingController(window)
     _add_weights_actions(window, controller)
     return controller
+
+
+def _scrolled(widget) -> QScrollArea:
+    """`widget` in a scroll area, so that its dock can be shorter than the widget's form
+    (the window must fit a 1280x720 screen)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 def _add_weights_actions(window, controller: TrainingController) -> None:

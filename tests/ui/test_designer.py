@@ -386,3 +386,13 @@ def test_a_clipboard_that_does_not_fit_is_refused_and_changes_nothing(window):
     assert window.document.model.edges() == before
     assert window.document.undo.count() == steps
     assert window.document.paste("not json") == "The clipboard holds no TorchCanvas nodes."
+
+
+def test_the_window_fits_a_1280x720_screen_with_no_stray_tab_bars(window, qtbot):
+    from PySide6.QtWidgets import QTabBar
+
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.size().toTuple() == (1280, 720))
+    bars = window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    shown = [tuple(b.tabText(i) for i in range(b.count())) for b in bars if b.isVisible()]
+    assert len(shown) == len(set(shown)) == 3  # bottom, inspector/training, code/curves

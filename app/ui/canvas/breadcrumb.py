@@ -28,6 +28,7 @@ class Breadcrumb(QWidget):
         while self._layout.count():
             widget = self._layout.takeAt(0).widget()
             if widget is not None and widget is not self.hint:
+                widget.hide()  # deleteLater waits for the event loop; it must go now
                 widget.deleteLater()
         self.buttons = []
         for depth, label in enumerate(labels):

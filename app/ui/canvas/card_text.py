@@ -56,9 +56,18 @@ def container_summary(body) -> str:
 
 
 def child_count(graph, node: str) -> int | None:
-    """How many children a container has (its ×N badge), or None for other nodes."""
+    """How many children a container has, or None for other nodes."""
     body = graph.body(node)
     return len(chain_order(body)) if body is not None else None
+
+
+def repeat_count(graph, node: str) -> int | None:
+    """N for a container of N children of one type (a repeat: the card's ×N badge)."""
+    body = graph.body(node)
+    if body is None:
+        return None
+    types = {body.node_type(n) for n in chain_order(body)}
+    return child_count(graph, node) if len(types) == 1 else None
 
 
 def inner_graph(graph, node: str):

@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 from torchcanvas.app.ui import style
 from torchcanvas.app.ui.canvas.card_text import (
     card_details,
-    child_count,
     format_shape_text,
     inner_graph,
     inside_rows,
     port_tip,
+    repeat_count,
 )
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
@@ -209,7 +209,7 @@ class GraphScene(QGraphicsScene):
             rows = None
             if node in self.expanded:
                 rows = inside_rows(inner_graph(self.model, node), facts)
-            item.set_inside(rows, child_count(self.model, node))
+            item.set_inside(rows, repeat_count(self.model, node))
             problems = analysis.problems_for(node)
             severity = None
             if problems:
