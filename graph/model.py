@@ -1,234 +1,28 @@
 """ModelGraph: the network as a networkx graph, and the only code that changes it.
 
-Nodes are keyed by a stable id (`n1`, `n2`, ...) that never changes; the node's name (the
-Python attribute) is a field. An edge joins (node, output port) to (node, input port);
-the MultiDiGraph keys it by `(src_port, dst_port)`.
+The state and the reads are in graph.graphbase; this module adds every edit. Each edit
+keeps the indexes in step, bumps `revision` and signals what changed.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import networkx as nx
 
-from torchcanvas.graph.events import ModelEvents
+from torchcanvas.graph.graphbase import Edge, GraphBase, GraphError, NodeRecord, _slot
 from torchcanvas.graph.naming import class_name_problem, identifier_problem, numbered_name
 from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.ports import is_slot
-from torchcanvas.graph.registry import CONTAINER, INPUT, OUTPUT, LayerSpec, get_spec, has_spec
+from torchcanvas.graph.registry import CONTAINER, INPUT, OUTPUT, LayerSpec
 from torchcanvas.graph.symbolic import Bound, ExprError
 
 _ID = re.compile(r"^n(\d+)$")
 
 
-class GraphError(ValueError):
-    """An edit the graph refuses; the message says why, for the status bar."""
-
-
-class Edge(NamedTuple):
-    """A connection from an output port to an input port."""
-
-    src: str
-    src_port: str
-    dst: str
-    dst_port: str
-
-
-@dataclass
-class NodeRecord:
-    """Everything needed to put a removed node back exactly as it was."""
-
-    id: str
-    name: str
-    type: str
-    params: dict[str, Any]
-    pos: tuple[float, float]
-    edges: list[Edge] = field(default_factory=list)
-    when: Bound | None = None
-    body: ModelGraph | None = None
-
-
-class ModelGraph:
-    """A network of layer nodes over `networkx.MultiDiGraph`."""
-
-    def __init__(self, name: str = "Model", library=None) -> None:
-        self._g = nx.MultiDiGraph()
-        self._ids: dict[str, str] = {}  # name -> id
-        self._reset_indexes()
-        self.library = library  # the project's block definitions (graph.library.Library)
-        self._next_id = 1
-        self._name = name
-        self.events = ModelEvents()
-        self.revision = 0  # bumped on every change that can alter shapes or code
-        self._analysis = None
-        self._analysis_revision = -1
-
-    def _reset_indexes(self) -> None:
-        # Kept in step with the networkx graph by the editing methods, so that reads are
-        # O(1): analysis and codegen ask for a node's edges many times per pass.
-        self._data: dict[str, dict] = {}  # id -> the node's attributes (shared with networkx)
-        self._in: dict[str, dict[str, Edge]] = {}  # id -> input port -> edge
-        self._out: dict[str, dict[Edge, None]] = {}  # id -> edges out, in order
-        self._sorted_in: dict[str, list[Edge]] = {}  # id -> inputs(), cached
-        self._ports: dict[str, list[str]] = {}  # id -> output_ports(), cached
-
-    @property
-    def library(self):
-        """The project's block definitions (graph.library.Library), shared by its bodies."""
-        return self._library
-
-    @library.setter
-    def library(self, library) -> None:
-        self._library = library
-        for data in self._data.values():
-            if data.get("body") is not None:
-                data["body"].library = library
-
-    # ----- reading -------------------------------------------------------------------
-    @property
-    def name(self) -> str:
-        """The model's class name."""
-        return self._name
-
-    @property
-    def nx_graph(self) -> nx.MultiDiGraph:
-        """The underlying graph; read it, never change it directly."""
-        return self._g
-
-    def nodes(self) -> list[str]:
-        """Node ids in insertion order."""
-        return list(self._data)
-
-    def __contains__(self, node: object) -> bool:
-        return node in self._data
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def node_name(self, node: str) -> str:
-        """The name (Python attribute) of node `node`."""
-        return self._node(node)["name"]
-
-    def find(self, name: str) -> str | None:
-        """The id of the node called `name`, or None."""
-        return self._ids.get(name)
-
-    def id_of(self, name: str) -> str:
-        """The id of the node called `name`; GraphError if there is none."""
-        try:
-            return self._ids[name]
-        except KeyError:
-            raise GraphError(f"there is no node called {name!r}") from None
-
-    def names(self) -> dict[str, str]:
-        """id -> name for every node."""
-        return {node: data["name"] for node, data in self._data.items()}
-
-    def node_type(self, node: str) -> str:
-        """The layer type of `node`."""
-        return self._node(node)["type"]
-
-    def spec(self, node: str) -> LayerSpec:
-        """The LayerSpec of `node` (a registry layer, or a block definition's instances)."""
-        return self.type_spec(self._node(node)["type"])
-
-    def type_spec(self, type_name: str) -> LayerSpec:
-        """The LayerSpec of a type name; GraphError if neither registry nor library has it."""
-        if self.library is not None:
-            found = self.library.spec(type_name)
-            if found is not None:
-                return found
-        if has_spec(type_name):
-            return get_spec(type_name)
-        raise GraphError(f"unknown layer type {type_name!r}")
-
-    def has_type(self, type_name: str) -> bool:
-        """Whether `type_name` is a registry layer or a definition of the library."""
-        return has_spec(type_name) or (self.library is not None and type_name in self.library)
-
-    def when(self, node: str) -> Bound | None:
-        """The condition a node inside a block exists under (None: always)."""
-        return self._node(node).get("when")
-
-    def body(self, node: str) -> ModelGraph | None:
-        """The chain inside a container node (Sequential, ModuleList), or None."""
-        return self._node(node).get("body")
-
-    def params(self, node: str) -> dict[str, Any]:
-        """A copy of the explicitly set parameters of `node` (auto ones absent)."""
-        return dict(self._node(node)["params"])
-
-    def pos(self, node: str) -> tuple[float, float]:
-        """The canvas position of `node`."""
-        return self._node(node)["pos"]
-
-    def output_ports(self, node: str) -> list[str]:
-        """The output ports `node` has with its current parameters."""
-        ports = self._ports.get(node)
-        if ports is None:
-            data = self._node(node)
-            ports = self.spec(node).output_names(data["params"] | self._defaults(node))
-            if data["type"] not in (self.library or ()):  # a block's ports can change
-                self._ports[node] = ports
-        return ports
-
-    def input_ports(self, node: str) -> list[str]:
-        """The input ports of `node`: named ones, and the used slots of a variadic port."""
-        names = []
-        used = {edge.dst_port for edge in self.inputs(node)}
-        for port in self.spec(node).inputs:
-            if port.variadic:
-                names += sorted((p for p in used if is_slot(p)), key=int)
-            else:
-                names.append(port.name)
-        return names
-
-    def inputs(self, node: str) -> list[Edge]:
-        """Edges into `node`, in port order (slots by number)."""
-        edges = self._sorted_in.get(node)
-        if edges is None:
-            order = {p.name: i for i, p in enumerate(self.spec(node).inputs)}
-            edges = sorted(self._in[node].values(), key=lambda e: _port_key(e.dst_port, order))
-            self._sorted_in[node] = edges
-        return list(edges)
-
-    def input_edge(self, node: str, port: str) -> Edge | None:
-        """The edge into input `port` of `node`, if connected."""
-        self._node(node)
-        return self._in[node].get(port)
-
-    def outputs(self, node: str) -> list[Edge]:
-        """Edges out of `node`."""
-        self._node(node)
-        return list(self._out[node])
-
-    def edges(self) -> list[Edge]:
-        """Every edge, ordered by target node then port."""
-        return [edge for node in self._data for edge in self.inputs(node)]
-
-    def nodes_of_type(self, type_name: str) -> list[str]:
-        """Ids of the nodes whose layer type is `type_name`."""
-        return [n for n, data in self._data.items() if data["type"] == type_name]
-
-    def nodes_of_kind(self, kind: str) -> list[str]:
-        """Ids of the nodes of one kind (INPUT, OUTPUT, ...), in order."""
-        return [n for n in self._data if self.spec(n).kind == kind]
-
-    def analysis(self, context=None):
-        """Values and problems of the graph (cached until it or a definition changes).
-
-        `context` (graph.analysis.Context) analyses the graph as the body of one block
-        instance: its inputs, parameter values and place in the model.
-        """
-        key = (self.revision, self.library.revision if self.library is not None else None, context)
-        if self._analysis_revision != key:
-            from torchcanvas.graph.analysis import analyze
-
-            self._analysis = analyze(self, context)
-            self._analysis_revision = key
-        return self._analysis
+class ModelGraph(GraphBase):
+    """A network of layer nodes: GraphBase's reads, plus the only code that edits."""
 
     # ----- editing -------------------------------------------------------------------
     def set_name(self, name: str) -> None:
@@ -493,15 +287,6 @@ class ModelGraph:
         return unique_name(wanted, set(self._ids))
 
     # ----- internals -----------------------------------------------------------------
-    def _node(self, node: str) -> dict:
-        try:
-            return self._data[node]
-        except KeyError:
-            raise GraphError(f"there is no node {node!r}") from None
-
-    def _has(self, edge: Edge) -> bool:
-        return self._in.get(edge.dst, {}).get(edge.dst_port) == edge
-
     def add_edge_unchecked(self, edge: Edge) -> None:
         """Add an edge without any check (a file being loaded: cycles and gaps become
         problems in the analysis rather than a refusal). Emits nothing."""
@@ -633,16 +418,6 @@ def _empty_body(library) -> ModelGraph:
     first = body.add_node("Input", "input", {"shape": [1]}, (0.0, 0.0))
     body.connect(first, body.add_node("Output", "output", None, (0.0, 120.0)))
     return body
-
-
-def _port_key(port: str, order: dict[str, int]) -> tuple[int, int]:
-    if is_slot(port):
-        return (len(order), int(port))
-    return (order.get(port, len(order) + 1), 0)
-
-
-def _slot(port: str) -> int:
-    return int(port) if is_slot(port) else -1
 
 
 def _point(pos) -> tuple[float, float]:
