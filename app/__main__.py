@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-SUBCOMMANDS = ("check", "export", "train", "eval")
+SUBCOMMANDS = ("check", "export", "train", "eval", "import")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", required=True, help="the .py file to write")
     export.add_argument("--class-name", help="class name (default: the project's name)")
     _add_training_commands(sub)
+    from torchcanvas.app.cli.import_command import add_parser
+
+    add_parser(sub)
     return parser
 
 

@@ -8,9 +8,10 @@ from torchcanvas.codegen.forward import ForwardWriter
 from torchcanvas.codegen.init import InitWriter
 from torchcanvas.codegen.pyformat import INDENT, assign
 from torchcanvas.graph.expr import Call, literal
-from torchcanvas.graph.naming import class_name_problem
+from torchcanvas.graph.naming import LOCAL_NAMES, class_name_problem
 from torchcanvas.graph.ports import TensorMeta
 from torchcanvas.graph.registry import BLOCK, CONTAINER
+from torchcanvas.graph.symbolic import Bound
 
 GENERATOR = "TorchCanvas"
 _I1, _I2 = INDENT, INDENT * 2
@@ -60,7 +61,7 @@ def emit_module(model, class_name: str | None = None, analysis=None) -> EmitResu
     instances = _instances(model, analysis)
     if class_name in instances:
         raise CodegenError([f"the model and one of its blocks are both called {class_name}"])
-    names = {class_name, *instances}
+    names = {class_name, *instances, *LOCAL_NAMES}
     blocks = [
         (name, _block_class(model.library, name, found, names))
         for name, found in _in_dependency_order(model, instances)
@@ -165,7 +166,11 @@ def _mismatch(graph, template, other) -> str | None:
         spec = graph.spec(node)
         for param in spec.ctor_params:
             want, got = template.facts[node].args.get(param.name), facts.args.get(param.name)
-            source = source_of(want) if not isinstance(want, tuple) else None
+            raw = graph.params(node).get(param.name)
+            if isinstance(raw, Bound):  # floats, flags and choices carry no source of their own
+                source = raw.text
+            else:
+                source = source_of(want) if not isinstance(want, tuple) else None
             try:
                 expected = evaluate(source, scope) if source else want
             except ExprError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torchcanvas.codegen.pyformat import INDENT, assign, statement
 from torchcanvas.graph.expr import Call, ListOf, TupleOf, literal
+from torchcanvas.graph.layers.external import class_and_import
 from torchcanvas.graph.params import DIMS, SHAPE
 from torchcanvas.graph.registry import BLOCK, CONTAINER, FUNCTION, MODULE, PARAMETER, LayerSpec
 from torchcanvas.graph.symbolic import Bound
@@ -59,6 +60,12 @@ class InitWriter:
     def module_expr(self, model, node: str, facts, indent: str) -> tuple[list[str], object]:
         """(lines that must come first, the expression that builds the module)."""
         spec = model.spec(node)
+        self.imports.update(spec.imports)  # StochasticDepth inside a block or a Sequential
+        if spec.type == "External":
+            name, line = class_and_import(facts.args)
+            self.imports.add(line)
+            pairs = tuple(f"{key}={literal(value)}" for key, value in facts.args["arguments"])
+            return [], Call(name, pairs)
         if spec.kind != CONTAINER:
             args = constructor_args(spec, facts.args, model.params(node))
             return [], Call(spec.torch_class, tuple(args))

@@ -153,6 +153,18 @@ def analyze(model, context: Context | None = None) -> Analysis:
         for port, meta in facts[node].outputs.items():
             env[(node, port)] = meta
     problems += _inplace_problems(model, facts, live, names)
+    labelled = dict(context.labels)
+    problems += [
+        Problem(
+            node,
+            f"'{name}' has a dash, which only a child of a named nn.Sequential may "
+            f"have (it is just a key there); rename it",
+            ERROR,
+            name,
+        )
+        for node, name in names.items()
+        if "-" in name and node not in labelled
+    ]
     outputs = model.nodes_of_kind(OUTPUT)
     return Analysis(order, facts, problems, live, names, inputs, outputs, context)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from torchcanvas.graph.library import BlockDef, Library, block_param
 from torchcanvas.graph.model import Edge, GraphError, ModelGraph
-from torchcanvas.graph.naming import class_name_problem, identifier_problem
+from torchcanvas.graph.naming import class_name_problem, identifier_problem, key_problem
 from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param, ParamError, to_json
 from torchcanvas.graph.ports import is_slot
 from torchcanvas.graph.registry import has_spec
@@ -132,7 +132,7 @@ def _add_node(model: ModelGraph, node: Any, where: str, budget: list[int]) -> No
     node_id, name = node.get("id"), node.get("name")
     if not isinstance(node_id, str) or not _ID.match(node_id):
         raise LoadError(f"{where}.id: expected up to 40 letters, digits or _")
-    problem = identifier_problem(name)
+    problem = key_problem(name)
     if problem:
         raise LoadError(f"{where}.name: {problem}")
     where = f"{where} ({name})"

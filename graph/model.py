@@ -12,7 +12,12 @@ from typing import Any
 import networkx as nx
 
 from torchcanvas.graph.graphbase import Edge, GraphBase, GraphError, NodeRecord, _slot
-from torchcanvas.graph.naming import class_name_problem, identifier_problem, numbered_name
+from torchcanvas.graph.naming import (
+    class_name_problem,
+    identifier_problem,
+    key_problem,
+    numbered_name,
+)
 from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.ports import is_slot
 from torchcanvas.graph.registry import CONTAINER, INPUT, OUTPUT, LayerSpec
@@ -368,7 +373,7 @@ class ModelGraph(GraphBase):
         return numbered_name(spec.prefix, taken)
 
     def _check_new_name(self, name: str) -> str:
-        problem = identifier_problem(name)
+        problem = key_problem(name)
         if problem:
             raise GraphError(problem)
         if name in self._ids:

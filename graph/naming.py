@@ -26,8 +26,11 @@ zero_grad
 """.split()
 )
 
-# Names the generated module itself binds at top level or in forward().
-GENERATED_NAMES = frozenset({"torch", "nn", "F", "self", "x", "model", "OrderedDict", "layer"})
+# Names the generated module itself binds at top level or in forward(). (`model` and the
+# loop variable `layer` are locals the forward writer keeps out of its variable names;
+# attributes may use them: `self.model = nn.Sequential(...)` is common in people's code.)
+GENERATED_NAMES = frozenset({"torch", "nn", "F", "self", "x", "OrderedDict"})
+LOCAL_NAMES = frozenset({"model", "layer"})
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -47,6 +50,20 @@ def identifier_problem(name: object) -> str | None:
     if name in MODULE_ATTRIBUTES or name in GENERATED_NAMES:
         return f"'{name}' is already used by nn.Module or the generated code"
     return None
+
+
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+def key_problem(name: object) -> str | None:
+    """Why `name` cannot name a node at all. Beyond identifiers, a dash is allowed: a child
+    of a named nn.Sequential is only a key there (RegNet's `block1-0`); analysis refuses
+    a dashed name anywhere else."""
+    if isinstance(name, str) and "-" in name:
+        if len(name) > MAX_NAME_LENGTH or not _KEY.match(name):
+            return f"'{name[:40]}' is not a name (letters, digits, _ and -; no leading digit)"
+        return None
+    return identifier_problem(name)
 
 
 def sanitize(text: str, fallback: str = "node") -> str:

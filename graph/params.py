@@ -14,6 +14,7 @@ SIZE = "size"  # an int, or a tuple of `length` ints (kernel_size=3 or (3, 5))
 SHAPE = "shape"  # a non-empty list of positive ints (Input shape, normalized_shape)
 STR = "str"  # free text such as a folder path; never emitted into generated code
 DIMS = "dims"  # a list of 1 to 6 integers that may be negative (dims, sizes with -1)
+ARGS = "args"  # keyword arguments by name: numbers, text, true/false, none and lists of them
 
 _MAX_INT = 1 << 20
 
@@ -140,6 +141,46 @@ def _str(param: Param, value: Any) -> str:
     return value
 
 
+class Arguments(tuple):
+    """Keyword arguments as ((name, value), ...), values plain and hashable; JSON: an object."""
+
+
+def _plain_value(param: Param, value: Any, depth: int = 0) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        if isinstance(value, str) and (
+            len(value) > 200 or not value.replace("_", "").replace("-", "").isalnum()
+        ):
+            raise ParamError(f"{param.name}: text values are words of letters, digits, _ and -")
+        return value
+    if _is_int(value) and abs(value) < 1 << 40:
+        return int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, (list, tuple)) and depth < 2 and len(value) <= 64:
+        return tuple(_plain_value(param, item, depth + 1) for item in value)
+    raise ParamError(f"{param.name}: {value!r:.40} is not a number, text, true/false or list")
+
+
+def _args(param: Param, value: Any) -> Arguments:
+    from torchcanvas.graph.naming import identifier_problem
+
+    items = value.items() if isinstance(value, dict) else value
+    if not isinstance(items, (list, tuple, type({}.items()))):
+        raise ParamError(f"{param.name} must be an object of named values")
+    out = []
+    for item in items:
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise ParamError(f"{param.name} must be an object of named values")
+        name, raw = item
+        problem = identifier_problem(name)
+        if problem:
+            raise ParamError(f"{param.name}: {problem}")
+        out.append((name, _plain_value(param, raw)))
+    if len(out) > 32 or len({name for name, _ in out}) != len(out):
+        raise ParamError(f"{param.name}: at most 32 arguments, each named once")
+    return Arguments(out)
+
+
 _COERCERS = {
     INT: _int,
     FLOAT: _float,
@@ -149,6 +190,7 @@ _COERCERS = {
     SHAPE: _shape,
     STR: _str,
     DIMS: _dims,
+    ARGS: _args,
 }
 
 
@@ -178,6 +220,7 @@ _DESCRIPTIONS = {
     SHAPE: lambda p: "a list of 1 to 5 positive integers",
     STR: lambda p: "text",
     DIMS: lambda p: f"an integer or a list of 1 to 6 integers{_bounds_text(p)}",
+    ARGS: lambda p: "named numbers, text, true/false or lists",
 }
 
 
@@ -187,4 +230,10 @@ def to_json(value: Any) -> Any:
 
     if isinstance(value, Bound):
         return {"bind": value.text}
+    if isinstance(value, Arguments):
+        return {name: _nested_json(item) for name, item in value}
     return list(value) if isinstance(value, tuple) else value
+
+
+def _nested_json(value: Any) -> Any:
+    return [_nested_json(v) for v in value] if isinstance(value, tuple) else value

@@ -26,7 +26,7 @@ def test_ids_are_stable_and_names_are_generated_unique_identifiers():
 
 
 @pytest.mark.parametrize(
-    "bad", ["1conv", "class", "conv-1", "", "forward", "training", "__x", "x" * 41, "self", "match"]
+    "bad", ["1conv", "class", "-conv", "", "forward", "training", "__x", "x" * 41, "self", "match"]
 )
 def test_invalid_names_are_refused(bad):
     model = ModelGraph()
@@ -35,6 +35,13 @@ def test_invalid_names_are_refused(bad):
     node = model.add_node("ReLU")
     with pytest.raises(GraphError):
         model.rename(node, bad)
+
+
+def test_a_dashed_name_is_only_a_key_of_a_named_sequential():
+    model = ModelGraph()
+    node = model.add_node("ReLU", "block1-0")  # RegNet's children are called this
+    problems = [p.message for p in model.analysis().problems if p.node == node]
+    assert any("only a child of a named nn.Sequential" in m for m in problems)
 
 
 def test_rename_changes_one_field_and_keeps_the_id_and_edges():

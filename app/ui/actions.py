@@ -7,10 +7,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
 from torchcanvas.app.ui.document import EXAMPLES
+from torchcanvas.app.ui.import_actions import import_model
 
 SHORTCUTS = [
     ("Ctrl+N", "New project"),
     ("Ctrl+O", "Open…"),
+    ("Ctrl+I", "Import a PyTorch model…"),
     ("Ctrl+S", "Save"),
     ("Ctrl+Shift+S", "Save As…"),
     ("Ctrl+E", "Export Python…"),
@@ -54,6 +56,13 @@ def build_actions(window) -> dict[str, QAction]:
         "save": _action(window, "&Save", window.save_project, keys.Save, sp.SP_DialogSaveButton),
         "save_as": _action(window, "Save &As…", window.save_project_as, "Ctrl+Shift+S"),
         "export": _action(window, "&Export Python…", window.export_python, "Ctrl+E"),
+        "import": _action(
+            window,
+            "&Import Model…",
+            lambda: import_model(window),
+            "Ctrl+I",
+            tip="Turn a PyTorch module (a file's class or a torchvision model) into a project",
+        ),
         "quit": _action(window, "&Quit", window.close, keys.Quit),
         "undo": undo,
         "redo": redo,
@@ -87,7 +96,7 @@ def build_menus(window, actions: dict[str, QAction]) -> None:
     """File, Edit, View and Help menus, and the toolbar."""
     bar = window.menuBar()
     file_menu = window.file_menu = bar.addMenu("&File")
-    for name in ("new", "open"):
+    for name in ("new", "open", "import"):
         file_menu.addAction(actions[name])
     window.examples_menu = file_menu.addMenu("Open E&xample")
     for path in sorted(EXAMPLES.glob("*.json")):

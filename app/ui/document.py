@@ -121,6 +121,12 @@ class Document(QObject):
         project = load_project(EXAMPLES / f"{stem}.json")
         self._replace(project, None, f"{stem}.json (example)")
 
+    def adopt(self, project: Project, label: str) -> None:
+        """Open a project made in the app (an import); it counts as unsaved."""
+        self._replace(project, None, label)
+        self._settings_dirty = True
+        self.title_changed.emit()
+
     def restore(self, text: str, label: str) -> None:
         """Reopen autosaved text (crash recovery); it counts as unsaved."""
         self._replace(loads_project(text), None, label)

@@ -17,6 +17,7 @@ from torchcanvas.app.ui.canvas.view import LAYER_MIME
 from torchcanvas.graph.registry import CATEGORIES, all_specs
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+HIDDEN = {"External"}  # made by imports; a class path is not something to drag in
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "project", "builtin" or "user" for blocks
 BLOCK_GROUPS = (
     ("project", "In this project"),
@@ -90,6 +91,8 @@ class Palette(QWidget):
             groups[category] = group
             self.tree.addTopLevelItem(group)
         for spec in all_specs():
+            if spec.type in HIDDEN:
+                continue
             item = QTreeWidgetItem([spec.type])
             item.setData(0, TYPE_ROLE, spec.type)
             item.setToolTip(0, spec.doc)

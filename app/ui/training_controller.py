@@ -61,7 +61,7 @@ class TrainingController(QObject):
         panel.stop_clicked.connect(self.stop)
         panel.load_weights_clicked.connect(self.load_weights)
         panel.save_weights_clicked.connect(self.save_weights)
-        self.document.replaced.connect(self.refresh_settings)
+        self.document.replaced.connect(self._on_document_replaced)
         self.document.settings_changed.connect(self.update_train_state)
         self.window.scene.analysis_updated.connect(lambda _a: self.update_train_state())
         self.window.scene.selectionChanged.connect(self._on_selection_changed)
@@ -72,6 +72,15 @@ class TrainingController(QObject):
     def running(self) -> bool:
         """Whether a run is in progress."""
         return self.session is not None and self.session.running
+
+    def _on_document_replaced(self) -> None:
+        self.weights_path = None  # they belonged to the design that was open before
+        self.refresh_settings()
+
+    def use_weights(self, path: Path) -> None:
+        """Make a saved state_dict the current weights (an import brings its own)."""
+        self.weights_path = Path(path)
+        self.update_train_state()
 
     def refresh_settings(self) -> None:
         """Show the project's training settings."""

@@ -17,5 +17,6 @@ for _module in (
     "tensor_ops",
     "merge",
     "containers",
+    "external",
 ):
     importlib.import_module(f"{__name__}.{_module}")

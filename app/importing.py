@@ -1,0 +1,173 @@
+"""Where an imported module comes from: a file's class, or a callable of an installed package.
+
+`path/to/file.py:ClassName` loads the file as a module (its top level runs, as an import
+would; its `if __name__ == "__main__":` part does not). `package.module:callable`
+(`torchvision.models:resnet18`) imports an installed module. Constructor arguments arrive
+as JSON data and are passed as keywords; nothing given on the command line is evaluated.
+Qt-free: the CLI and the window share it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import re
+import sys
+import traceback
+from pathlib import Path
+
+from torchcanvas.graph.fximport import ImportResult, import_module
+
+DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
+_SHAPE = re.compile(r"^\d+(x\d+){0,5}$")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+TORCHVISION_MODELS = (
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+    "densenet121",
+    "squeezenet1_1",
+    "shufflenet_v2_x1_0",
+    "googlenet",
+    "inception_v3",
+    "regnet_x_400mf",
+    "convnext_tiny",
+    "vit_b_16",
+    "alexnet",
+    "vgg11",
+)
+
+
+class SourceError(ValueError):
+    """A source, argument or shape that cannot be used; the message says which and why."""
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """`3x224x224` -> (3, 224, 224): a per-sample shape."""
+    text = text.strip().lower()
+    if not _SHAPE.match(text):
+        raise SourceError(f"shape {text!r:.40}: expected sizes joined by x, e.g. 3x224x224")
+    sizes = tuple(int(part) for part in text.split("x"))
+    if any(size < 1 or size > 1 << 16 for size in sizes):
+        raise SourceError(f"shape {text}: each size is from 1 to 65536")
+    return sizes
+
+
+def parse_arguments(text: str | None) -> dict:
+    """The constructor's keyword arguments from JSON (an object), as plain data."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise SourceError(f"--args is not valid JSON: {error}") from None
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise SourceError('--args must be a JSON object such as {"num_classes": 10}')
+    return value
+
+
+def load_source(source: str, arguments: dict):
+    """Build the module named by `source` with `arguments`."""
+    if ":" not in source:
+        raise SourceError(
+            f"{source!r:.60}: expected path/to/file.py:ClassName or package.module:callable"
+        )
+    where, _, name = source.rpartition(":")
+    if not _DOTTED.match(name):
+        raise SourceError(f"{name!r:.40} is not a class or function name")
+    namespace = _load_file(Path(where)) if where.endswith(".py") else _load_package(where)
+    target = namespace
+    for part in name.split("."):
+        target = getattr(target, part, None)
+        if target is None:
+            raise SourceError(f"{where} has no {name}")
+    try:
+        module = target(**arguments)
+    except Exception as error:
+        raise SourceError(f"{name}(**args) failed: {type(error).__name__}: {error}") from None
+    import torch
+
+    if not isinstance(module, torch.nn.Module):
+        raise SourceError(f"{name} gave a {type(module).__name__}, not an nn.Module")
+    return module
+
+
+def _load_file(path: Path):
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    name = "torchcanvas_import_" + re.sub(r"\W", "_", path.stem)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)  # the file's own imports of its neighbours work
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        frame = _frame_in(path, error)
+        message = f"running {path.name} failed{frame}: {type(error).__name__}: {error}"
+        raise SourceError(message) from None
+    finally:
+        if sys.path and sys.path[0] == folder:
+            sys.path.pop(0)
+    return module
+
+
+def _load_package(dotted: str):
+    if not _DOTTED.match(dotted):
+        raise SourceError(f"{dotted!r:.60} is not a module path")
+    try:
+        return importlib.import_module(dotted)
+    except ImportError as error:
+        raise SourceError(f"cannot import {dotted}: {error}") from None
+
+
+def _frame_in(path: Path, error: Exception) -> str:
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if Path(frame.filename).resolve() == path.resolve():
+            return f" at line {frame.lineno} ({(frame.line or '').strip()})"
+    return ""
+
+
+def import_source(
+    source: str,
+    arguments: dict,
+    shapes: list[tuple[int, ...]],
+    dtypes: list[str] | None = None,
+    class_name: str | None = None,
+) -> ImportResult:
+    """Load `source`, then import it; SourceError or fximport.ImportFailed say why not."""
+    dtypes = list(dtypes or [])
+    if len(dtypes) > len(shapes):
+        raise SourceError("more --input-dtype than --input-shape")
+    dtypes += ["float32"] * (len(shapes) - len(dtypes))
+    bad = [d for d in dtypes if d not in DTYPES]
+    if bad:
+        raise SourceError(f"dtype {bad[0]!r:.20}: expected one of {', '.join(DTYPES)}")
+    module = load_source(source, arguments)
+    _check_input_count(module, len(shapes))
+    return import_module(module, list(zip(shapes, dtypes)), class_name)
+
+
+def _check_input_count(module, count: int) -> None:
+    import inspect
+
+    try:
+        parameters = inspect.signature(module.forward).parameters.values()
+    except (TypeError, ValueError):
+        return
+    required = [
+        p
+        for p in parameters
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(required) != count:
+        names = ", ".join(p.name for p in required)
+        raise SourceError(
+            f"forward({names}) takes {len(required)} input(s) but {count} --input-shape "
+            f"{'was' if count == 1 else 'were'} given; give one per input, in order"
+        )

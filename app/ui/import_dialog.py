@@ -1,0 +1,192 @@
+"""File ▸ Import Model…: a class from a Python file, or a torchvision model, into a project."""
+
+from __future__ import annotations
+
+import ast
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from torchcanvas.app.importing import (
+    TORCHVISION_MODELS,
+    SourceError,
+    import_source,
+    parse_arguments,
+    parse_shape,
+)
+from torchcanvas.graph.fximport import ImportFailed
+
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+
+
+def module_classes(path: Path) -> list[str]:
+    """Classes a Python file defines (read with ast, without running the file)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return []
+    return [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+
+
+class ImportDialog(QDialog):
+    """Asks what to import, runs the import off the GUI thread, shows the report."""
+
+    imported = Signal(object)  # the ImportResult
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import Model")
+        self.setObjectName("import_dialog")
+        self.result = None
+        self._future: Future | None = None
+        self._timer = QTimer(self, interval=50)
+        self._timer.timeout.connect(self._poll)
+        self._build()
+
+    # ----- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.from_file = QRadioButton("A class in a Python file")
+        self.from_torchvision = QRadioButton("A torchvision model")
+        self.from_file.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.from_file)
+        group.addButton(self.from_torchvision)
+        self.path = QLineEdit(placeholderText="path/to/model.py")
+        self.path.textChanged.connect(self._on_path_changed)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.class_name = QComboBox(editable=True)
+        self.torchvision = QComboBox()
+        self.torchvision.addItems(TORCHVISION_MODELS)
+        self.torchvision.currentIndexChanged.connect(lambda: self.from_torchvision.setChecked(True))
+        self.arguments = QLineEdit("{}")
+        self.shapes = QLineEdit("3x224x224")
+        self.shapes.setToolTip(
+            "Per-sample shape of each input, in forward's order; separate with ;"
+        )
+        self.dtypes = QLineEdit("float32")
+        self.dtypes.setToolTip("float32, int64, ... for each input; separate with ;")
+        form = QFormLayout()
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.path, 1)
+        line.addWidget(browse)
+        form.addRow(self.from_file)
+        form.addRow("File", row)
+        form.addRow("Class", self.class_name)
+        form.addRow(self.from_torchvision)
+        form.addRow("Model", self.torchvision)
+        form.addRow("Constructor arguments (JSON)", self.arguments)
+        form.addRow("Input shapes", self.shapes)
+        form.addRow("Input dtypes", self.dtypes)
+        self._finish(form)
+
+    def _finish(self, form: QFormLayout) -> None:
+        note = QLabel(
+            "Importing a file runs its top-level code, as importing it in Python would "
+            '(not its `if __name__ == "__main__":` part).'
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #616161;")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.report = QPlainTextEdit(readOnly=True)
+        self.report.setMinimumHeight(120)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.import_button = self.buttons.addButton(
+            "Import", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        for widget in (note, self.progress, self.status, self.report, self.buttons):
+            layout.addWidget(widget)
+        self.resize(560, 520)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Python file", "", "Python files (*.py)")
+        if path:
+            self.path.setText(path)
+
+    def _on_path_changed(self, text: str) -> None:
+        self.from_file.setChecked(True)
+        classes = module_classes(Path(text)) if text.endswith(".py") else []
+        current = self.class_name.currentText()
+        self.class_name.clear()
+        self.class_name.addItems(classes)
+        if current in classes:
+            self.class_name.setCurrentText(current)
+
+    # ----- running --------------------------------------------------------------------------
+    def source(self) -> str:
+        """`file.py:Class` or `torchvision.models:name`, as the CLI takes it."""
+        if self.from_torchvision.isChecked():
+            return f"torchvision.models:{self.torchvision.currentText()}"
+        return f"{self.path.text().strip()}:{self.class_name.currentText().strip()}"
+
+    def start(self) -> None:
+        """Check the fields, then import in the background."""
+        try:
+            shapes = [parse_shape(s) for s in self.shapes.text().split(";") if s.strip()]
+            dtypes = [d.strip() for d in self.dtypes.text().split(";") if d.strip()]
+            arguments = parse_arguments(self.arguments.text().strip() or "{}")
+        except SourceError as error:
+            self._show(str(error), error=True)
+            return
+        self.import_button.setEnabled(False)
+        self.progress.show()
+        self._show(f"Importing {self.source()}…")
+        self.report.clear()
+        self._future = _POOL.submit(import_source, self.source(), arguments, shapes, dtypes)
+        self._timer.start()
+
+    def _poll(self) -> None:
+        if self._future is None or not self._future.done():
+            return
+        self._timer.stop()
+        self.progress.hide()
+        self.import_button.setEnabled(True)
+        future, self._future = self._future, None
+        try:
+            result = future.result()
+        except SourceError as error:
+            self._show(str(error), error=True)
+            return
+        except ImportFailed as error:
+            self._show("Nothing was imported; the report says why.", error=True)
+            self.report.setPlainText(error.report.text())
+            return
+        except Exception as error:  # the user's code raised something of its own
+            self._show(f"The import failed: {type(error).__name__}: {error}", error=True)
+            return
+        self.result = result
+        self.report.setPlainText(result.report.text())
+        self.accept()
+        self.imported.emit(result)
+
+    def _show(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c62828;" if error else "")
