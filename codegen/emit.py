@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from torchcanvas.codegen.forward import ForwardWriter
+from torchcanvas.codegen.forward import FUNCTIONAL_IMPORT, ForwardWriter
 from torchcanvas.codegen.init import InitWriter
 from torchcanvas.codegen.pyformat import INDENT, assign
 from torchcanvas.graph.expr import Call, literal
@@ -105,7 +105,7 @@ def _class(model, analysis, name: str, reserved: set, doc: str, signature) -> _C
     lines += [(line, node) for node, block in init_lines for line in block]
     lines += [("", None), (f"{_I1}def forward(self, {', '.join(forward.arguments)}):", None)]
     lines += [(line, node) for node, block in statements for line in block]
-    return _Class(lines, forward.arguments, init.imports)
+    return _Class(lines, forward.arguments, init.imports | forward.imports)
 
 
 def _instances(model, analysis) -> dict[str, list]:
@@ -230,8 +230,11 @@ def _header(writer: _Writer, class_name: str, imports: set[str]) -> None:
     if stdlib:
         writer.add(*stdlib)
         writer.blank()
-    writer.add("import torch", "from torch import nn")
-    extra = sorted(line for line in imports if line not in stdlib)
+    writer.add("import torch")
+    if FUNCTIONAL_IMPORT in imports:
+        writer.add(FUNCTIONAL_IMPORT)
+    writer.add("from torch import nn")
+    extra = sorted(line for line in imports if line not in stdlib and line != FUNCTIONAL_IMPORT)
     if extra:
         writer.add(*extra)
     writer.blank(2)

@@ -39,6 +39,7 @@ class ForwardWriter:
         self._rejoins: dict[str, str | None] = {}
         self.live = set(self.order)
         self.statements: list[tuple[str, list[str]]] = []
+        self.imports: set[str] = set()
         self.arguments = self._arguments()
         self._count_reads()
 
@@ -94,10 +95,16 @@ class ForwardWriter:
         indent = BODY + INDENT if when is not None else BODY
         target = _target_text(spec, ports, targets)
         name = self.names[node]
+        called = is_call(spec, facts.args)
         if spec.type == "ModuleList":
             body = _loop(indent, name, values.get("input", ""), target)
         elif spec.kind == FUNCTION:
             body = assign(indent, target, spec.expr(values, facts.args, facts.inputs, set(used)))
+        elif called:
+            if spec.function.startswith("F."):
+                self.imports.add(FUNCTIONAL_IMPORT)
+            raw = self.model.params(node)
+            body = assign(indent, target, function_call(spec, values["input"], facts.args, raw))
         else:
             body = assign(indent, target, _module_call(spec, f"self.{name}", values, set(used)))
         if when is not None:
@@ -105,7 +112,11 @@ class ForwardWriter:
             first = values.get(edges[0].dst_port) if edges else None
             if first is not None and target != first:
                 lines.append(f"{BODY}{target} = {first}")
-            test = f"self.use_{name}" if spec.kind == FUNCTION else f"self.{name} is not None"
+            test = (
+                f"self.use_{name}"
+                if spec.kind == FUNCTION or called
+                else f"self.{name} is not None"
+            )
             lines.append(f"{BODY}if {test}:")
         self.statements.append((node, lines + body))
         for port, name in targets.items():
@@ -255,6 +266,35 @@ def _loop(indent: str, name: str, source: str, target: str) -> list[str]:
         f"{indent}for layer in self.{name}:",
         f"{indent}{INDENT}{target} = layer({target})",
     ]
+
+
+FUNCTIONAL_IMPORT = "import torch.nn.functional as F"
+
+
+def is_call(spec, args: dict) -> bool:
+    """Whether a module layer is written as a function call (`functional` is set)."""
+    return bool(spec.function) and bool(args.get("functional"))
+
+
+def function_call(spec, value: str, args: dict, raw: dict) -> Call:
+    """`F.relu(x, inplace=True)`, `torch.flatten(x, 1)`, `F.max_pool2d(x, 2, stride=2)`."""
+    from torchcanvas.graph.expr import literal
+    from torchcanvas.graph.symbolic import Bound
+
+    def text(name):
+        bound = raw.get(name)
+        return bound.text if isinstance(bound, Bound) else literal(args[name])
+
+    positional = tuple(text(name) for name in spec.function_args)
+    keywords = tuple(
+        (p.name, text(p.name))
+        for p in spec.ctor_params
+        if p.name not in spec.function_args
+        and p.name in args
+        and (isinstance(raw.get(p.name), Bound) or p.required or args[p.name] != p.default)
+    )
+    extra = tuple(item.split("=", 1) for item in spec.function_kwargs)
+    return Call(spec.function, (value, *positional), keywords + tuple(map(tuple, extra)))
 
 
 def _module_call(spec, func: str, values: dict, used: set) -> Call:

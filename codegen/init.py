@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from torchcanvas.codegen.forward import is_call
 from torchcanvas.codegen.pyformat import INDENT, assign, statement
 from torchcanvas.graph.expr import Call, ListOf, TupleOf, literal
 from torchcanvas.graph.layers.external import class_and_import
@@ -43,7 +44,7 @@ class InitWriter:
     def _lines(self, node: str) -> list[str]:
         spec, name = self.model.spec(node), self.analysis.names[node]
         when, ind = self.model.when(node), self.indent
-        if spec.kind == FUNCTION:
+        if spec.kind == FUNCTION or is_call(spec, self.analysis.resolved(node)):
             return [f"{ind}self.use_{name} = {when.text}"] if when else []
         if spec.kind == PARAMETER:
             return parameter_lines(ind, name, self.analysis.resolved(node))

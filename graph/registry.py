@@ -77,6 +77,11 @@ class LayerSpec:
     fixed_kwargs: tuple[tuple[str, Any], ...] = ()  # always passed (batch_first=True)
     key_params: tuple[str, ...] = ()  # shown on the node card
     examples: tuple[tuple[Metas, dict], ...] = ()  # inputs and params that suit it, for tests
+    # MODULE layers that can also be written as a call (`F.relu(x)`, `torch.flatten(x, 1)`):
+    # the function, the parameters always passed positionally, extra keyword text.
+    function: str = ""
+    function_args: tuple[str, ...] = ()
+    function_kwargs: tuple[str, ...] = ()
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
     input_index: dict[str, PortSpec] = field(init=False, repr=False, compare=False)
     ctor_params: tuple[Param, ...] = field(init=False, repr=False, compare=False)
@@ -147,6 +152,30 @@ def register(spec: LayerSpec) -> LayerSpec:
         raise ValueError(f"{spec.type}: unknown category {spec.category!r}")
     _REGISTRY[spec.type] = spec
     return spec
+
+
+def add_function_form(type_name: str, function: str, args=(), kwargs=()) -> None:
+    """Let a module layer be written as a function call, chosen per node by its
+    `functional` setting (imports of `F.relu(x)` keep that form)."""
+    from dataclasses import replace
+
+    from torchcanvas.graph.params import BOOL, Param
+
+    spec = _REGISTRY[type_name]
+    flag = Param(
+        "functional",
+        BOOL,
+        f"Write it as a call, {function}(x), instead of a module attribute.",
+        False,
+        ctor=False,
+    )
+    _REGISTRY[type_name] = replace(
+        spec,
+        params=(*spec.params, flag),
+        function=function,
+        function_args=tuple(args),
+        function_kwargs=tuple(kwargs),
+    )
 
 
 def get_spec(type_name: str) -> LayerSpec:

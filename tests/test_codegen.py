@@ -245,3 +245,42 @@ def test_a_densenet_and_a_mobilenet_export_pass_ruff_with_its_defaults(tmp_path)
     mobilenet = load_project(EXAMPLES / "mobilenet_v2.json").model
     (tmp_path / "mobilenet.py").write_text(emit_module(mobilenet).source)
     assert ruff_problems(tmp_path) == ""
+
+
+def test_stateless_layers_can_be_written_as_calls_and_compute_the_same(tmp_path):
+    layers = (
+        ("Conv2d", {"out_channels": 4, "kernel_size": 3}),
+        ("ReLU", {"inplace": True}),
+        ("MaxPool2d", {"kernel_size": 2}),
+        ("Flatten", {}),
+        ("Dropout", {"p": 0.2}),
+        ("Linear", {"out_features": 3}),
+        ("LogSoftmax", {"dim": 1}),
+    )
+    modules = linear_graph(*layers, shape=(1, 8, 8))
+    calls = linear_graph(
+        *(
+            (t, {**p, "functional": True}) if t != "Conv2d" and t != "Linear" else (t, p)
+            for t, p in layers
+        ),
+        shape=(1, 8, 8),
+    )
+    assert forward_source(calls)[:8] == [
+        "x = self.conv1(x)",
+        "x = F.relu(x, inplace=True)",
+        "x = F.max_pool2d(x, 2)",
+        "x = torch.flatten(x, 1)",
+        "x = F.dropout(x, p=0.2, training=self.training)",
+        "x = self.fc1(x)",
+        "x = F.log_softmax(x, dim=1)",
+        "return x",
+    ]
+    source = emit_module(calls).source
+    assert "import torch.nn.functional as F\n" in source and "self.relu1" not in source
+    (tmp_path / "calls.py").write_text(source)
+    assert not ruff_problems(tmp_path)
+    first, second = build_model(modules, seed=0).eval(), build_model(calls).eval()
+    second.load_state_dict(first.state_dict(), strict=True)
+    sample = torch.randn(2, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(first(sample), second(sample))

@@ -205,9 +205,8 @@ def _flatten(conv, node):
     start, end = _plain(conv, node, 1, "start_dim", 0), _plain(conv, node, 2, "end_dim", -1)
     if start == 0:
         raise Unmapped("flatten from dim 0 merges the batch; use torch.flatten(x, 1)")
-    return conv.add(
-        node, "Flatten", {"start_dim": start, "end_dim": end}, {"input": conv.tensor(node.args[0])}
-    )
+    params = {"start_dim": start, "end_dim": end, "functional": True}
+    return conv.add(node, "Flatten", params, {"input": conv.tensor(node.args[0])})
 
 
 def _dims_of(conv, node, start: int, name: str) -> list[int]:
@@ -336,6 +335,7 @@ def _layer(type_name: str, *names: str, defaults: dict | None = None):
                 params[name] = list(value) if isinstance(value, tuple) else value
         if type_name in ("MaxPool2d", "AvgPool2d") and params.get("stride") in (None, []):
             params.pop("stride", None)  # F's stride=None means the kernel size
+        params["functional"] = True  # written as the call it was
         ref = conv.tensor(node.args[0])
         return conv.add(node, type_name, params, {"input": ref})
 
@@ -344,7 +344,8 @@ def _layer(type_name: str, *names: str, defaults: dict | None = None):
 
 def _dropout(conv, node):
     p = _plain(conv, node, 1, "p", 0.5)
-    return conv.add(node, "Dropout", {"p": p}, {"input": conv.tensor(node.args[0])})
+    params = {"p": p, "functional": True}
+    return conv.add(node, "Dropout", params, {"input": conv.tensor(node.args[0])})
 
 
 def _interpolate(conv, node):

@@ -18,5 +18,6 @@ for _module in (
     "merge",
     "containers",
     "external",
+    "functional",
 ):
     importlib.import_module(f"{__name__}.{_module}")
