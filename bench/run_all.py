@@ -15,6 +15,7 @@ BENCHMARKS = [
     "bench.bench_canvas",
     "bench.bench_training",
     "bench.bench_window",
+    "bench.bench_import",
 ]
 
 
