@@ -103,7 +103,7 @@ class ImportDialog(QDialog):
     def _finish(self, form: QFormLayout) -> None:
         note = QLabel(
             "Importing a file runs its top-level code, as importing it in Python would "
-            '(not its `if __name__ == "__main__":` part).'
+            "(the part under if __name__ == '__main__' does not run)."
         )
         note.setWordWrap(True)
         note.setStyleSheet("color: #616161;")
@@ -184,7 +184,9 @@ class ImportDialog(QDialog):
             return
         self.result = result
         self.report.setPlainText(result.report.text())
-        self.accept()
+        self._show(f"Imported {result.project.model.name}; the design is open in the window.")
+        self.import_button.hide()
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
         self.imported.emit(result)
 
     def _show(self, text: str, error: bool = False) -> None:
