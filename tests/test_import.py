@@ -227,11 +227,18 @@ def test_a_layer_called_twice_with_weights_is_refused():
         import_module(Shared(), [((4,), "float32")])
 
 
-def test_external_layers_survive_saving_and_loading():
-    original = torchvision.models.convnext_tiny().eval()
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [
+        ("convnext_tiny", '"cls": "torchvision.models.convnext.LayerNorm2d"'),
+        ("regnet_x_400mf", '"name": "block1-0"'),
+    ],
+)
+def test_imported_projects_survive_saving_and_loading(name, marker):
+    original = getattr(torchvision.models, name)().eval()
     result = import_module(original, [IMAGE])
     text = dumps_project(result.project)
-    assert '"cls": "torchvision.models.convnext.LayerNorm2d"' in text
+    assert marker in text
     again = loads_project(text)
     assert dumps_project(again) == text
     assert emit_module(again.model).source == emit_module(result.project.model).source
