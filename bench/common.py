@@ -143,3 +143,32 @@ def close_window(app, window) -> None:
     window.scene.detach()
     window.deleteLater()
     app.processEvents()
+
+
+def wide_dag(nodes: int = 1000, seed: int = 0, fan_in: int = 3) -> ModelGraph:
+    """A random wide DAG of 16-feature vectors: Linear and ReLU nodes, and Adds that read
+    up to `fan_in` earlier values; every value nobody reads is summed into the Output."""
+    import random
+
+    rng = random.Random(seed)
+    model = ModelGraph("WideDag")
+    values = [model.add_node("Input", "input", {"shape": [16]})]
+    while len(model) < nodes - 2:
+        kind = rng.random() if len(values) > 1 else 0.0
+        if kind < 0.4:
+            node = model.add_node("Linear", None, {"out_features": 16})
+            model.connect(rng.choice(values), node)
+        elif kind < 0.6:
+            node = model.add_node("ReLU")
+            model.connect(rng.choice(values), node)
+        else:
+            node = model.add_node("Add")
+            for source in rng.sample(values, min(len(values), rng.randint(2, fan_in))):
+                model.connect(source, node)
+        values.append(node)
+    unread = [v for v in values if not model.outputs(v)]
+    total = model.add_node("Add")
+    for value in unread if len(unread) > 1 else unread + values[:1]:
+        model.connect(value, total)
+    model.connect(total, model.add_node("Output"))
+    return model

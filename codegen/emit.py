@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from torchcanvas.codegen.forward import FUNCTIONAL_IMPORT, ForwardWriter
 from torchcanvas.codegen.init import InitWriter
-from torchcanvas.codegen.pyformat import INDENT, assign
+from torchcanvas.codegen.pyformat import INDENT, assign, definition
 from torchcanvas.graph.expr import Call, literal
 from torchcanvas.graph.naming import LOCAL_NAMES, class_name_problem
 from torchcanvas.graph.ports import TensorMeta
@@ -94,16 +94,16 @@ def _class(model, analysis, name: str, reserved: set, doc: str, signature) -> _C
     init_lines = init.run()
     forward = ForwardWriter(model, analysis, reserved | set(signature or ()))
     statements = forward.run()
-    params = ", ".join(["self", *(signature or [])])
     lines: list[tuple[str, str | None]] = [
         (f"class {name}(nn.Module):", None),
         (f'{_I1}"""{doc}"""', None),
         ("", None),
-        (f"{_I1}def __init__({params}):", None),
-        (f"{_I2}super().__init__()", None),
     ]
+    lines += [(line, None) for line in definition(_I1, "__init__", ["self", *(signature or [])])]
+    lines += [(f"{_I2}super().__init__()", None)]
     lines += [(line, node) for node, block in init_lines for line in block]
-    lines += [("", None), (f"{_I1}def forward(self, {', '.join(forward.arguments)}):", None)]
+    lines += [("", None)]
+    lines += [(line, None) for line in definition(_I1, "forward", ["self", *forward.arguments])]
     lines += [(line, node) for node, block in statements for line in block]
     return _Class(lines, forward.arguments, init.imports | forward.imports)
 

@@ -117,3 +117,15 @@ def _operator_lines(indent: str, value: BinOp) -> list[str]:
         return [flat]
     first, *rest = value.operands
     return [f"{indent}{first}"] + [f"{indent}{value.op} {operand}" for operand in rest]
+
+
+def definition(indent: str, name: str, params: list[str]) -> list[str]:
+    """`def name(params):`, split as ruff would when it does not fit."""
+    flat = f"{indent}def {name}({', '.join(params)}):"
+    if len(flat) <= LINE_LENGTH:
+        return [flat]
+    inner = indent + INDENT
+    body = ", ".join(params)
+    if len(inner + body) <= LINE_LENGTH:
+        return [f"{indent}def {name}(", inner + body, f"{indent}):"]
+    return [f"{indent}def {name}("] + [f"{inner}{p}," for p in params] + [f"{indent}):"]

@@ -284,3 +284,20 @@ def test_stateless_layers_can_be_written_as_calls_and_compute_the_same(tmp_path)
     sample = torch.randn(2, 1, 8, 8)
     with torch.no_grad():
         assert torch.equal(first(sample), second(sample))
+
+
+def test_a_forward_with_long_input_names_splits_its_signature_as_ruff_does(tmp_path):
+    for count, length in ((3, 24), (4, 30)):
+        model = ModelGraph("Wide")
+        inputs = [
+            model.add_node("Input", f"input_{i}_" + "q" * length, params={"shape": [4]})
+            for i in range(count)
+        ]
+        merge = model.add_node("Add")
+        for name in inputs:
+            model.connect(name, merge)
+        model.connect(merge, model.add_node("Output"))
+        source = emit_module(model).source
+        assert "def forward(\n" in source
+        (tmp_path / f"wide_{count}.py").write_text(source)
+    assert ruff_problems(tmp_path) == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import time
 
 import pytest
 import torch
@@ -242,3 +243,34 @@ def test_imported_projects_survive_saving_and_loading(name, marker):
     again = loads_project(text)
     assert dumps_project(again) == text
     assert emit_module(again.model).source == emit_module(result.project.model).source
+
+
+def test_an_import_process_that_dies_is_reported_with_its_exit_code(tmp_path):
+    from torchcanvas.app.import_process import ImportRun
+
+    request = {"source": f"{MODULES / 'dies.py'}:Net", "arguments": {}, "shapes": [(4,)]}
+    run = ImportRun({**request, "dtypes": []}, tmp_path / "w.pt")
+    run.start()
+    deadline = time.monotonic() + 60
+    while run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.outcome is not None and not run.outcome.ok
+    assert "stopped unexpectedly (exit code 3)" in run.outcome.error
+    assert not (tmp_path / "w.pt").exists()
+
+
+def test_an_import_process_sends_back_the_project_and_writes_the_weights(tmp_path):
+    from torchcanvas.app.import_process import ImportRun
+
+    request = {"source": f"{MODULES / 'handwritten.py'}:TutorialNet", "arguments": {}}
+    run = ImportRun({**request, "shapes": [(3, 32, 32)], "dtypes": []}, tmp_path / "w.pt")
+    run.start()
+    deadline = time.monotonic() + 120
+    while run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outcome = run.outcome
+    assert outcome.ok, outcome.error
+    cls, _ = compile_model(outcome.project.model)
+    state = torch.load(outcome.weights_path, weights_only=True)
+    cls().load_state_dict(state, strict=True)
+    assert "checked: the exported class loads the weights" in outcome.report

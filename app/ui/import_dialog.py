@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from concurrent.futures import Future, ThreadPoolExecutor
+import re
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
@@ -25,16 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from torchcanvas.app.import_process import ImportRun
 from torchcanvas.app.importing import (
     TORCHVISION_MODELS,
     SourceError,
-    import_source,
     parse_arguments,
     parse_shape,
 )
-from torchcanvas.graph.fximport import ImportFailed
-
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
 
 
 def module_classes(path: Path) -> list[str]:
@@ -47,16 +45,17 @@ def module_classes(path: Path) -> list[str]:
 
 
 class ImportDialog(QDialog):
-    """Asks what to import, runs the import off the GUI thread, shows the report."""
+    """Asks what to import, runs the import in its own process, shows the report."""
 
-    imported = Signal(object)  # the ImportResult
+    imported = Signal(object)  # the ImportOutcome
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, weights_folder: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import Model")
         self.setObjectName("import_dialog")
         self.result = None
-        self._future: Future | None = None
+        self.weights_folder = Path(weights_folder or Path.cwd())
+        self._run: ImportRun | None = None
         self._timer = QTimer(self, interval=50)
         self._timer.timeout.connect(self._poll)
         self._build()
@@ -160,34 +159,41 @@ class ImportDialog(QDialog):
         self.progress.show()
         self._show(f"Importing {self.source()}…")
         self.report.clear()
-        self._future = _POOL.submit(import_source, self.source(), arguments, shapes, dtypes)
+        request = {"source": self.source(), "arguments": arguments, "shapes": shapes}
+        request["dtypes"] = dtypes
+        self._run = ImportRun(request, self._weights_path())
+        self._run.start()
         self._timer.start()
 
+    def _weights_path(self) -> Path:
+        stem = re.sub(r"[^A-Za-z0-9_]+", "_", self.source().rsplit(":", 1)[-1])[:60] or "model"
+        return self.weights_folder / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+
     def _poll(self) -> None:
-        if self._future is None or not self._future.done():
+        outcome = self._run.poll() if self._run is not None else None
+        if outcome is None:
             return
         self._timer.stop()
+        self._run = None
         self.progress.hide()
         self.import_button.setEnabled(True)
-        future, self._future = self._future, None
-        try:
-            result = future.result()
-        except SourceError as error:
-            self._show(str(error), error=True)
+        self.report.setPlainText(outcome.report)
+        if not outcome.ok:
+            self._show(outcome.error, error=True)
             return
-        except ImportFailed as error:
-            self._show("Nothing was imported; the report says why.", error=True)
-            self.report.setPlainText(error.report.text())
-            return
-        except Exception as error:  # the user's code raised something of its own
-            self._show(f"The import failed: {type(error).__name__}: {error}", error=True)
-            return
-        self.result = result
-        self.report.setPlainText(result.report.text())
-        self._show(f"Imported {result.project.model.name}; the design is open in the window.")
+        self.result = outcome
+        self._show(f"Imported {outcome.project.model.name}; the design is open in the window.")
         self.import_button.hide()
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
-        self.imported.emit(result)
+        self.imported.emit(outcome)
+
+    def done(self, code: int) -> None:
+        """Closing the dialog stops an import still running."""
+        if self._run is not None:
+            self._timer.stop()
+            self._run.cancel()
+            self._run = None
+        super().done(code)
 
     def _show(self, text: str, error: bool = False) -> None:
         self.status.setText(text)

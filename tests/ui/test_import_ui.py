@@ -70,3 +70,22 @@ def test_a_module_that_cannot_be_traced_shows_the_report_and_keeps_the_project(w
     assert "handwritten.py:88" in dialog.report.toPlainText()
     assert dialog.isVisible() and window.document.model.nodes() == before
     dialog.reject()
+
+
+def test_an_import_that_never_finishes_is_cancelled_and_the_window_stays_usable(window, qtbot):
+    window.document.open_example("mlp")
+    before = window.document.model.nodes()
+    press(window, Qt.Key.Key_I, CTRL)
+    dialog = window.findChild(ImportDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.keyClicks(dialog.path, str(MODULES / "forever.py"))
+    dialog.shapes.selectAll()
+    qtbot.keyClicks(dialog.shapes, "4")
+    dialog.import_button.click()
+    run = dialog._run
+    qtbot.waitUntil(lambda: run._process.is_alive(), timeout=10_000)
+    qtbot.wait(300)  # the window keeps answering while the file runs
+    assert dialog.progress.isVisible() and window.document.model.nodes() == before
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and not run._process.is_alive()
+    assert window.document.model.nodes() == before
