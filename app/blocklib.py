@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.fileio import FileRefused, atomic_write, read_limited
 from torchcanvas.graph.graphjson import MAX_NODES, LoadError, block_to_dict, load_blocks
 from torchcanvas.graph.library import BlockDef, Library, uses
 from torchcanvas.graph.model import GraphError
@@ -62,10 +62,10 @@ def read_block_file(path: Path) -> list[BlockDef]:
     """The definitions in a block file, dependencies first (the block itself last)."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise BlockFileError(f"{path.name}: larger than {MAX_BYTES // 2**20} MiB")
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+        document = json.loads(read_limited(path, MAX_BYTES, "block file").decode("utf-8"))
+    except FileRefused as error:
+        raise BlockFileError(str(error)) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BlockFileError(f"{path.name}: cannot be read ({error})") from None
     if not isinstance(document, dict) or document.get("format") != BLOCK_FORMAT:
         raise BlockFileError(f"{path.name}: not a TorchCanvas block file")

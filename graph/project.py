@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.graph.fileio import FileRefused, atomic_write, read_limited
 from torchcanvas.graph.graphjson import (
     MAX_NODES,
     LoadError,
@@ -114,11 +114,9 @@ def load_project(path: str | os.PathLike) -> Project:
     """Read a project file; ProjectError names the problem and where it is."""
     file = Path(path)
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise ProjectError(
-                f"{file.name}: larger than {MAX_FILE_BYTES // 2**20} MB; not a TorchCanvas project"
-            )
-        data = file.read_bytes()
+        data = read_limited(file, MAX_FILE_BYTES, "project")
+    except FileRefused as error:
+        raise ProjectError(str(error)) from None
     except OSError as error:
         raise ProjectError(f"{file}: cannot read ({error.strerror or error})") from None
     try:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.app.train.weights_io import (
+    WeightsFileError,
+    check_tensors,
+    load_file,
+    non_finite,
+)
+from torchcanvas.graph.fileio import FileRefused, atomic_write
 
 CHECKPOINT_FORMAT = "torchcanvas-checkpoint"
+MAX_REPORT_LINES = 40
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 
 
@@ -34,6 +40,7 @@ class WeightsReport:
     missing: list[str] = field(default_factory=list)  # model keys with no tensor in the file
     unexpected: list[str] = field(default_factory=list)  # file keys the model does not have
     mismatched: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)  # key -> (model, file)
+    non_finite: dict[str, str] = field(default_factory=dict)  # model key -> "3 NaN, 1 inf"
 
     @property
     def complete(self) -> bool:
@@ -58,22 +65,42 @@ class WeightsReport:
             add(key, "mismatched", f"{_leaf(key)} {_shape(got)} (model {_shape(want)})")
         for key in self.unexpected:
             add(key, "unexpected", key)
+        for key, count in self.non_finite.items():
+            nodes.setdefault(key.rsplit(".", 1)[0], {}).setdefault("NaN/inf", []).append(
+                f"{_leaf(key)} ({count})"
+            )
         return nodes
 
     def summary(self) -> str:
         """One line of counts."""
-        return (
+        text = (
             f"{len(self.matched)} matched, {len(self.missing)} missing, "
             f"{len(self.unexpected)} unexpected, {len(self.mismatched)} wrong shape"
         )
+        if self.non_finite:
+            text += f"; {len(self.non_finite)} with NaN or inf values"
+        return text
 
-    def lines(self) -> list[str]:
-        """The report as text, one node per line."""
+    def lines(self, limit: int = MAX_REPORT_LINES) -> list[str]:
+        """The report as text, one node per line, nodes that need attention first (at most
+        `limit`, then a count)."""
         out = []
-        for node, kinds in self.by_node().items():
-            parts = [f"{kind}: {', '.join(items)}" for kind, items in kinds.items() if items]
+        nodes = self.by_node().items()
+        for node, kinds in sorted(nodes, key=lambda item: not _needs_attention(item[1])):
+            parts = [f"{kind}: {_capped(items)}" for kind, items in kinds.items() if items]
             out.append(f"{node}: " + "; ".join(parts))
+        if len(out) > limit:
+            out = out[:limit] + [f"… and {len(out) - limit:,} more nodes"]
         return out + [self.summary()]
+
+
+def _needs_attention(kinds: dict[str, list[str]]) -> bool:
+    return any(items for kind, items in kinds.items() if kind != "matched")
+
+
+def _capped(items: list[str], limit: int = 12) -> str:
+    more = f", … {len(items) - limit:,} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 def _leaf(key: str) -> str:
@@ -86,14 +113,17 @@ def _shape(shape) -> str:
 
 def safe_load(path: str | os.PathLike):
     """torch.load(path, weights_only=True), with a WeightsError that says why for any failure."""
+    name = Path(path).name
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return torch.load(Path(path), map_location="cpu", weights_only=True)
+        return load_file(path, name)
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such file") from None
+    except (WeightsFileError, FileRefused) as error:
+        raise WeightsError(str(error)) from None
+    except OSError as error:
+        raise WeightsError(f"{name}: cannot read ({error.strerror or error})") from None
     except Exception as error:  # torch reports refusals and corrupt files with several types
-        raise WeightsError(_refusal(Path(path).name, error)) from None
+        raise WeightsError(_refusal(name, error)) from None
 
 
 def _refusal(name: str, error: Exception) -> str:
@@ -131,6 +161,10 @@ def as_state_dict(data, name: str = "file") -> dict[str, torch.Tensor]:
             f"{name}: not a state_dict (found {type(data).__name__}); save one "
             f"with torch.save(model.state_dict(), path)."
         )
+    try:
+        check_tensors(data, name)
+    except WeightsFileError as error:
+        raise WeightsError(str(error)) from None
     return dict(data)
 
 
@@ -155,6 +189,7 @@ def match(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> WeightsR
         else:
             report.matched[model_key] = file_key
     report.missing = [key for key in own if key not in taken]
+    report.non_finite = non_finite({k: state[v] for k, v in report.matched.items()})
     return report
 
 

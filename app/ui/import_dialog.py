@@ -33,13 +33,16 @@ from torchcanvas.app.importing import (
     parse_arguments,
     parse_shape,
 )
+from torchcanvas.graph.fileio import read_limited
+
+MAX_SOURCE_BYTES = 5 * 2**20
 
 
 def module_classes(path: Path) -> list[str]:
     """Classes a Python file defines (read with ast, without running the file)."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        tree = ast.parse(read_limited(path, MAX_SOURCE_BYTES).decode("utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, RecursionError):
         return []
     return [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
 

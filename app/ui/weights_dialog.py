@@ -18,24 +18,31 @@ COLORS = {
     "missing": "#c62828",
     "mismatched": "#c62828",
     "unexpected": "#8d6e00",
+    "NaN/inf": "#c62828",
 }
+MAX_TREE_NODES = 300  # a file with 100,000 stray keys must not build 100,000 rows
 
 
 def report_tree(report) -> QTreeWidget:
     """One row per node, with its tensors by kind."""
     tree = QTreeWidget()
     tree.setHeaderLabels(["node / tensor", "status"])
-    for node, kinds in report.by_node().items():
-        bad = kinds["missing"] or kinds["mismatched"] or kinds["unexpected"]
+    nodes = list(report.by_node().items())
+    for node, kinds in nodes[:MAX_TREE_NODES]:
+        bad = any(items for kind, items in kinds.items() if kind != "matched")
         top = QTreeWidgetItem([node, "needs attention" if bad else "all matched"])
         top.setForeground(1, QColor("#c62828" if bad else "#2e7d32"))
         for kind, items in kinds.items():
-            for text in items:
+            for text in items[:MAX_TREE_NODES]:
                 child = QTreeWidgetItem([text, kind])
                 child.setForeground(1, QColor(COLORS[kind]))
                 top.addChild(child)
+            if len(items) > MAX_TREE_NODES:
+                top.addChild(QTreeWidgetItem([f"… and {len(items) - MAX_TREE_NODES:,} more", kind]))
         tree.addTopLevelItem(top)
         top.setExpanded(bool(bad))
+    if len(nodes) > MAX_TREE_NODES:
+        tree.addTopLevelItem(QTreeWidgetItem([f"… and {len(nodes) - MAX_TREE_NODES:,} more", ""]))
     tree.resizeColumnToContents(0)
     return tree
 
