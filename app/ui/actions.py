@@ -63,6 +63,12 @@ def build_actions(window) -> dict[str, QAction]:
             "Ctrl+I",
             tip="Turn a PyTorch module (a file's class or a torchvision model) into a project",
         ),
+        "recover": _action(
+            window,
+            "Recover &Unsaved Work…",
+            window.recover_unsaved_work,
+            tip="Reopen work autosaved by a window that did not close normally",
+        ),
         "quit": _action(window, "&Quit", window.close, keys.Quit),
         "undo": undo,
         "redo": redo,
@@ -103,6 +109,7 @@ def build_menus(window, actions: dict[str, QAction]) -> None:
         action = window.examples_menu.addAction(path.stem.replace("_", " "))
         action.triggered.connect(lambda _c=False, stem=path.stem: window.open_example(stem))
     window.recent_menu = file_menu.addMenu("Open &Recent")
+    file_menu.addAction(actions["recover"])
     file_menu.addSeparator()
     for name in ("save", "save_as", "export"):
         file_menu.addAction(actions[name])

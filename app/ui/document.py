@@ -24,7 +24,6 @@ from torchcanvas.graph.project import (
     Project,
     dumps_project,
     load_project,
-    loads_project,
     save_project,
 )
 from torchcanvas.graph.registry import has_spec
@@ -127,9 +126,9 @@ class Document(QObject):
         self._settings_dirty = True
         self.title_changed.emit()
 
-    def restore(self, text: str, label: str) -> None:
-        """Reopen autosaved text (crash recovery); it counts as unsaved."""
-        self._replace(loads_project(text), None, label)
+    def restore(self, project: Project, path: str | None, label: str) -> None:
+        """Reopen autosaved work (crash recovery) with its file path; it counts as unsaved."""
+        self._replace(project, Path(path) if path else None, label)
         self._settings_dirty = True
         self.title_changed.emit()
 

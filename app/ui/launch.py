@@ -20,13 +20,21 @@ def launch(project: str | None = None, screenshot: str | None = None, size=(1600
     from torchcanvas.app.ui.main_window import MainWindow
 
     window = MainWindow(remember_layout=not screenshot)
-    if not open_initial(window, project, offer_recovery=not screenshot):
-        return 2
+    from torchcanvas.app.ui import errors
+
+    errors.install(lambda: window, window.home / "errors.log")
+    problem = open_initial(window, project, offer_recovery=not screenshot)
     if screenshot:
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         return take_screenshot(app, window, screenshot, size)
     window.show()
     window.view.show_top()
     from PySide6.QtCore import QTimer
+
+    if problem:  # as a file manager starts it: say so in the window, not on a hidden stderr
+        QTimer.singleShot(0, lambda: window.dialogs.error("Cannot open the project", problem))
 
     from torchcanvas.app.train.session import prewarm, shutdown_spare
 
@@ -36,27 +44,30 @@ def launch(project: str | None = None, screenshot: str | None = None, size=(1600
     return app.exec()
 
 
-def open_initial(window, project: str | None, offer_recovery: bool = True) -> bool:
-    """The project named on the command line, a recovered one, or the digits example."""
-    if project:
-        from torchcanvas.graph.project import ProjectError
+def open_initial(window, project: str | None, offer_recovery: bool = True) -> str | None:
+    """Open the named project (or its unsaved autosave), orphaned work, or the digits
+    example; returns why the named project could not be opened, or None."""
+    from torchcanvas.graph.project import ProjectError
 
+    if project and offer_recovery and window.offer_recovery(project):
+        return None
+    if project:
         try:
             window.document.open(project)
+            return None
         except ProjectError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return False
-        return True
-    if offer_recovery and window.offer_recovery():
-        return True
+            problem = str(error)
+    else:
+        problem = None
+        if offer_recovery and window.offer_recovery():
+            return None
     from torchcanvas.app.ui.document import DEFAULT_EXAMPLE
-    from torchcanvas.graph.project import ProjectError
 
     try:
         window.document.open_example(DEFAULT_EXAMPLE)
     except ProjectError:  # an install without the bundled examples: start empty
         window.document.new()
-    return True
+    return problem
 
 
 def take_screenshot(app, window, path: str, size=(1600, 1000)) -> int:

@@ -68,7 +68,9 @@ class MainWindow(QMainWindow):
         self._autosave.timeout.connect(self.autosave)
         self._autosave.start()
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_project)
-        self.recovery = Recovery(self.home / "recovery.json", self.document, lambda: self.dialogs)
+        self.recovery = Recovery(
+            self.home / "recovery", self.document, lambda: self.dialogs, self.report_failure
+        )
         self._restore_layout()
         hide_ghost_tab_bars(self)
         self._update_title()
@@ -282,7 +284,7 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Cannot save", f"{path}: {error.strerror or error}")
             return False
         self._add_recent(str(path))
-        self._remove_recovery()
+        self.recovery.saved()
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
@@ -310,8 +312,8 @@ class MainWindow(QMainWindow):
             f"the code? Load them with model.load_state_dict(torch.load('{weights.name}', "
             f"weights_only=True)).",
         ):
-            self.training.save_weights(str(weights))
-            written.append(str(weights))
+            if self.training.save_weights(str(weights)):
+                written.append(str(weights))
         self.statusBar().showMessage(f"Exported {' and '.join(written)}", 4000)
         return True
 
@@ -341,12 +343,26 @@ class MainWindow(QMainWindow):
         """Write unsaved work to the recovery file."""
         self.recovery.autosave()
 
-    def _remove_recovery(self) -> None:
-        self.recovery.remove()
+    def offer_recovery(self, project_path: str | None = None) -> bool:
+        """At start, offer work a crashed window left behind (the named project's first)."""
+        recovered = self.recovery.offer(project_path)
+        waiting = self.recovery.others()
+        if waiting:
+            self.statusBar().showMessage(
+                f"{waiting} more unsaved project(s) from windows that did not close normally: "
+                f"File ▸ Recover Unsaved Work…",
+                20000,
+            )
+        return recovered
 
-    def offer_recovery(self) -> bool:
-        """After a crash, offer the autosaved project back."""
-        return self.recovery.offer()
+    def recover_unsaved_work(self) -> bool:
+        """File ▸ Recover Unsaved Work…"""
+        return self.maybe_save() and self.recovery.offer_any()
+
+    def report_failure(self, text: str) -> None:
+        """A background failure (autosave): say it once, in a dialog and the status bar."""
+        self.statusBar().showMessage(text, 30000)
+        self.dialogs.error("Autosave failed", text)
 
     def show_training_views(self) -> None:
         """Bring the training panel, curves and activations to the front."""
@@ -366,7 +382,7 @@ class MainWindow(QMainWindow):
         if self.remember_layout:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())
-        self._remove_recovery()
+        self.recovery.close()
         self.clipboard.release()
         event.accept()
 

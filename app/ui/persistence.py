@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from torchcanvas.graph.fileio import atomic_write
-from torchcanvas.graph.project import ProjectError
+from torchcanvas.app.recovery import Recovered, RecoveryStore
+from torchcanvas.graph.project import ProjectError, project_to_dict
 
 MAX_RECENT = 8
 
@@ -39,35 +40,86 @@ class RecentFiles:
 
 
 class Recovery:
-    """Autosaves unsaved work and offers it back after a crash."""
+    """Autosaves this window's unsaved work and offers orphaned work back at start."""
 
-    def __init__(self, path: Path, document, dialogs) -> None:
-        self.path, self.document = path, document
+    def __init__(self, folder: Path, document, dialogs, report) -> None:
+        self.store = RecoveryStore(folder)
+        self.document = document
         self.dialogs = dialogs  # a callable returning the window's current dialogs
+        self.report = report  # shows a failure in the window (once per failure)
+        self._failing = False
+
+    @property
+    def path(self) -> Path:
+        """This window's autosave file."""
+        return self.store.file
 
     def autosave(self) -> None:
-        """Write unsaved work to the recovery file (atomically)."""
-        if self.document.dirty:
-            atomic_write(self.path, self.document.text().encode("utf-8"))
+        """Write unsaved work (atomically); forget the autosave once the work is saved."""
+        document = self.document
+        try:
+            if document.dirty:
+                path = str(document.path) if document.path else None
+                self.store.write(project_to_dict(document.project), path, document.label)
+            else:
+                self.store.remove()
+        except OSError as error:
+            if not self._failing:
+                self._failing = True
+                self.report(
+                    f"Autosave failed: {self.store.folder}: {error.strerror or error}. "
+                    f"Unsaved work is not being backed up; save the project to keep it."
+                )
+            return
+        self._failing = False
 
-    def remove(self) -> None:
-        """Forget the recovery file (after a save or a clean exit)."""
-        self.path.unlink(missing_ok=True)
+    def saved(self) -> None:
+        """The project was saved: this window's autosave is no longer needed."""
+        self.store.remove()
 
-    def offer(self) -> bool:
-        """If a recovery file exists, ask, and reopen it; True when recovered."""
-        if not self.path.exists():
+    def close(self) -> None:
+        """The window closed cleanly."""
+        self.store.close()
+
+    def offer(self, project_path: str | None = None) -> bool:
+        """Offer orphaned work back (the named project's first); True when one was restored."""
+        orphans = self.store.orphans()
+        if project_path:
+            wanted = _same_file(project_path)
+            orphans = [o for o in orphans if o.path and _same_file(o.path) == wanted]
+        return bool(orphans) and self._ask(orphans[0])
+
+    def offer_any(self) -> bool:
+        """File ▸ Recover Unsaved Work…: offer each orphan in turn until one is taken."""
+        orphans = self.store.orphans()
+        if not orphans:
+            self.dialogs().info("Nothing to recover", "No unsaved work was left behind.")
             return False
+        return any(self._ask(entry) for entry in orphans)
+
+    def _ask(self, entry: Recovered) -> bool:
         dialogs = self.dialogs()
         if not dialogs.ask(
             "Recover unsaved work?",
-            "TorchCanvas did not close normally. Open the project as it was at the last autosave?",
+            f"TorchCanvas did not close normally. Open {entry.describe()} as it was at "
+            f"the last autosave? (No deletes this autosave.)",
         ):
-            self.remove()
+            entry.discard()
             return False
         try:
-            self.document.restore(self.path.read_text("utf-8"), "Recovered project")
-        except (ProjectError, OSError) as error:
-            dialogs.error("Cannot recover", str(error))
+            project = entry.load()
+        except (ProjectError, OSError, ValueError, KeyError, RecursionError) as error:
+            dialogs.error("Cannot recover", f"{entry.file.name}: {error}")
             return False
+        self.document.restore(project, entry.path, entry.label)
+        self.autosave()  # this window now holds the work; only then let the orphan go
+        entry.discard()
         return True
+
+    def others(self) -> int:
+        """How many orphaned autosaves are still waiting."""
+        return len(self.store.orphans())
+
+
+def _same_file(path: str) -> str:
+    return os.path.realpath(path)

@@ -327,7 +327,11 @@ class TrainingController(QObject):
         )
         if not path:
             return False
-        atomic_write(path, self.weights_path.read_bytes())
+        try:
+            atomic_write(path, self.weights_path.read_bytes())
+        except OSError as error:
+            self.window.dialogs.error("Cannot save weights", f"{path}: {error.strerror or error}")
+            return False
         self.panel.show_status(f"Saved weights to {path}", "done")
         return True
 
@@ -359,8 +363,15 @@ class TrainingController(QObject):
             )
             return False
         target = self.window.home / "runs" / f"loaded-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        save_state_dict(model, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            save_state_dict(model, target)
+        except OSError as error:
+            self.window.dialogs.error(
+                "Weights not loaded",
+                f"They fit, but could not be kept in {target.parent}: {error.strerror or error}",
+            )
+            return False
         self.weights_path = target
         self.panel.start_from_weights.setEnabled(True)
         self.panel.start_from_weights.setChecked(True)

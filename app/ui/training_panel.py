@@ -127,8 +127,8 @@ class TrainingPanel(QWidget):
 
     def _weights_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        load = QPushButton("Load Weights…")
-        save = QPushButton("Save Weights…")
+        load = self.load_weights_button = QPushButton("Load Weights…")
+        save = self.save_weights_button = QPushButton("Save Weights…")
         load.clicked.connect(self.load_weights_clicked)
         save.clicked.connect(self.save_weights_clicked)
         row.addWidget(load)

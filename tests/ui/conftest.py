@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 pytest.importorskip("PySide6")
+
+
+@pytest.fixture(autouse=True)
+def no_exception_escapes_a_slot(monkeypatch):
+    """Fail the test when an exception reaches sys.excepthook (an escape from a Qt slot).
+
+    pytest-qt captures the same way while the test body runs; this also covers set-up and
+    tear-down (closing windows, timers firing late).
+    """
+    escaped = []
+    monkeypatch.setattr(sys, "excepthook", lambda *info: escaped.append(info))
+    yield
+    assert not escaped, f"an exception escaped a slot: {escaped[0][0].__name__}: {escaped[0][1]}"
 
 
 class ScriptedDialogs:

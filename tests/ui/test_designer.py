@@ -333,11 +333,16 @@ def test_autosave_and_recovery(window, tmp_path, qtbot):
     drop_layer(window, "Tanh", QPointF(0, 0))
     window.autosave()
     recovery = window.recovery_path()
-    assert json.loads(recovery.read_text())["nodes"][0]["type"] == "Tanh"
+    assert json.loads(recovery.read_text())["project"]["nodes"][0]["type"] == "Tanh"
+    assert not window.offer_recovery()  # this window's own, live work is not offered
+    # The single recovery.json of earlier versions is still offered back.
+    legacy = window.home / "recovery.json"
+    legacy.write_text(recovery.read_text().split('"project": ', 1)[1][:-1])
     window.document.new()
     window.dialogs.ask_answers = [True]
     assert window.offer_recovery()
     assert window.document.model.nodes_of_type("Tanh") and window.document.dirty
+    assert not legacy.exists()
 
 
 def test_pin_an_auto_value_in_the_inspector(window, qtbot):
@@ -363,7 +368,7 @@ def test_start_up_without_bundled_examples_opens_an_empty_project(window, monkey
     from torchcanvas.app.ui import document, launch
 
     monkeypatch.setattr(document, "DEFAULT_EXAMPLE", "no_such_example")
-    assert launch.open_initial(window, None, offer_recovery=False)
+    assert launch.open_initial(window, None, offer_recovery=False) is None
     model = window.document.model
     assert [model.node_name(n) for n in model.nodes()] == ["input", "output"]
 
