@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+from collections.abc import Collection
 
 MAX_NAME_LENGTH = 40
 
@@ -23,6 +24,14 @@ register_load_state_dict_pre_hook register_module register_parameter
 register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
 set_submodule share_memory smart_get_state state_dict to to_empty train training type xpu
 zero_grad
+_apply _backward_hooks _backward_pre_hooks _buffers _call_impl _compiled_call_impl
+_forward_hooks _forward_hooks_always_called _forward_hooks_with_kwargs _forward_pre_hooks
+_forward_pre_hooks_with_kwargs _get_backward_hooks _get_backward_pre_hooks _get_name
+_is_full_backward_hook _load_from_state_dict _load_state_dict_post_hooks
+_load_state_dict_pre_hooks _maybe_warn_non_full_backward_hook _modules _named_members
+_non_persistent_buffers_set _parameters _register_load_state_dict_pre_hook
+_register_state_dict_hook _replicate_for_data_parallel _save_to_state_dict _slow_forward
+_state_dict_hooks _state_dict_pre_hooks _version _wrapped_call_impl
 """.split()
 )
 
@@ -77,26 +86,39 @@ def sanitize(text: str, fallback: str = "node") -> str:
     return name
 
 
-def numbered_name(prefix: str, taken: set[str] | frozenset[str]) -> str:
+def numbered_name(prefix: str, taken: Collection[str]) -> str:
     """The first free `prefix1`, `prefix2`, ... (conv1, conv2, ...)."""
+    return next_numbered(prefix, taken)[0]
+
+
+def next_numbered(prefix: str, taken: Collection[str], start: int = 1) -> tuple[str, int]:
+    """The first free numbered name from `start` on, and its number.
+
+    A caller that knows every number below `start` is taken passes it, so that naming
+    n layers one after another stays linear.
+    """
     base = sanitize(prefix)
-    index = 1
+    index = start
     while f"{base}{index}" in taken or identifier_problem(f"{base}{index}"):
         index += 1
-    return f"{base}{index}"
+    return f"{base}{index}", index
 
 
-def unique_name(wanted: str, taken: set[str] | frozenset[str]) -> str:
+def unique_name(wanted: str, taken: Collection[str], start: int = 2) -> str:
     """`wanted` sanitized, with `_2`, `_3`, ... appended until it is free."""
-    base = sanitize(wanted)
+    return _next_unique(sanitize(wanted), taken, start)[0]
+
+
+def _next_unique(base: str, taken: Collection[str], start: int = 2) -> tuple[str, int]:
+    """`base` if free, else the first free `base_N` from N = `start` on, and N (1 for base)."""
     if base not in taken:
-        return base
-    index = 2
+        return base, 1
+    index = start
     while True:
         suffix = f"_{index}"
         candidate = base[: MAX_NAME_LENGTH - len(suffix)] + suffix
         if candidate not in taken:
-            return candidate
+            return candidate, index
         index += 1
 
 
@@ -114,13 +136,19 @@ class Namespace:
 
     def __init__(self, reserved: set[str] | frozenset[str] = frozenset()) -> None:
         self._taken: set[str] = set(reserved)
+        # base -> the next suffix to try: names are never given back, so the ones below
+        # it stay taken, and a thousand `relu`s cost a thousand steps, not half a million.
+        self._next: dict[str, int] = {}
 
     def create(self, wanted: str) -> str:
         """A fresh identifier based on `wanted`, never handed out before."""
         base = sanitize(wanted, fallback="v")
         if keyword.iskeyword(base) or hasattr(builtins, base):
             base = f"{base}_"
-        name = base if base not in self._taken else unique_name(base, self._taken)
+        name = base
+        if base in self._taken:
+            name, index = _next_unique(sanitize(base), self._taken, self._next.get(base, 2))
+            self._next[base] = max(index + 1, self._next.get(base, 2))
         self._taken.add(name)
         return name
 
