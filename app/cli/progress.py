@@ -61,6 +61,14 @@ class ProgressPrinter:
         )
 
     def _on_finished(self, event: dict) -> None:
-        reason = "stopped" if event["reason"] == "stopped" else "done"
         acc = f", validation accuracy {event['val_acc']:.2%}" if "val_acc" in event else ""
-        self._write(f"{reason} in {event['elapsed']:.1f}s{acc}\n")
+        if event["reason"] != "stopped":
+            self._write(f"done in {event['elapsed']:.1f}s{acc}\n")
+            return
+        done = event["history"][-1]["epoch"] if event["history"] else 0
+        clear = "\r" + " " * 100 + "\r" if self.tty else ""  # a stop mid-epoch: over the bar
+        self._write(
+            f"{clear}stopped after {done} of {self.epochs} epochs in {event['elapsed']:.1f}s"
+            f"{acc}; the weights are in {event['weights']} "
+            f"(continue with --resume {event['checkpoint']})\n"
+        )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from torchcanvas.graph.project import ProjectError, load_project
 from torchcanvas.graph.settings import DATA_SOURCES, DEVICES
 
 EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 
 def add_parsers(sub) -> None:
@@ -23,13 +26,13 @@ def add_parsers(sub) -> None:
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float)
     train.add_argument("--out", default=None, help="output folder (default: runs/PROJECT)")
-    train.add_argument("--weights", help="state_dict (.pt/.pth) to start from")
+    train.add_argument("--weights", help="state_dict (.pt/.pth, or a run folder) to start from")
     train.add_argument("--partial", action="store_true", help="load --weights partially")
-    train.add_argument("--resume", help="checkpoint.pt to continue from")
+    train.add_argument("--resume", help="checkpoint.pt (or its run folder) to continue from")
     train.set_defaults(handler=train_command)
     evaluate = sub.add_parser("eval", help="evaluate saved weights on the data")
     evaluate.add_argument("project")
-    evaluate.add_argument("--weights", required=True)
+    evaluate.add_argument("--weights", required=True, help=".pt/.pth file or a run folder")
     evaluate.add_argument("--data", choices=DATA_SOURCES)
     evaluate.add_argument("--data-root")
     evaluate.add_argument(
@@ -84,6 +87,46 @@ def _load(args):
     return project
 
 
+class CtrlC:
+    """Ctrl-C during training acts as the window's Stop: the step ends, the weights are saved."""
+
+    def __init__(self) -> None:
+        self.started = False  # set by the "started" event: from then on a stop can save
+        self.pressed = False
+
+    def check(self) -> list:
+        """The loop's control: one stop command once Ctrl-C was pressed."""
+        return [("stop",)] if self.pressed else []
+
+    def __call__(self, signum, frame) -> None:
+        if not self.started or self.pressed:
+            # Before training there is nothing to save; a second Ctrl-C means now. A save
+            # it cuts short leaves the last committed epoch in place (see runfolder).
+            raise KeyboardInterrupt
+        self.pressed = True
+
+
+def _run_trainer(job, printer) -> tuple[dict | None, CtrlC]:
+    """Run the job with Ctrl-C as Stop; (final event, or None if interrupted, and the control)."""
+    from torchcanvas.app.train.loop import Trainer
+
+    control = CtrlC()
+
+    def emit(event: dict) -> None:
+        control.started = control.started or event["type"] == "started"
+        printer(event)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, control) if in_main else None
+    try:
+        return Trainer(job, emit, control).run(), control
+    except KeyboardInterrupt:
+        return None, control
+    finally:
+        if in_main:  # None: a handler not set from Python; the default is the closest
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
 def train_command(args) -> int:
     """Train with a progress bar; writes model.pt, checkpoint.pt and metrics.csv."""
     project = _load(args)
@@ -91,15 +134,21 @@ def train_command(args) -> int:
         return EXIT_BAD_INPUT
     from torchcanvas.app.cli.progress import ProgressPrinter
     from torchcanvas.app.train.job import job_from_project
-    from torchcanvas.app.train.loop import Trainer
+    from torchcanvas.app.train.runfolder import committed
 
     out = Path(args.out or Path("runs") / Path(args.project).stem)
     job = job_from_project(
         project, str(out), weights=args.weights, partial=args.partial, resume=args.resume
     )
-    printer = ProgressPrinter(sys.stdout)
-    final = Trainer(job, printer).run()
+    final, control = _run_trainer(job, ProgressPrinter(sys.stdout))
+    if final is None:
+        kept = committed(out)
+        where = f"the weights of the last saved epoch are in {kept}" if kept else "nothing saved"
+        print(f"interrupted; {where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if final["type"] == "finished":
+        if control.pressed:
+            return EXIT_INTERRUPTED  # the printer said where the weights are
         print(f"wrote {out / 'model.pt'}, {out / 'checkpoint.pt'} and {out / 'metrics.csv'}")
         return EXIT_OK
     print(f"error: {final['reason']}", file=sys.stderr)

@@ -42,6 +42,18 @@ def tensor_batches(x: torch.Tensor, y: torch.Tensor, size: int):
         yield x[start : start + size], y[start : start + size]
 
 
+def probe_predictions(model, probe_x, probe_y, mean, std) -> dict:
+    """The probe images (de-normalized), their labels and the model's predictions."""
+    model.eval()
+    with torch.no_grad():
+        predicted = model(probe_x).float().argmax(1).cpu().tolist()
+    images = probe_x.float().cpu()
+    mean, std = torch.tensor(mean or [0.0]), torch.tensor(std or [1.0])
+    if images.ndim == 4 and len(mean) in (1, images.shape[1]):
+        images = images * std.view(1, -1, 1, 1) + mean.view(1, -1, 1, 1)
+    return {"images": images.numpy(), "true": probe_y.cpu().tolist(), "predicted": predicted}
+
+
 def confusion_text(matrix: torch.Tensor, names: list[str]) -> str:
     """The confusion matrix as an aligned table."""
     labels = [n[:8] for n in names]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -9,7 +10,15 @@ from pathlib import Path
 
 import torch
 
+from torchcanvas.app.train import runfolder
 from torchcanvas.app.train.capture import Capture
+from torchcanvas.app.train.checkpoint import (
+    CheckpointError,
+    epoch_files,
+    epoch_problem,
+    fit_problem,
+    read_checkpoint,
+)
 from torchcanvas.app.train.data import (
     DataBundle,
     DataError,
@@ -17,26 +26,17 @@ from torchcanvas.app.train.data import (
     check_classes,
     load_data,
 )
-from torchcanvas.app.train.evaluate import evaluate, targets_for, tensor_batches
+from torchcanvas.app.train.evaluate import evaluate, probe_predictions, targets_for
 from torchcanvas.app.train.faults import TrainingFault, TrainingStopped, describe
+from torchcanvas.app.train.feed import Feed, precision
 from torchcanvas.app.train.guard import LossGuard, NonFiniteLoss
 from torchcanvas.app.train.job import TrainJob, resolve_device
-from torchcanvas.app.train.metrics import write_metrics
 from torchcanvas.app.train.optim import make_loss, make_optimizer, make_scheduler
-from torchcanvas.app.train.weights import (
-    WeightsError,
-    apply,
-    graph_hash,
-    read_checkpoint,
-    read_state_dict,
-    save_checkpoint,
-    save_state_dict,
-)
+from torchcanvas.app.train.weights import WeightsError, apply, graph_hash, read_state_dict
 from torchcanvas.codegen.build import compile_source
 
 STEP_FLUSH_SECONDS = 0.25  # how often per-step losses are sent (in one message)
 PROGRESS_SECONDS = 0.5
-PROBE_SAMPLES = 16
 
 
 class NullControl:
@@ -72,10 +72,12 @@ class Trainer:
         """Train to the end, or until stopped or failed; returns the final event."""
         try:
             self._setup()
-            self._train()
-            final = self._finish("completed")
-        except TrainingStopped:
-            final = self._finish("stopped")
+            try:
+                self._train()
+                reason = "completed"
+            except TrainingStopped:
+                reason = "stopped"
+            final = self._finish(reason)  # inside the try: its save may meet a full disk
         except TrainingFault as fault:
             final = self._fail(fault.kind, str(fault))
         except (DataError, WeightsError, ValueError) as error:
@@ -100,16 +102,33 @@ class Trainer:
     # ----- set-up ---------------------------------------------------------------------
     def _setup(self) -> None:
         settings = self.settings
+        # A folder that cannot be written, or a checkpoint that cannot resume, is refused
+        # before minutes go into loading data.
+        runfolder.prepare(self.out_dir)
+        self.source_hash = graph_hash(self.job.source)
+        checkpoint = self._read_resume() if self.job.resume else None
         self.device = resolve_device(settings["device"])
         torch.manual_seed(settings["seed"])
         self.data = self.given_data or load_data(settings, self.job.input_shape)
         check_classes(self.data, self.job.output_shape, settings["loss"])
         if self.data.train_size < 2:
             raise DataError("the training split has fewer than 2 samples; lower val_split.")
+        self._build_model()
+        if checkpoint is not None:
+            self._resume(checkpoint)
+        self.feed = Feed(self.data, self.device, settings["batch_size"], settings["seed"])
+        self.probe_x, self.probe_y = self.feed.probe_x, self.feed.probe_y
+        self.generator = self.feed.generator
+        self.capture = Capture(self.model, self.probe_x[:1], self.job.capture_interval)
+        self.capture.set_nodes(self.job.capture_nodes, self.job.map_nodes)
+        self.autocast_dtype, self.scaler = precision(self.device, settings.get("amp", True))
+        self.emit(self._started_event())
+
+    def _build_model(self) -> None:
+        settings = self.settings
         cls = compile_source(self.job.source, self.job.class_name, self.filename)
         torch.manual_seed(settings["seed"])
         self.model = cls().to(self.device)
-        self.source_hash = graph_hash(self.job.source)
         if self.job.weights:
             report = apply(
                 self.model, read_state_dict(self.job.weights), strict=not self.job.partial
@@ -118,63 +137,27 @@ class Trainer:
         self.loss_fn = make_loss(settings["loss"])
         self.optimizer = make_optimizer(settings, self.model.parameters())
         self.scheduler = make_scheduler(settings, self.optimizer)
-        if self.job.resume:
-            self._resume(read_checkpoint(self.job.resume, self.source_hash))
-        self._prepare_data()
-        self.capture = Capture(self.model, self.probe_x[:1], self.job.capture_interval)
-        self.capture.set_nodes(self.job.capture_nodes, self.job.map_nodes)
-        self._setup_precision()
-        self.emit(self._started_event())
+
+    def _read_resume(self) -> dict:
+        checkpoint = read_checkpoint(self.job.resume, self.source_hash)
+        problem = epoch_problem(checkpoint, self.settings["epochs"])
+        if problem:
+            raise CheckpointError(problem)
+        return checkpoint
 
     def _resume(self, checkpoint: dict) -> None:
+        # Checked before any state is loaded: a misfit would fail steps later, e.g. with
+        # KeyError 'momentum' when SGD takes over Adam's state.
+        problem = fit_problem(checkpoint, self.model, self.optimizer, self.scheduler, self.settings)
+        if problem:
+            raise CheckpointError(problem)
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         if self.scheduler is not None and checkpoint.get("scheduler"):
             self.scheduler.load_state_dict(checkpoint["scheduler"])
-        self.start_epoch = int(checkpoint["epoch"])
-        self.history = list(checkpoint.get("history", []))
+        self.start_epoch = checkpoint["epoch"]
+        self.history = list(checkpoint["history"])
         self.emit({"type": "log", "message": f"resumed after epoch {self.start_epoch}"})
-
-    def _prepare_data(self) -> None:
-        data: DataBundle = self.data
-        pin = self.device.type == "cuda"
-        if data.in_memory:
-            self.train_x, self.train_y = data.train_x.to(self.device), data.train_y.to(self.device)
-            self.val_x, self.val_y = data.val_x.to(self.device), data.val_y.to(self.device)
-            probe_source = data.val_x if len(data.val_x) else data.train_x
-            probe_labels = data.val_y if len(data.val_y) else data.train_y
-        else:
-            from torch.utils.data import DataLoader
-
-            workers = min(4, torch.get_num_threads())
-            self.train_loader = DataLoader(
-                data.train_set,
-                self.settings["batch_size"],
-                shuffle=True,
-                num_workers=workers,
-                pin_memory=pin,
-                drop_last=False,
-                persistent_workers=workers > 0,
-            )
-            self.val_loader = DataLoader(
-                data.val_set, self.settings["batch_size"], num_workers=workers, pin_memory=pin
-            )
-            probe_source, probe_labels = next(
-                iter(DataLoader(data.val_set or data.train_set, PROBE_SAMPLES))
-            )
-        self.probe_x = probe_source[:PROBE_SAMPLES].to(self.device)
-        self.probe_y = probe_labels[:PROBE_SAMPLES].to(self.device)
-        self.generator = torch.Generator(device=self.device).manual_seed(self.settings["seed"])
-
-    def _setup_precision(self) -> None:
-        self.autocast_dtype = None
-        self.scaler = None
-        if self.device.type == "cuda" and self.settings.get("amp", True):
-            if torch.cuda.is_bf16_supported():
-                self.autocast_dtype = torch.bfloat16
-            else:
-                self.autocast_dtype = torch.float16
-                self.scaler = torch.amp.GradScaler("cuda")
 
     def _started_event(self) -> dict:
         params = sum(p.numel() for p in self.model.parameters())
@@ -212,24 +195,12 @@ class Trainer:
                 self.scheduler.step()
             self._end_epoch(epoch, train_loss, train_acc, val_loss, val_acc, lr, seen)
 
-    def _batches(self):
-        if not self.data.in_memory:
-            for xb, yb in self.train_loader:
-                yield xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
-            return
-        count = len(self.train_x)
-        order = torch.randperm(count, device=self.device, generator=self.generator)
-        for index in order.split(self.settings["batch_size"]):
-            if len(index) < 2 < count:
-                continue  # a lone last sample breaks batch-norm in training mode
-            yield self.train_x[index], self.train_y[index]
-
     def _train_epoch(self) -> tuple[float, float, int]:
         self.model.train()
         total_loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         seen = 0
-        for step, (xb, yb) in enumerate(self._batches()):
+        for step, (xb, yb) in enumerate(self.feed.train()):
             self._obey(self.control.check())
             loss, out = self._step(xb, yb)
             batch = len(yb)
@@ -358,18 +329,11 @@ class Trainer:
         self._save(epoch + 1)
 
     # ----- evaluation and results -----------------------------------------------------
-    def _val_batches(self):
-        if not self.data.in_memory:
-            for xb, yb in self.val_loader:
-                yield xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
-            return
-        yield from tensor_batches(self.val_x, self.val_y, max(self.settings["batch_size"], 256))
-
     def evaluate(self) -> tuple[float, float, torch.Tensor]:
         """Validation loss, accuracy and confusion matrix (rows: true, columns: predicted)."""
         return evaluate(
             self.model,
-            self._val_batches(),
+            self.feed.val(),
             self.loss_fn,
             self.settings["loss"],
             self.data.num_classes,
@@ -377,26 +341,9 @@ class Trainer:
             self.autocast_dtype,
         )
 
-    def _probe_predictions(self) -> dict:
-        self.model.eval()
-        with torch.no_grad():
-            predicted = self.model(self.probe_x).float().argmax(1).cpu().tolist()
-        images = self.probe_x.float().cpu()
-        mean = torch.tensor(self.data.mean or [0.0])
-        std = torch.tensor(self.data.std or [1.0])
-        if images.ndim == 4 and len(mean) in (1, images.shape[1]):
-            images = images * std.view(1, -1, 1, 1) + mean.view(1, -1, 1, 1)
-        return {
-            "images": images.numpy(),
-            "true": self.probe_y.cpu().tolist(),
-            "predicted": predicted,
-        }
-
     def _save(self, epoch: int) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        save_state_dict(self.model, self.out_dir / "model.pt")
-        save_checkpoint(
-            self.out_dir / "checkpoint.pt",
+        """Commit model.pt, checkpoint.pt and metrics.csv of `epoch` as one step."""
+        blobs = epoch_files(
             self.model,
             self.optimizer,
             self.scheduler,
@@ -405,42 +352,47 @@ class Trainer:
             self.source_hash,
             self.history,
         )
-        write_metrics(self.out_dir / "metrics.csv", self.history)
+        try:
+            runfolder.save_epoch(self.out_dir, epoch, blobs)
+        except OSError as error:
+            kept = runfolder.committed(self.out_dir)
+            where = f"the last saved weights are in {kept}" if kept else "nothing was saved"
+            raise TrainingFault(
+                "disk", f"cannot write {self.out_dir}: {error.strerror or error}; {where}"
+            ) from None
         self.saved_epoch = epoch
 
     def _finish(self, reason: str) -> dict:
-        self._flush_steps_quietly()
+        with contextlib.suppress(TrainingFault):  # a late bad loss: still save and report
+            self._flush_steps()
         epoch = len(self.history) if not self.history else self.history[-1]["epoch"]
         self._save(epoch)
         event = {
             "type": "finished",
             "reason": reason,
             "history": self.history,
-            "weights": str(self.out_dir / "model.pt"),
-            "checkpoint": str(self.out_dir / "checkpoint.pt"),
+            "weights": str(runfolder.committed(self.out_dir, "model")),
+            "checkpoint": str(runfolder.committed(self.out_dir, "checkpoint")),
             "elapsed": time.monotonic() - getattr(self, "t0", time.monotonic()),
             "classes": self.data.class_names,
         }
         if self.data.val_size:
             val_loss, val_acc, matrix = self.evaluate()
             event.update(val_loss=val_loss, val_acc=val_acc, confusion=matrix.tolist())
-        event["probe"] = self._probe_predictions()
+        event["probe"] = probe_predictions(
+            self.model, self.probe_x, self.probe_y, self.data.mean, self.data.std
+        )
         return event
-
-    def _flush_steps_quietly(self) -> None:
-        try:
-            self._flush_steps()
-        except TrainingFault:
-            pass
 
     def _fail(self, kind: str, message: str, save: bool = True) -> dict:
         weights = None
         if save and self.model is not None and self.optimizer is not None:
             try:
                 self._save(len(self.history))
-                weights = str(self.out_dir / "model.pt")
             except Exception:  # saving must not hide the original fault
-                weights = None
+                pass
+            kept = runfolder.committed(self.out_dir)  # this save's, or the last complete one
+            weights = str(kept) if kept else None
         return {
             "type": "failed",
             "kind": kind,

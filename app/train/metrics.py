@@ -21,9 +21,14 @@ COLUMNS = [
 
 def write_metrics(path, history: list[dict]) -> None:
     """Write the epoch history as CSV, atomically."""
+    atomic_write(path, metrics_bytes(history))
+
+
+def metrics_bytes(history: list[dict]) -> bytes:
+    """The epoch history as CSV."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in history:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in COLUMNS})
-    atomic_write(path, buffer.getvalue().encode("utf-8"))
+    return buffer.getvalue().encode("utf-8")

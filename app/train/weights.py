@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from torchcanvas.app.train.runfolder import resolve
 from torchcanvas.app.train.weights_io import (
     WeightsFileError,
     check_tensors,
@@ -142,8 +143,12 @@ def _refusal(name: str, error: Exception) -> str:
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Load a .pt/.pth state_dict safely (weights_only=True), unwrapping common checkpoints."""
-    return as_state_dict(safe_load(path), Path(path).name)
+    """Load a .pt/.pth state_dict safely (weights_only=True), unwrapping common checkpoints.
+
+    A run folder, or a file of one, gives the folder's committed weights (see runfolder).
+    """
+    path = resolve(path, "model")
+    return as_state_dict(safe_load(path), path.name)
 
 
 def as_state_dict(data, name: str = "file") -> dict[str, torch.Tensor]:
@@ -244,45 +249,3 @@ def save_state_dict(model_or_state, path: str | os.PathLike) -> None:
 def graph_hash(source: str) -> str:
     """Fingerprint of the generated code, which fixes the state_dict layout."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-
-
-def save_checkpoint(
-    path,
-    model,
-    optimizer,
-    scheduler,
-    epoch: int,
-    settings: dict,
-    source_hash: str,
-    history: list[dict],
-) -> None:
-    """A resumable checkpoint that torch.load(..., weights_only=True) can read."""
-    data = {
-        "format": CHECKPOINT_FORMAT,
-        "version": 1,
-        "epoch": epoch,
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "settings": dict(settings),
-        "graph_hash": source_hash,
-        "history": history,
-    }
-    buffer = io.BytesIO()
-    torch.save(data, buffer)
-    atomic_write(path, buffer.getvalue())
-
-
-def read_checkpoint(path, source_hash: str) -> dict:
-    """Load a checkpoint for resuming; refuse one made for another graph."""
-    data = safe_load(path)
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise WeightsError(
-            f"{Path(path).name}: not a TorchCanvas checkpoint; load it as weights instead."
-        )
-    if data.get("graph_hash") != source_hash:
-        raise WeightsError(
-            f"{Path(path).name} was saved for a different graph; the network "
-            f"changed since, so resume is not possible (load it as weights)."
-        )
-    return data

@@ -1,0 +1,90 @@
+"""Batches for the loop (in-memory data indexed on the device, or DataLoaders) and precision."""
+
+from __future__ import annotations
+
+import signal
+
+import torch
+
+from torchcanvas.app.train.data import DataBundle
+from torchcanvas.app.train.evaluate import tensor_batches
+
+PROBE_SAMPLES = 16
+
+
+def ignore_interrupts(_worker: int) -> None:
+    """In loader workers: Ctrl-C reaches the whole process group, but only the loop may stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Feed:
+    """Training and validation batches of one DataBundle on one device, and a probe sample."""
+
+    def __init__(self, data: DataBundle, device: torch.device, batch_size: int, seed: int):
+        self.data, self.device, self.batch_size = data, device, batch_size
+        if data.in_memory:
+            self.train_x, self.train_y = data.train_x.to(device), data.train_y.to(device)
+            self.val_x, self.val_y = data.val_x.to(device), data.val_y.to(device)
+            probe_source = data.val_x if len(data.val_x) else data.train_x
+            probe_labels = data.val_y if len(data.val_y) else data.train_y
+        else:
+            probe_source, probe_labels = self._loaders()
+        self.probe_x = probe_source[:PROBE_SAMPLES].to(device)
+        self.probe_y = probe_labels[:PROBE_SAMPLES].to(device)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def _loaders(self):
+        from torch.utils.data import DataLoader
+
+        data, pin = self.data, self.device.type == "cuda"
+        workers = min(4, torch.get_num_threads())
+        self.train_loader = DataLoader(
+            data.train_set,
+            self.batch_size,
+            shuffle=True,
+            num_workers=workers,
+            pin_memory=pin,
+            drop_last=False,
+            persistent_workers=workers > 0,
+            worker_init_fn=ignore_interrupts,
+        )
+        self.val_loader = DataLoader(
+            data.val_set,
+            self.batch_size,
+            num_workers=workers,
+            pin_memory=pin,
+            worker_init_fn=ignore_interrupts,
+        )
+        return next(iter(DataLoader(data.val_set or data.train_set, PROBE_SAMPLES)))
+
+    def train(self):
+        """One epoch of shuffled training batches."""
+        if not self.data.in_memory:
+            yield from self._moved(self.train_loader)
+            return
+        count = len(self.train_x)
+        order = torch.randperm(count, device=self.device, generator=self.generator)
+        for index in order.split(self.batch_size):
+            if len(index) < 2 < count:
+                continue  # a lone last sample breaks batch-norm in training mode
+            yield self.train_x[index], self.train_y[index]
+
+    def val(self):
+        """The validation batches, in order."""
+        if not self.data.in_memory:
+            yield from self._moved(self.val_loader)
+            return
+        yield from tensor_batches(self.val_x, self.val_y, max(self.batch_size, 256))
+
+    def _moved(self, loader):
+        for xb, yb in loader:
+            yield xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
+
+
+def precision(device: torch.device, amp: bool):
+    """(autocast dtype or None, GradScaler or None): bf16 on CUDA where supported, else fp16."""
+    if device.type != "cuda" or not amp:
+        return None, None
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler("cuda")
