@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 DEFAULT_ROOT = Path.home() / ".torchcanvas" / "data"
+SYNTHETIC_SAMPLES = 1024
 IN_MEMORY_LIMIT = 1 << 30  # decoded bytes below which a data set is kept as one tensor
 LABELS = {
     "digits": [str(i) for i in range(10)],
@@ -307,11 +308,27 @@ def _load_image_folder(settings, root: Path, input_shape, test):
     return x, y, list(dataset.classes), None
 
 
+def synthetic_size(input_shape, batch_size: int) -> int:
+    """1024 samples, or as many as fit in memory; DataError when not even two batches do."""
+    sample = math.prod(input_shape) * 4
+    size = min(SYNTHETIC_SAMPLES, IN_MEMORY_LIMIT // max(1, sample))
+    if size < min(SYNTHETIC_SAMPLES, 2 * batch_size):
+        raise DataError(
+            f"one synthetic sample of shape {'x'.join(map(str, input_shape))} takes "
+            f"{sample / 2**20:,.0f} MB; two batches of {batch_size} would take "
+            f"{2 * batch_size * sample / 2**30:,.1f} GB, more than the "
+            f"{IN_MEMORY_LIMIT / 2**30:,.0f} GB kept in memory. Use a smaller input shape "
+            f"or batch size."
+        )
+    return size
+
+
 def _load_synthetic(settings, root, input_shape, test):
     """Random samples whose mean depends on the class, so a model can learn them."""
     from torchvision import datasets, transforms
 
-    size, classes = 1024, 10
+    classes = 10
+    size = synthetic_size(input_shape, settings["batch_size"])
     if len(input_shape) == 3 and input_shape[0] in (1, 3):
         fake = datasets.FakeData(
             size, input_shape, classes, transforms.ToTensor(), random_offset=settings["seed"]

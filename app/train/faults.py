@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 
 
@@ -50,6 +51,51 @@ def is_out_of_memory(error: BaseException) -> bool:
     )
 
 
+TRAINING_FACTOR = 3  # activations kept for backward, their gradients, and the optimizer's share
+
+
+def oom_message(batch_size: int, sample_bytes: int = 0, memory_bytes: int = 0) -> str:
+    """Out-of-memory advice worked out from what one sample really takes, when known."""
+    if not sample_bytes or not memory_bytes:
+        smaller = max(1, batch_size // 2)
+        return (
+            f"out of memory at batch size {batch_size}; try batch size {smaller} "
+            f"(or a smaller model or input)."
+        )
+    per_sample = sample_bytes * TRAINING_FACTOR
+    fits = int(memory_bytes // 2 // per_sample)  # leave half for weights and everything else
+    if fits < 1:
+        return (
+            f"out of memory: one sample needs about {_gb(per_sample)} to train and this "
+            f"device has {_gb(memory_bytes)}; no batch size fits. Use a smaller input "
+            f"shape, downsample earlier, or use fewer channels."
+        )
+    suggestion = min(fits, max(1, batch_size // 2))
+    return (
+        f"out of memory at batch size {batch_size}: one sample needs about "
+        f"{_gb(per_sample)} to train and this device has {_gb(memory_bytes)}; try batch "
+        f"size {suggestion}."
+    )
+
+
+def device_memory(device) -> int:
+    """Total memory of the device training runs on, in bytes (0 when unknown)."""
+    try:
+        if device is not None and device.type == "cuda":
+            import torch
+
+            return int(torch.cuda.mem_get_info(device)[1])
+        if device is None or device.type == "cpu":
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        pass
+    return 0
+
+
+def _gb(size: float) -> str:
+    return f"{size / 2**30:,.1f} GB" if size >= 2**30 else f"{size / 2**20:,.0f} MB"
+
+
 def describe(
     error: BaseException,
     filename: str,
@@ -57,15 +103,12 @@ def describe(
     batch_size: int,
     names: dict[str, str] | None = None,
     model=None,
+    sample_bytes: int = 0,
+    memory_bytes: int = 0,
 ) -> TrainingFault:
     """A TrainingFault for an exception raised inside a step."""
     if is_out_of_memory(error):
-        smaller = max(1, batch_size // 2)
-        return TrainingFault(
-            "oom",
-            f"out of memory at batch size {batch_size}; try batch "
-            f"size {smaller} (or a smaller model or input).",
-        )
+        return TrainingFault("oom", oom_message(batch_size, sample_bytes, memory_bytes))
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     node, frame = node_of(error, filename, node_lines)
     if node:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from torchcanvas.codegen.emit import emit_module
+from torchcanvas.graph.memory import activation_bytes
 
 LOSS_NEEDS_LABELS = ("CrossEntropyLoss", "NLLLoss")
 
@@ -32,6 +33,7 @@ class TrainJob:
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name, for messages
     capture_interval: float = 0.5
     max_steps: int | None = None  # stop after this many steps (tests, benchmarks)
+    activation_bytes: int = 0  # one sample's outputs of every layer, for out-of-memory advice
 
 
 def training_problem(analysis) -> str | None:
@@ -73,6 +75,7 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         analysis.meta(analysis.outputs[0]).per_sample,
         str(out_dir),
         node_names=result.labels,
+        activation_bytes=activation_bytes(analysis),
         **overrides,
     )
 

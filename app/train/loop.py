@@ -27,7 +27,12 @@ from torchcanvas.app.train.data import (
     load_data,
 )
 from torchcanvas.app.train.evaluate import evaluate, probe_predictions, targets_for
-from torchcanvas.app.train.faults import TrainingFault, TrainingStopped, describe
+from torchcanvas.app.train.faults import (
+    TrainingFault,
+    TrainingStopped,
+    describe,
+    device_memory,
+)
 from torchcanvas.app.train.feed import Feed, precision
 from torchcanvas.app.train.guard import LossGuard, NonFiniteLoss
 from torchcanvas.app.train.job import TrainJob, resolve_device
@@ -93,6 +98,8 @@ class Trainer:
                 self.settings["batch_size"],
                 self.job.node_names,
                 self.model,
+                self.job.activation_bytes,
+                device_memory(getattr(self, "device", None)),
             )
             final = self._fail(fault.kind, str(fault))
             final["node"] = fault.node
