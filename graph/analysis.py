@@ -13,6 +13,7 @@ from typing import Any
 
 from torchcanvas.graph import hints
 from torchcanvas.graph.autoparams import RULES
+from torchcanvas.graph.memory import activation_problems
 from torchcanvas.graph.ports import TensorMeta
 from torchcanvas.graph.registry import BLOCK, CONTAINER, INPUT, OUTPUT, LayerSpec
 from torchcanvas.graph.rules import ShapeError
@@ -166,7 +167,12 @@ def analyze(model, context: Context | None = None) -> Analysis:
         if "-" in name and node not in labelled
     ]
     outputs = model.nodes_of_kind(OUTPUT)
-    return Analysis(order, facts, problems, live, names, inputs, outputs, context)
+    analysis = Analysis(order, facts, problems, live, names, inputs, outputs, context)
+    if not context.path and not context.blocks:  # the whole model, not a block's body
+        for problem in activation_problems(analysis):
+            analysis.problems.append(problem)
+            analysis.by_node.setdefault(problem.node, []).append(problem)
+    return analysis
 
 
 def _gather(model, node: str, env) -> dict[str, TensorMeta] | None:
