@@ -172,3 +172,32 @@ def wide_dag(nodes: int = 1000, seed: int = 0, fan_in: int = 3) -> ModelGraph:
         model.connect(value, total)
     model.connect(total, model.add_node("Output"))
     return model
+
+
+def merge_project(adds: int, fan_in: int = 1024, sources: int = 8) -> dict:
+    """A project document: a chain of `adds` Add nodes of `fan_in` inputs each."""
+    # Each Add reads the one before it, then `sources` ReLUs of the Input in turn; 464 of
+    # them make the 19 MB file of the many-input-merge issue.
+    nodes = [_node("n1", "input", "Input", {"shape": [16]})]
+    edges = []
+    relus = []
+    for index in range(sources):
+        relus.append(f"r{index}")
+        nodes.append(_node(relus[-1], f"relu{index + 1}", "ReLU"))
+        edges.append({"from": "n1", "to": relus[-1]})
+    last = None
+    for index in range(adds):
+        add = f"a{index}"
+        nodes.append(_node(add, f"add{index + 1}", "Add"))
+        reads = ([last] if last else []) + [relus[i % sources] for i in range(fan_in)]
+        edges += [
+            {"from": src, "to": add, "to_port": slot} for slot, src in enumerate(reads[:fan_in])
+        ]
+        last = add
+    nodes.append(_node("out", "output", "Output"))
+    edges.append({"from": last, "to": "out"})
+    return {"format": "torchcanvas", "version": 3, "name": "Merges", "nodes": nodes, "edges": edges}
+
+
+def _node(node_id: str, name: str, type_name: str, params: dict | None = None) -> dict:
+    return {"id": node_id, "name": name, "type": type_name, "params": params or {}}

@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench.bench_training",
     "bench.bench_window",
     "bench.bench_import",
+    "bench.bench_wide",
 ]
 
 

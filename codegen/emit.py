@@ -8,6 +8,7 @@ from torchcanvas.codegen.forward import FUNCTIONAL_IMPORT, ForwardWriter
 from torchcanvas.codegen.init import InitWriter
 from torchcanvas.codegen.pyformat import INDENT, assign, definition
 from torchcanvas.graph.expr import Call, literal
+from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.naming import LOCAL_NAMES, class_name_problem
 from torchcanvas.graph.ports import TensorMeta
 from torchcanvas.graph.registry import BLOCK, CONTAINER
@@ -51,7 +52,22 @@ class _Class:
 
 def emit_module(model, class_name: str | None = None, analysis=None) -> EmitResult:
     """Generate the module for `model`; CodegenError if the graph has errors."""
-    analysis = analysis or model.analysis()
+    if analysis is not None:
+        with gc_paused():
+            return _emit(model, class_name, analysis)
+    # From the graph's own cached analysis: the same analysis object means an unchanged
+    # graph, so the code panel and an export right after it share one generation.
+    analysis = model.analysis()
+    cached = getattr(model, "_emitted", None)
+    if cached is not None and cached[0] is analysis and cached[1] == class_name:
+        return cached[2]
+    with gc_paused():
+        result = _emit(model, class_name, analysis)
+    model._emitted = (analysis, class_name, result)
+    return result
+
+
+def _emit(model, class_name: str | None, analysis) -> EmitResult:
     if not analysis.ok:
         raise CodegenError(analysis.errors)
     class_name = class_name or model.name

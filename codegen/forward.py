@@ -37,6 +37,11 @@ class ForwardWriter:
         self.kinds: dict[str, str] = {"x": "trunk"}
         self._merges: dict[str, bool] = {}
         self._rejoins: dict[str, str | None] = {}
+        # Per value and per name base, worked out once: a value read by n nodes, or n
+        # variables called `h_n`, must not cost n steps each time (quadratic codegen).
+        self._chain_cache: dict[tuple[str, str], list[str]] = {}
+        self._adds: dict[tuple[str, str], bool] = {}
+        self._next_index: dict[str, int] = {}  # base -> suffixes below it are all held
         self.live = set(self.order)
         self.statements: list[tuple[str, list[str]]] = []
         self.imports: set[str] = set()
@@ -143,7 +148,7 @@ class ForwardWriter:
             value = (edge.src, edge.src_port)
             self.remaining[value] -= 1
             if self.remaining[value] == 0 and value not in self.pinned:
-                self.held[self.var[value]] -= 1
+                self._release(self.var[value])
                 if not self.var[value].startswith("self."):
                     dying.append(self.var[value])
         return dying
@@ -172,7 +177,7 @@ class ForwardWriter:
         if name == "x" and self._keeps_skip(node, value):
             keep = self._fresh("identity", "branch")
             lines.append(f"{BODY}{keep} = x")
-            self.held["x"] -= 1
+            self._release("x")
             self._hold(value, keep)
             return "x"
         return self._fresh(self.names[node], "branch")
@@ -197,8 +202,11 @@ class ForwardWriter:
 
     def _chains(self, value) -> list[str]:
         """The readers of `value` that start a chain (not merges), in execution order."""
-        readers = dict.fromkeys(self.consumers.get(value, []))  # a node reading it twice: once
-        return [n for n in readers if not self._is_merge(n)]
+        found = self._chain_cache.get(value)
+        if found is None:
+            readers = dict.fromkeys(self.consumers.get(value, []))  # read twice: once
+            found = self._chain_cache[value] = [n for n in readers if not self._is_merge(n)]
+        return found
 
     def _is_merge(self, node: str) -> bool:
         """A merge node, or any node that joins values from several places (attention)."""
@@ -230,8 +238,12 @@ class ForwardWriter:
         return None
 
     def _feeds_add(self, value) -> bool:
-        readers = self.consumers.get(value, [])
-        return any(self.model.node_type(self._rejoin(n) or n) == "Add" for n in readers)
+        found = self._adds.get(value)
+        if found is None:
+            readers = self.consumers.get(value, [])
+            found = any(self.model.node_type(self._rejoin(n) or n) == "Add" for n in readers)
+            self._adds[value] = found
+        return found
 
     def _hold(self, value, name: str, kind: str | None = None) -> None:
         self.var[value] = name
@@ -243,6 +255,16 @@ class ForwardWriter:
     def _free(self, name: str) -> bool:
         return self.held.get(name, 0) == 0 and name not in self.reserved
 
+    def _release(self, name: str) -> None:
+        """One live value less in `name`; once it holds none, _fresh may hand it out again."""
+        self.held[name] -= 1
+        if self.held[name] > 0:
+            return
+        self._next_index.pop(name, None)  # `name` is the first candidate of base `name`
+        base, _, digits = name.rpartition("_")
+        if digits.isdigit() and base in self._next_index:
+            self._next_index[base] = min(self._next_index[base], int(digits))
+
     def _fresh(self, wanted: str, kind: str) -> str:
         """A variable name based on `wanted` that no live value holds; `kind` says its role.
 
@@ -252,9 +274,12 @@ class ForwardWriter:
         base = sanitize(wanted, fallback="v")
         if keyword.iskeyword(base) or hasattr(builtins, base) or base in self.reserved:
             base = f"{base}_"
-        candidate, index = base, 2
+        index = self._next_index.get(base, 1)  # 1: `base` itself, then base_2, base_3, ...
+        candidate = base if index == 1 else f"{base}_{index}"
         while not self._free(candidate):
-            candidate, index = f"{base}_{index}", index + 1
+            index += 1
+            candidate = f"{base}_{index}"
+        self._next_index[base] = index
         self.kinds[candidate] = kind
         return candidate
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from torchcanvas.graph import hints
 from torchcanvas.graph.autoparams import RULES
+from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.memory import activation_problems
 from torchcanvas.graph.ports import TensorMeta
 from torchcanvas.graph.registry import BLOCK, CONTAINER, INPUT, OUTPUT, LayerSpec
@@ -41,8 +42,13 @@ class Context:
 
     def path_of(self, node: str, name: str) -> str:
         """The module path of a node of this graph."""
-        label = dict(self.labels).get(node, name)
+        label = self.label_of.get(node, name)
         return f"{self.path}.{label}" if self.path else label
+
+    @functools.cached_property
+    def label_of(self) -> dict[str, str]:
+        """`labels` as a dict, made once: a body of n children asks n times."""
+        return dict(self.labels)
 
 
 class BlockProblems(Exception):
@@ -119,13 +125,18 @@ class Analysis:
 
 def analyze(model, context: Context | None = None) -> Analysis:
     """Infer every port's value and collect every problem; never raises for a bad graph."""
-    context = context or Context()
+    with gc_paused():
+        return _analyze(model, context or Context())
+
+
+def _analyze(model, context: Context) -> Analysis:
     order = execution_order(model)
     live = live_nodes(model)
     problems = structural_problems(model, order, live)
     blocked = {p.node for p in problems if p.severity == ERROR and p.node}
     names = model.names()
     inputs = model.nodes_of_kind(INPUT)
+    feeds = _fed_inputs(inputs, context)
     env: dict[tuple[str, str], TensorMeta] = {}
     facts: dict[str, NodeFacts] = {}
     for node in order:
@@ -135,7 +146,7 @@ def analyze(model, context: Context | None = None) -> Analysis:
         if ins is None:
             continue  # something upstream is unknown; its own problem says why
         try:
-            facts[node], warning = _run(model, node, ins, env, context, inputs)
+            facts[node], warning = _run(model, node, ins, env, context, feeds)
         except ShapeError as error:
             problems.append(Problem(node, str(error), ERROR, names[node]))
             continue
@@ -154,7 +165,7 @@ def analyze(model, context: Context | None = None) -> Analysis:
         for port, meta in facts[node].outputs.items():
             env[(node, port)] = meta
     problems += _inplace_problems(model, facts, live, names)
-    labelled = dict(context.labels)
+    labelled = context.label_of
     problems += [
         Problem(
             node,
@@ -185,7 +196,12 @@ def _gather(model, node: str, env) -> dict[str, TensorMeta] | None:
     return ins
 
 
-def _run(model, node: str, ins: dict, env: dict, context: Context, inputs: list[str]):
+def _fed_inputs(inputs: list[str], context: Context) -> dict[str, TensorMeta | None]:
+    """Input node -> the value the enclosing instance feeds it (a body's Inputs only)."""
+    return dict(zip(inputs, context.inputs))
+
+
+def _run(model, node: str, ins: dict, env: dict, context: Context, feeds: dict):
     spec = model.spec(node)
     for port_name, meta in ins.items():
         problem = hints.port_problem(model, node, spec, port_name, meta)
@@ -194,8 +210,8 @@ def _run(model, node: str, ins: dict, env: dict, context: Context, inputs: list[
     scope = dict(context.args)
     path = context.path_of(node, model.node_name(node))
     args = _resolve(model, node, spec, ins, env, scope)
-    if spec.kind == INPUT and context.inputs and inputs.index(node) < len(context.inputs):
-        given = context.inputs[inputs.index(node)]
+    if spec.kind == INPUT and node in feeds:
+        given = feeds[node]
         if given is not None:
             return NodeFacts(ins, {"output": given}, args, path=path), ""
     if spec.kind == OUTPUT:
@@ -311,27 +327,50 @@ def _infer(spec: LayerSpec, args: dict, ins: dict):
 def _inplace_problems(model, facts: dict, live: set, names: dict) -> list[Problem]:
     """An inplace layer must not overwrite a value that another node still reads."""
     problems = []
+    readers = _Readers(model, live)
     for node, fact in facts.items():
         if not fact.args.get("inplace") or node not in live:
             continue
         for edge in model.inputs(node):
-            readers = [
-                e.dst
-                for e in model.outputs(edge.src)
-                if e.src_port == edge.src_port and e.dst != node and e.dst in live
-            ]
-            if readers:
+            other = readers.other_than(node, (edge.src, edge.src_port))
+            if other is not None:
                 problems.append(
                     Problem(
                         node,
                         f"inplace=True would overwrite the output of "
-                        f"{names[edge.src]}, which {names[readers[0]]} also reads; turn "
+                        f"{names[edge.src]}, which {names[other]} also reads; turn "
                         f"inplace off",
                         ERROR,
                         names[node],
                     )
                 )
     return problems
+
+
+class _Readers:
+    """The first two live readers of each value, found once per value: scanning a value's
+    readers for each of its n inplace readers would be quadratic."""
+
+    def __init__(self, model, live: set) -> None:
+        self.model, self.live = model, live
+        self.found: dict[tuple[str, str], list[str]] = {}
+
+    def other_than(self, node: str, value: tuple[str, str]) -> str | None:
+        """The first live reader of `value` (in edge order) that is not `node`."""
+        first = self.found.get(value)
+        if first is None:
+            first = self.found[value] = self._first_two(value)
+        return next((reader for reader in first if reader != node), None)
+
+    def _first_two(self, value: tuple[str, str]) -> list[str]:
+        src, port = value
+        first: list[str] = []
+        for edge in self.model.outputs(src):
+            if edge.src_port == port and edge.dst in self.live and edge.dst not in first:
+                first.append(edge.dst)
+                if len(first) == 2:
+                    break
+        return first
 
 
 __all__ = ["Analysis", "Context", "NodeFacts", "Problem", "WARNING", "ERROR", "analyze"]

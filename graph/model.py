@@ -14,9 +14,8 @@ import networkx as nx
 from torchcanvas.graph.graphbase import Edge, GraphBase, GraphError, NodeRecord, _slot
 from torchcanvas.graph.naming import (
     class_name_problem,
-    identifier_problem,
     key_problem,
-    numbered_name,
+    next_numbered,
 )
 from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.ports import is_slot
@@ -80,14 +79,15 @@ class ModelGraph(GraphBase):
             data.get("when"),
             data.get("body"),
         )
-        # Highest slots first: closing a merge node's gap must not renumber edges still to go.
+        # Highest slots first: closing a merge node's gap must not renumber edges still to go
+        # (and each is then the last input, which keeps the merge's cached order valid).
         for edge in sorted(edges, key=lambda e: -_slot(e.dst_port)):
             if self._has(edge):
-                self.disconnect(edge)
+                self._disconnect(edge)
         self._detach_body(node)
         self._g.remove_node(node)
-        del self._ids[data["name"]]
-        for index in (self._data, self._in, self._out, self._sorted_in, self._ports):
+        self._forget_name(data["name"])
+        for index in (self._data, self._in, self._out, self._sorted_in, self._slots, self._ports):
             index.pop(node, None)
         self._touch()
         self.events.node_removed.emit(node)
@@ -106,36 +106,6 @@ class ModelGraph(GraphBase):
             if edge.src in self._g and edge.dst in self._g:
                 self.connect(edge.src, edge.dst, edge.src_port, edge.dst_port, allow_cycles=True)
 
-    def connection_problem(
-        self,
-        src: str,
-        dst: str,
-        src_port: str | None = None,
-        dst_port: str | None = None,
-        *,
-        replacing: bool = False,
-    ) -> str | None:
-        """Why `src -> dst` cannot be connected, or None when it can.
-
-        With `replacing`, the edge already on that port is to be swapped out: only the port's
-        occupancy is then ignored (edges into `dst` cannot make a path from `dst` to `src`).
-        """
-        if src not in self._g or dst not in self._g:
-            return "both ends must be nodes of this graph"
-        src_name, dst_name = self.node_name(src), self.node_name(dst)
-        if not self.spec(src).has_outputs:
-            return f"{src_name} is an Output and has nothing to pass on"
-        if not self.spec(dst).inputs:
-            return f"{dst_name} is an {self.node_type(dst)} and takes no inputs"
-        src_port = src_port or self.output_ports(src)[0]
-        if src_port not in self.output_ports(src):
-            return f"{src_name} has no output {src_port!r}"
-        if src == dst:
-            return f"{src_name} cannot feed itself"
-        if nx.has_path(self._g, dst, src):
-            return f"connecting {src_name} to {dst_name} would make a cycle"
-        return self._port_problem(dst, dst_port, replacing)
-
     def connect(
         self,
         src: str,
@@ -146,8 +116,16 @@ class ModelGraph(GraphBase):
         allow_cycles: bool = False,
     ) -> Edge:
         """Connect `src`'s output to `dst`'s input (first free ones if None); returns the edge."""
-        problem = self.connection_problem(src, dst, src_port, dst_port)
-        if problem and not (allow_cycles and "cycle" in problem):
+        problem = self._ends_problem(src, dst, src_port)
+        if problem is None and not allow_cycles:
+            problem = self._cycle_problem(src, dst)
+        if problem is None:
+            problem = self._port_problem(dst, dst_port, False)
+            # connection_problem reports a cycle before a port problem, and a cycle is
+            # allowed here: search for one only then (a restore connects many edges).
+            if problem and allow_cycles and self._cycle_problem(src, dst):
+                problem = None
+        if problem:
             raise GraphError(problem)
         src_port = src_port or self.output_ports(src)[0]
         dst_port = dst_port or self.free_input_port(dst)
@@ -167,22 +145,8 @@ class ModelGraph(GraphBase):
                 f"{self.node_name(edge.src)} is not connected to "
                 f"{self.node_name(edge.dst)} input {edge.dst_port}"
             )
-        self._remove_edge(edge)
-        self.events.edge_removed.emit(edge)
-        if is_slot(edge.dst_port):
-            self._shift_slots(edge.dst, int(edge.dst_port) + 1, -1)
-        self._touch()
+        self._disconnect(edge)
         self.events.changed.emit()
-
-    def free_input_port(self, node: str) -> str:
-        """The first unconnected input port of `node` (the next slot of a merge)."""
-        used = {edge.dst_port for edge in self.inputs(node)}
-        for port in self.spec(node).inputs:
-            if port.variadic:
-                return str(sum(1 for p in used if is_slot(p)))
-            if port.name not in used:
-                return port.name
-        raise GraphError(f"every input of {self.node_name(node)} is connected")
 
     def set_param(self, node: str, key: str, value: Any) -> None:
         """Set parameter `key` of `node`; None unpins an auto parameter."""
@@ -231,7 +195,7 @@ class ModelGraph(GraphBase):
             return
         self._check_new_name(new)
         data["name"] = new
-        del self._ids[old]
+        self._forget_name(old)
         self._ids[new] = node
         self._touch()
         self.events.node_renamed.emit(node, old, new)
@@ -283,14 +247,6 @@ class ModelGraph(GraphBase):
         twin.replace_with(self)
         return twin
 
-    def unique_node_name(self, wanted: str) -> str:
-        """`wanted` if free, else a free variant of it (used by paste)."""
-        from torchcanvas.graph.naming import unique_name
-
-        if wanted not in self._ids and not identifier_problem(wanted):
-            return wanted
-        return unique_name(wanted, set(self._ids))
-
     # ----- internals -----------------------------------------------------------------
     def add_edge_unchecked(self, edge: Edge) -> None:
         """Add an edge without any check (a file being loaded: cycles and gaps become
@@ -302,38 +258,36 @@ class ModelGraph(GraphBase):
         self._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
         self._in[edge.dst][edge.dst_port] = edge
         self._out[edge.src][edge] = None
-        self._sorted_in.pop(edge.dst, None)
+        dst, port = edge.dst, edge.dst_port
+        cached = self._sorted_in.get(dst)
+        if is_slot(port):
+            self._slots[dst] = self._slots.get(dst, 0) + 1
+            # A merge fills its slots in order: extend the cached order rather than sort
+            # it again for every input (slots sort after every named port).
+            if cached and is_slot(cached[-1].dst_port) and int(port) > int(cached[-1].dst_port):
+                cached.append(edge)
+                return
+        self._sorted_in.pop(dst, None)
 
     def _remove_edge(self, edge: Edge) -> None:
         self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
         del self._in[edge.dst][edge.dst_port]
         del self._out[edge.src][edge]
-        self._sorted_in.pop(edge.dst, None)
+        if is_slot(edge.dst_port):
+            self._slots[edge.dst] -= 1
+        cached = self._sorted_in.get(edge.dst)
+        if cached and cached[-1] == edge:
+            cached.pop()  # removing a merge's inputs from the last one down stays linear
+        else:
+            self._sorted_in.pop(edge.dst, None)
 
-    def _defaults(self, node: str) -> dict:
-        spec = self.spec(node)
-        params = self._node(node)["params"]
-        return {p.name: p.default for p in spec.params if p.name not in params}
-
-    def _port_problem(self, dst: str, dst_port: str | None, replacing: bool) -> str | None:
-        spec, name = self.spec(dst), self.node_name(dst)
-        if dst_port is None:
-            try:
-                self.free_input_port(dst)
-            except GraphError as error:
-                return None if replacing else f"{error}; disconnect one first"
-            return None
-        port = spec.input_port(dst_port)
-        if port is None:
-            return f"{name} ({spec.type}) has no input {dst_port!r}"
-        if port.variadic:
-            slots = sum(1 for e in self.inputs(dst) if is_slot(e.dst_port))
-            if int(dst_port) > slots:
-                return f"{name} has {slots} inputs; connect to input {slots} or lower"
-            return None
-        if not replacing and self.input_edge(dst, dst_port):
-            return f"{name} input {dst_port} is already connected; disconnect it first"
-        return None
+    def _disconnect(self, edge: Edge) -> None:
+        """disconnect() without the `changed` signal (remove_node sends one for all)."""
+        self._remove_edge(edge)
+        self.events.edge_removed.emit(edge)
+        if is_slot(edge.dst_port):
+            self._shift_slots(edge.dst, int(edge.dst_port) + 1, -1)
+        self._touch()
 
     def _touch(self) -> None:
         self.revision += 1
@@ -367,10 +321,18 @@ class ModelGraph(GraphBase):
         return wanted
 
     def _new_name(self, spec: LayerSpec) -> str:
-        taken = set(self._ids)
-        if spec.kind in (INPUT, OUTPUT) and spec.prefix not in taken:
+        if spec.kind in (INPUT, OUTPUT) and spec.prefix not in self._ids:
             return spec.prefix
-        return numbered_name(spec.prefix, taken)
+        # Numbers below the last one handed out stay taken until a name goes (see
+        # _forget_name): start there, or adding n layers of one type would be quadratic.
+        name, number = next_numbered(spec.prefix, self._ids, self._name_from.get(spec.prefix, 1))
+        self._name_from[spec.prefix] = number
+        return name
+
+    def _forget_name(self, name: str) -> None:
+        """A name goes (removed or renamed): its number may be free again."""
+        del self._ids[name]
+        self._name_from.clear()
 
     def _check_new_name(self, name: str) -> str:
         problem = key_problem(name)
@@ -407,7 +369,15 @@ class ModelGraph(GraphBase):
             params[key] = value
 
     def _shift_slots(self, dst: str, start: int, step: int) -> None:
-        moved = [e for e in self.inputs(dst) if is_slot(e.dst_port) and int(e.dst_port) >= start]
+        moved = []
+        # From the end of the ordered inputs back to the first slot below `start`: closing
+        # the gap after the last input costs nothing (slots sort after named ports).
+        for edge in reversed(self._ordered_in(dst)):
+            if is_slot(edge.dst_port):
+                if int(edge.dst_port) < start:
+                    break
+                moved.append(edge)
+        moved.reverse()
         for edge in moved:
             self._remove_edge(edge)
             self.events.edge_removed.emit(edge)

@@ -92,11 +92,9 @@ def numbered_name(prefix: str, taken: Collection[str]) -> str:
 
 
 def next_numbered(prefix: str, taken: Collection[str], start: int = 1) -> tuple[str, int]:
-    """The first free numbered name from `start` on, and its number.
-
-    A caller that knows every number below `start` is taken passes it, so that naming
-    n layers one after another stays linear.
-    """
+    """The first free numbered name from `start` on, and its number."""
+    # A caller that knows every number below `start` is taken passes it, so that naming
+    # n layers one after another stays linear.
     base = sanitize(prefix)
     index = start
     while f"{base}{index}" in taken or identifier_problem(f"{base}{index}"):

@@ -140,8 +140,9 @@ def _unknown_ports(model, node: str, edges) -> list[str]:
     for edge in edges:
         if spec.input_port(edge.dst_port) is None:
             texts.append(f"has no input {edge.dst_port!r}; reconnect that edge")
+    ports = set(model.output_ports(node))  # a Split may have many outputs, all in use
     for edge in model.outputs(node):
-        if edge.src_port not in model.output_ports(node):
+        if edge.src_port not in ports:
             texts.append(
                 f"has no output {edge.src_port!r} any more; reconnect "
                 f"{model.node_name(edge.dst)} or change the parameters back"

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from torchcanvas.app.ui import style
@@ -24,6 +34,36 @@ def curve(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+_SELECTABLE = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable  # PySide enums are slow to read
+_PEN = QPen(style.EDGE, 1.8)
+_PAINT: dict = {}  # what paint() uses, made once (the font needs the application)
+
+
+def _paint_kit() -> dict:
+    """Pens, brushes, font and flags for paint(), made on the first call."""
+    # Every visible edge is painted on each repaint; building these there cost more than
+    # drawing.
+    if not _PAINT:
+        _PAINT.update(
+            {
+                "antialias": QPainter.RenderHint.Antialiasing,
+                "selected": QPen(style.SELECTED, 2.4),
+                "no brush": Qt.BrushStyle.NoBrush,
+                "label pen": QPen(QColor("#c5cad3"), 1),
+                "label brush": QBrush(QColor("#ffffff")),
+                "font": style.font(8),
+                "centre": Qt.AlignmentFlag.AlignCenter,
+            }
+        )
+    return _PAINT
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_width(text: str) -> float:
+    """The width of a shape label; a graph has few distinct shapes, on many edges."""
+    return QFontMetricsF(style.font(8)).horizontalAdvance(text)
+
+
 class EdgeItem(QGraphicsPathItem):
     """One connection; selectable so that it can be deleted."""
 
@@ -31,9 +71,13 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.edge = edge
         self.label = ""
-        self.setZValue(0)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setPen(QPen(style.EDGE, 1.8))
+        # Qt asks for the bounds many times per item (index, paint, fit): worked out once per
+        # path or label, not each time (it measured text and walked the curve every call).
+        self._bounds: QRectF | None = None
+        self._stroke: QPainterPath | None = None
+        self._label_box: QRectF | None = None
+        self.setFlag(_SELECTABLE)  # z stays 0, under the cards
+        self.setPen(_PEN)
 
     def key(self) -> Edge:
         """The model edge this item draws."""
@@ -41,42 +85,55 @@ class EdgeItem(QGraphicsPathItem):
 
     def route(self, start: QPointF, end: QPointF) -> None:
         """Redraw between two anchors."""
-        self.setPath(curve(start, end))
+        self.setPath(curve(start, end))  # asks for the old bounds first: still cached
+        self._bounds = self._stroke = self._label_box = None
 
     def set_label(self, text: str) -> None:
         """The tensor shape this edge carries."""
         if text != self.label:
             self.prepareGeometryChange()
             self.label = text
+            self._bounds = self._label_box = None
             self.update()
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self.path())
+        if self._stroke is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._stroke = stroker.createStroke(self.path())
+        return self._stroke
 
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().united(self._label_rect()).adjusted(-4, -4, 4, 4)
+        if self._bounds is None:
+            # The curve lies within its control points, and the label is centred on the
+            # curve: bounds without measuring the curve (the label's place, halfway along it,
+            # costs more than the rest of the edge; it is found when the edge is painted).
+            # 8 covers the 10-wide stroke that shape() gives, caps included.
+            side = max(8.0, (_label_width(self.label) + 8) / 2) if self.label else 8.0
+            rect = self.path().controlPointRect().adjusted(-side, -8, side, 8)
+            self._bounds = rect.adjusted(-4, -4, 4, 4)
+        return self._bounds
 
     def _label_rect(self) -> QRectF:
-        if not self.label:
-            return QRectF()
-        metrics = QFontMetricsF(style.font(8))
-        width = metrics.horizontalAdvance(self.label) + 8
-        middle = self.path().pointAtPercent(0.5)
-        return QRectF(middle.x() - width / 2, middle.y() - 8, width, 16)
+        if self._label_box is None:
+            self._label_box = QRectF()
+            if self.label:
+                width = _label_width(self.label) + 8
+                middle = self.path().pointAtPercent(0.5)
+                self._label_box = QRectF(middle.x() - width / 2, middle.y() - 8, width, 16)
+        return self._label_box
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = style.SELECTED if self.isSelected() else style.EDGE
-        painter.setPen(QPen(color, 2.4 if self.isSelected() else 1.8))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        kit = _paint_kit()
+        painter.setRenderHint(kit["antialias"])
+        painter.setPen(kit["selected"] if self.isSelected() else _PEN)
+        painter.setBrush(kit["no brush"])
         painter.drawPath(self.path())
         if self.label:
             rect = self._label_rect()
-            painter.setPen(QPen(QColor("#c5cad3"), 1))
-            painter.setBrush(QColor("#ffffff"))
+            painter.setPen(kit["label pen"])
+            painter.setBrush(kit["label brush"])
             painter.drawRoundedRect(rect, 4, 4)
             painter.setPen(style.MUTED)
-            painter.setFont(style.font(8))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
+            painter.setFont(kit["font"])
+            painter.drawText(rect, kit["centre"], self.label)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.card_text import port_tip
 from torchcanvas.graph.registry import LayerSpec
 
 WIDTH = 190.0  # the narrowest card; cards with many ports are wider
@@ -19,6 +20,16 @@ PORT_SPACING = 62.0
 EXPANDED_WIDTH = 270.0  # a card showing its inside needs room for name, type and shape
 TOGGLE = 16.0  # the expand triangle at the left of a block's header
 
+# Looked up once: reading a PySide enum member costs microseconds, times 60,000 items in a
+# big graph. Pens and brushes are copied by Qt, so one of each serves every port.
+_CROSS: list[QCursor] = []  # made with the first port: a QCursor needs the application
+_CARD_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsMovable | (
+    QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+)
+_PORT_BRUSH = QBrush(QColor("#ffffff"))
+_PORT_PEN = QPen(style.EDGE, 1.5)
+_OPTIONAL_PEN = QPen(style.EDGE, 1.5, Qt.PenStyle.DotLine)
+
 
 class PortItem(QGraphicsEllipseItem):
     """An input or output port; drags between ports make connections."""
@@ -30,26 +41,46 @@ class PortItem(QGraphicsEllipseItem):
         super().__init__(-r, -r, 2 * r, 2 * r, node)
         self.node, self.kind, self.name, self.label = node, kind, name, label
         self.optional = optional
-        self.setBrush(QBrush(QColor("#ffffff")))
-        pen = QPen(style.EDGE, 1.5)
-        if optional:  # an optional input (a mask, an initial state): dashed
-            pen.setStyle(Qt.PenStyle.DotLine)
-        self.setPen(pen)
+        self._tip: tuple | None = None  # what the tooltip is made from
+        self._tip_written = True
+        self.setBrush(_PORT_BRUSH)
+        # An optional input (a mask, an initial state) is dashed.
+        self.setPen(_OPTIONAL_PEN if optional else _PORT_PEN)
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
-        self.setCursor(Qt.CursorShape.CrossCursor)
+        if not _CROSS:
+            _CROSS.append(QCursor(Qt.CursorShape.CrossCursor))
+        self.setCursor(_CROSS[0])
 
     def hoverEnterEvent(self, event) -> None:
+        self._write_tip()  # the pointer arrives before Qt asks for the tooltip
         self.setBrush(QBrush(style.SELECTED))
         super().hoverEnterEvent(event)
 
     def hoverLeaveEvent(self, event) -> None:
-        self.setBrush(QBrush(QColor("#ffffff")))
+        self.setBrush(_PORT_BRUSH)
         super().hoverLeaveEvent(event)
 
     def anchor(self) -> QPointF:
         """Where edges attach, in scene coordinates."""
         return self.scenePos()
+
+    def set_tip(self, name: str, doc: str, value) -> None:
+        """The tooltip: name, doc and the value on the port."""
+        # Written when first wanted (the pointer arrives, or toolTip() is asked): a big graph
+        # has tens of thousands of ports, and few are ever hovered.
+        if (name, doc, value) != self._tip:
+            self._tip, self._tip_written = (name, doc, value), False
+
+    def toolTip(self) -> str:
+        """The tooltip, written first if the port's value changed since."""
+        self._write_tip()
+        return super().toolTip()
+
+    def _write_tip(self) -> None:
+        if not self._tip_written:
+            self._tip_written = True
+            self.setToolTip(port_tip(*self._tip))
 
 
 class NodeItem(QGraphicsItem):
@@ -70,11 +101,11 @@ class NodeItem(QGraphicsItem):
         self.out_ports: dict[str, PortItem] = {}
         self.width = WIDTH
         self._port_width = WIDTH
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        self._bounds: QRectF | None = None
+        self._problem: tuple | None = None  # (severity, tooltip) last shown
+        # No itemChange hook: PySide converts the change kind of every notification (a
+        # dozen per card as it is built) into a Python enum. The scene follows drags itself.
+        self.setFlags(_CARD_FLAGS)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self._layout()
@@ -92,27 +123,36 @@ class NodeItem(QGraphicsItem):
         return HEADER + (STRIP if len(self.in_ports) > 1 else 0.0)
 
     def boundingRect(self) -> QRectF:
-        stack = 6.0 if self.count is not None and self.count > 1 else 0.0
-        return QRectF(-3, -3, self.width + 6 + stack, self.height() + 10 + stack)
+        if self._bounds is None:  # Qt asks often; _layout() forgets it whenever the size changes
+            stack = 6.0 if self.count is not None and self.count > 1 else 0.0
+            self._bounds = QRectF(-3, -3, self.width + 6 + stack, self.height() + 10 + stack)
+        return self._bounds
 
-    def set_content(self, details: list[str], shape_text: str) -> None:
-        """Key parameters and the output shape shown on the card."""
+    def set_content(self, details: list[str], shape_text: str) -> bool:
+        """Key parameters and the output shape shown on the card; returns whether its size
+        (and so where its ports are) may have changed."""
         if details == self.details and shape_text == self.shape_text:
-            return
-        self.prepareGeometryChange()
+            return False
+        resized = len(details) != len(self.details)
+        if resized:
+            self.prepareGeometryChange()
         self.details, self.shape_text = details, shape_text
-        self._layout()
+        if resized:
+            self._layout()
         self.update()
+        return resized
 
-    def set_inside(self, rows: list[tuple[str, str, str]] | None, count: int | None) -> None:
-        """Rows of the layers inside (None: collapsed) and a container's child count."""
+    def set_inside(self, rows: list[tuple[str, str, str]] | None, count: int | None) -> bool:
+        """Rows of the layers inside (None: collapsed) and a container's child count;
+        returns whether the card changed."""
         if rows == self.inside and count == self.count:
-            return
+            return False
         self.prepareGeometryChange()
         self.inside, self.count = rows, count
         self.width = max(self._port_width, EXPANDED_WIDTH if rows is not None else WIDTH)
         self._layout()
         self.update()
+        return True
 
     def on_toggle(self, point: QPointF) -> bool:
         """Whether `point` (item coordinates) is on the expand triangle."""
@@ -125,8 +165,12 @@ class NodeItem(QGraphicsItem):
 
     def set_problem(self, severity: str | None, tooltip: str) -> None:
         """Mark the card red (error) or amber (warning), with the problems as tooltip."""
+        tooltip = tooltip or f"{self.spec.type}: {self.spec.doc}"
+        if (severity, tooltip) == self._problem:
+            return  # every refresh asks; most cards have not changed
+        self._problem = (severity, tooltip)
         self.severity = severity
-        self.setToolTip(tooltip or f"{self.spec.type}: {self.spec.doc}")
+        self.setToolTip(tooltip)
         self.update()
 
     def set_activity(self, level: float | None, badge: str = "") -> None:
@@ -137,30 +181,35 @@ class NodeItem(QGraphicsItem):
 
     def set_ports(self, inputs: list[tuple], outputs: list[tuple]) -> bool:
         """Show these (name, label, optional) ports; returns whether anything changed."""
-        self.prepareGeometryChange()
-        changed = self._sync(self.in_ports, "in", inputs)
-        changed = self._sync(self.out_ports, "out", outputs) or changed
-        if changed:
-            self._port_width = max(WIDTH, PORT_SPACING * max(len(inputs), len(outputs)))
-            self.width = max(self._port_width, EXPANDED_WIDTH if self.inside is not None else 0)
-            self._layout()
-            self.update()
-        return changed
-
-    def _sync(self, ports: dict[str, PortItem], kind: str, wanted: list[tuple]) -> bool:
-        if [(n, p.label, p.optional) for n, p in ports.items()] == wanted:
+        have_in, have_out = _described(self.in_ports), _described(self.out_ports)
+        if have_in == inputs and have_out == outputs:
             return False
+        self.prepareGeometryChange()
+        self._sync(self.in_ports, "in", have_in, inputs)
+        self._sync(self.out_ports, "out", have_out, outputs)
+        self._port_width = max(WIDTH, PORT_SPACING * max(len(inputs), len(outputs)))
+        self.width = max(self._port_width, EXPANDED_WIDTH if self.inside is not None else 0)
+        self._layout()
+        self.update()
+        return True
+
+    def _sync(self, ports: dict[str, PortItem], kind: str, have: list, wanted: list) -> None:
+        # Keep the ports both lists start with: a merge gaining or losing its last slot
+        # changes one port, not all k of them.
+        keep = 0
+        while keep < min(len(have), len(wanted)) and have[keep] == wanted[keep]:
+            keep += 1
         scene = self.scene()
-        for port in ports.values():
+        for name, _label, _optional in have[keep:]:
+            port = ports.pop(name)
             if scene is not None:
                 scene.removeItem(port)
             port.setParentItem(None)
-        ports.clear()
-        for name, label, optional in wanted:
+        for name, label, optional in wanted[keep:]:
             ports[name] = PortItem(self, kind, name, label, optional)
-        return True
 
     def _layout(self) -> None:
+        self._bounds = None
         for ports, y in ((self.in_ports, 0.0), (self.out_ports, self.height())):
             count = len(ports)
             for index, port in enumerate(ports.values()):
@@ -305,10 +354,9 @@ class NodeItem(QGraphicsItem):
             painter.setFont(style.font(8, bold=True))
             painter.drawText(QRectF(self.width - 12, -4, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
 
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():
-            self.scene().node_item_moved(self)
-        return super().itemChange(change, value)
+
+def _described(ports: dict[str, PortItem]) -> list[tuple[str, str, bool]]:
+    return [(name, port.label, port.optional) for name, port in ports.items()]
 
 
 def _elide(text: str, limit: int) -> str:

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from torchcanvas.app.ui import style
-from torchcanvas.app.ui.canvas.card_text import (
-    card_details,
-    format_shape_text,
-    inner_graph,
-    inside_rows,
-    port_tip,
-    repeat_count,
-)
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
+from torchcanvas.app.ui.canvas.scene_cards import CardDrawing
+from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.model import Edge, ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER
 
 GRID_STEP = 20
 
 
-class GraphScene(QGraphicsScene):
+class GraphScene(CardDrawing, QGraphicsScene):
     """Items for every node and edge of one ModelGraph, keyed by node id and Edge."""
 
     connect_requested = Signal(str, str, object, object)  # source, target, ports (None: pick)
@@ -38,6 +34,15 @@ class GraphScene(QGraphicsScene):
         self.expanded: set[str] = set()  # cards showing their inside
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
+        # Kept in step with `edges`, so that moving a card or changing its ports touches its
+        # own edges, not all of them (scanning every edge per change made building quadratic).
+        self._edges_at: dict[str, dict[Edge, None]] = {}
+        # Cards whose ports and edges wait for the end of the model's current edit: a merge
+        # whose slots shift sends an event per edge, and one update per edit keeps it linear.
+        self._dirty: dict[str, None] = {}
+        # The analysis the cards show and were announced with: an edit makes a new one (the
+        # graph caches it per revision), so a refresh that finds the same one has nothing to do.
+        self._drawn = None
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_port: PortItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
@@ -62,7 +67,7 @@ class GraphScene(QGraphicsScene):
             (events.edge_removed, self._on_edge_removed),
             (events.param_changed, self._on_param_changed),
             (events.reset, self.rebuild),
-            (events.changed, self.schedule_refresh),
+            (events.changed, self._on_changed),
         ]
 
     def _subscribe(self) -> None:
@@ -97,29 +102,54 @@ class GraphScene(QGraphicsScene):
 
     def rebuild(self) -> None:
         """Recreate every item from the model."""
+        with gc_paused():  # tens of thousands of new items, and no garbage cycles
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        # Without the BSP index while the old items go: Qt takes each recently indexed item out
+        # of a list one by one, which made replacing a big graph quadratic (9 s for 2,000 nodes).
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         for item in list(self.nodes.values()) + list(self.edges.values()):
             self.removeItem(item)
-        self.nodes, self.edges = {}, {}
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.setBspTreeDepth(_bsp_depth(len(self.model) + len(self.model.edges())))
+        self.nodes, self.edges, self._edges_at, self._dirty = {}, {}, {}, {}
+        # Every item first, then each card's ports once and each edge's path once.
         for node in self.model.nodes():
-            self._on_node_added(node)
+            self._add_card(node)
         for edge in self.model.edges():
-            self._on_edge_added(edge)
-        self.refresh_analysis()
+            self._add_edge_item(edge)
+        for node in self.nodes:
+            self._sync_ports(node)
+        self._update_cards(self.analysis(), route_all=True)
 
-    def _on_node_added(self, node: str) -> None:
+    def _add_card(self, node: str) -> None:
         spec = self.model.spec(node)
         item = NodeItem(node, self.model.node_name(node), spec)
         item.openable = spec.kind in (BLOCK, CONTAINER)
         self.nodes[node] = item
+        self._edges_at.setdefault(node, {})
         self.addItem(item)
         self._syncing = True
         item.setPos(QPointF(*self.model.pos(node)))
         self._syncing = False
+
+    def _add_edge_item(self, edge: Edge) -> None:
+        item = EdgeItem(edge)
+        self.edges[edge] = item
+        for end in (edge.src, edge.dst):
+            self._edges_at.setdefault(end, {})[edge] = None
+        self.addItem(item)
+
+    def _on_node_added(self, node: str) -> None:
+        self._add_card(node)
         self._sync_ports(node)
         self.schedule_refresh()
 
     def _on_node_removed(self, node: str) -> None:
         self.expanded.discard(node)
+        self._dirty.pop(node, None)
+        self._edges_at.pop(node, None)  # its edges went first
         item = self.nodes.pop(node, None)
         if item is not None:
             self.removeItem(item)
@@ -141,100 +171,44 @@ class GraphScene(QGraphicsScene):
         self.schedule_refresh()
 
     def _on_edge_added(self, edge: Edge) -> None:
-        item = EdgeItem(edge)
-        self.edges[edge] = item
-        self.addItem(item)
-        self._sync_ports(edge.dst)
-        self._route_edges_of(edge.dst)
+        self._add_edge_item(edge)
+        self._dirty[edge.dst] = None
 
     def _on_edge_removed(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
         if item is not None:
             self.removeItem(item)
-        if edge.dst in self.nodes and edge.dst in self.model:
-            self._sync_ports(edge.dst)
-            self._route_edges_of(edge.dst)
+        for end in (edge.src, edge.dst):
+            self._edges_at.get(end, {}).pop(edge, None)
+        self._dirty[edge.dst] = None
 
-    def _sync_ports(self, node: str) -> bool:
-        """Give the card one port per declared port; a merge shows a spare slot."""
-        spec = self.model.spec(node)
-        used = {edge.dst_port for edge in self.model.inputs(node)}
-        inputs = []
-        for port in spec.inputs:
-            if port.variadic:
-                count = max(port.minimum, sum(1 for p in used if p.isdigit()) + 1)
-                inputs += [(str(i), str(i), False) for i in range(count)]
-            else:
-                inputs.append((port.name, port.short, port.optional))
-        outputs = [
-            (name, name if name.isdigit() else spec.output_port(name).short, False)
-            for name in self.model.output_ports(node)
-        ]
-        return self.nodes[node].set_ports(inputs, outputs)
+    def _on_changed(self) -> None:
+        """The end of one edit (the model sends `changed` last): update the cards it touched."""
+        self._flush()
+        self.schedule_refresh()
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, {}
+        for node in dirty:
+            if node in self.nodes and node in self.model:
+                self._sync_ports(node)
+                self._route_edges_of(node)
 
     def card_sizes(self) -> dict[str, tuple[float, float]]:
         """The size of every card as drawn (for auto-arrange)."""
         return {node: (item.width, item.height()) for node, item in self.nodes.items()}
 
     # ----- drawing ----------------------------------------------------------------
-    def _route_edges_of(self, node: str) -> None:
-        for edge, item in self.edges.items():
-            if node in (edge.src, edge.dst):
-                self._route(item)
-
-    def _route(self, item: EdgeItem) -> None:
-        edge = item.edge
-        src, dst = self.nodes.get(edge.src), self.nodes.get(edge.dst)
-        if src is None or dst is None or not src.out_ports or not dst.in_ports:
-            return
-        # An edge from a port that no longer exists (fewer chunks) hangs off the last one.
-        start = src.out_ports.get(edge.src_port) or list(src.out_ports.values())[-1]
-        end = dst.in_ports.get(edge.dst_port) or list(dst.in_ports.values())[-1]
-        item.route(start.anchor(), end.anchor())
-
     def schedule_refresh(self) -> None:
         """Re-analyse once after a burst of model events."""
         self._refresh.start()
 
     def refresh_analysis(self) -> None:
         """Update shapes, problems, port tips and edge labels from a fresh analysis."""
+        self._flush()
         analysis = self.analysis()
-        fed = bool(analysis.context.inputs)  # a body: its Inputs take the instance's values
-        for node, item in self.nodes.items():
-            if node not in self.model:
-                continue
-            facts = analysis.facts.get(node)
-            shape = format_shape_text(analysis.meta(node))
-            item.set_content(card_details(self.model, node, facts, fed), shape)
-            rows = None
-            if node in self.expanded:
-                rows = inside_rows(inner_graph(self.model, node), facts)
-            item.set_inside(rows, repeat_count(self.model, node))
-            problems = analysis.problems_for(node)
-            severity = None
-            if problems:
-                severity = "error" if any(p.severity == "error" for p in problems) else "warning"
-            item.set_problem(severity, "\n".join(p.message for p in problems))
-            self._port_tips(node, item, analysis)
-        for edge, item in self.edges.items():
-            meta = analysis.meta(edge.src, edge.src_port)
-            item.set_label(format_shape_text(meta) if meta is not None else "")
-            self._route(item)
-        self.analysis_updated.emit(analysis)
-
-    def _port_tips(self, node: str, item: NodeItem, analysis) -> None:
-        spec, facts = self.model.spec(node), analysis.facts.get(node)
-        for name, port in item.in_ports.items():
-            port_spec = spec.input_port(name)
-            value = facts.inputs.get(name) if facts else None
-            text = f"{port_spec.name if port_spec else name}"
-            if port_spec and port_spec.variadic:
-                text = f"{port_spec.name} {name}"
-            port.setToolTip(port_tip(text, port_spec.doc if port_spec else "", value))
-        for name, port in item.out_ports.items():
-            port_spec = spec.output_port(name)
-            value = facts.outputs.get(name) if facts else None
-            port.setToolTip(port_tip(name, port_spec.doc if port_spec else "", value))
+        if analysis is not self._drawn:
+            self._update_cards(analysis, route_all=False)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawBackground(painter, rect)
@@ -260,6 +234,7 @@ class GraphScene(QGraphicsScene):
             self.expanded.update(openable)
         for node in openable:
             self._route_edges_of(node)
+        self._drawn = None  # the same analysis, shown another way
         self.refresh_analysis()
 
     # ----- dragging nodes and wires -----------------------------------------------
@@ -275,6 +250,13 @@ class GraphScene(QGraphicsScene):
         """A card was dragged: move the node in the model (edges follow its event)."""
         if not self._syncing and item.node in self.model:
             self.model.move(item.node, (item.pos().x(), item.pos().y()))
+
+    def _follow_drag(self) -> None:
+        """The cards Qt moved with the mouse (the ones selected at the press) move the nodes."""
+        for node in self._press_positions:
+            item = self.nodes.get(node)
+            if item is not None:
+                self.node_item_moved(item)
 
     def mousePressEvent(self, event) -> None:
         item = self._node_at(event.scenePos())
@@ -299,6 +281,7 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        self._follow_drag()
 
     def mouseReleaseEvent(self, event) -> None:
         if self._drag_line is not None:
@@ -364,3 +347,10 @@ class GraphScene(QGraphicsScene):
         for node in nodes:
             if node in self.nodes:
                 self.nodes[node].setSelected(True)
+
+
+def _bsp_depth(items: int) -> int:
+    """Qt's own choice of index depth, at most 10."""
+    # Qt deepens it with the item count (16 levels for 10,000 nodes), and an edge across the
+    # canvas then sits in thousands of leaves: the first paint of a big graph took seconds.
+    return min(max(math.ceil(math.log2(max(items, 1))), 5), 10)

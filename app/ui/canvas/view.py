@@ -40,7 +40,11 @@ class GraphView(QGraphicsView):
 
     def fit(self) -> None:
         """Show every node."""
-        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        self._fit(self.scene().itemsBoundingRect())
+
+    def _fit(self, bounds) -> None:
+        """fit() with the bounds of the scene's items already worked out."""
+        rect = bounds.adjusted(-40, -40, 40, 40)
         if rect.isValid():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
             if self.zoom() > 1.2:
@@ -51,10 +55,11 @@ class GraphView(QGraphicsView):
 
     def show_top(self, min_zoom: float = 0.8) -> None:
         """Readable start view: fit when the graph is small, else its top at `min_zoom`."""
-        rect = self.scene().itemsBoundingRect().adjusted(-40, -30, 40, 30)
+        bounds = self.scene().itemsBoundingRect()  # visits every item: once, not twice
+        rect = bounds.adjusted(-40, -30, 40, 30)
         if not rect.isValid():
             return
-        self.fit()
+        self._fit(bounds)
         if self.zoom() >= min_zoom:
             return
         self.resetTransform()

@@ -1,0 +1,106 @@
+"""CardDrawing: how GraphScene shows an analysis on its cards, ports and edges."""
+
+from __future__ import annotations
+
+from torchcanvas.app.ui.canvas.card_text import (
+    card_details,
+    format_shape_text,
+    inner_graph,
+    inside_rows,
+    repeat_count,
+)
+from torchcanvas.app.ui.canvas.edge_item import EdgeItem
+from torchcanvas.app.ui.canvas.node_item import NodeItem
+
+
+class CardDrawing:
+    """GraphScene's drawing: ports per card, edge paths, and the analysis on both.
+
+    It reads the scene's `model`, `nodes`, `edges`, `expanded` and `_edges_at` (a node's
+    edges, so that a change touches its own edges rather than all of them).
+    """
+
+    def _sync_ports(self, node: str) -> bool:
+        """Give the card one port per declared port; a merge shows a spare slot."""
+        spec = self.model.spec(node)
+        inputs = []
+        for port in spec.inputs:
+            if port.variadic:
+                count = max(port.minimum, self.model.slot_count(node) + 1)
+                inputs += [(str(i), str(i), False) for i in range(count)]
+            else:
+                inputs.append((port.name, port.short, port.optional))
+        outputs = [
+            (name, name if name.isdigit() else spec.output_port(name).short, False)
+            for name in self.model.output_ports(node)
+        ]
+        return self.nodes[node].set_ports(inputs, outputs)
+
+    def _route_edges_of(self, node: str) -> None:
+        for edge in self._edges_at.get(node, ()):
+            self._route(self.edges[edge])
+
+    def _route(self, item: EdgeItem) -> None:
+        edge = item.edge
+        src, dst = self.nodes.get(edge.src), self.nodes.get(edge.dst)
+        if src is None or dst is None or not src.out_ports or not dst.in_ports:
+            return
+        # An edge from a port that no longer exists (fewer chunks) hangs off the last one.
+        start = src.out_ports.get(edge.src_port) or list(src.out_ports.values())[-1]
+        end = dst.in_ports.get(edge.dst_port) or list(dst.in_ports.values())[-1]
+        item.route(start.anchor(), end.anchor())
+
+    def _update_cards(self, analysis, route_all: bool) -> None:
+        """Show `analysis` on the cards and edges; edges are routed again only where a card
+        changed its size (`route_all`: every edge, after a rebuild)."""
+        reshaped = [node for node in self.nodes if self._refresh_card(node, analysis)]
+        labels: dict[tuple[str, str], str] = {}  # a value read n times is formatted once
+        for edge, item in self.edges.items():
+            value = (edge.src, edge.src_port)
+            if value not in labels:
+                meta = analysis.meta(*value)
+                labels[value] = format_shape_text(meta) if meta is not None else ""
+            item.set_label(labels[value])
+        if route_all:
+            for item in self.edges.values():
+                self._route(item)
+        else:
+            for edge in dict.fromkeys(e for n in reshaped for e in self._edges_at.get(n, ())):
+                self._route(self.edges[edge])
+        self._drawn = analysis
+        self.analysis_updated.emit(analysis)
+
+    def _refresh_card(self, node: str, analysis) -> bool:
+        """One card's text, problems and port tips; returns whether its size changed."""
+        item = self.nodes[node]
+        if node not in self.model:
+            return False
+        facts = analysis.facts.get(node)
+        shape = format_shape_text(analysis.meta(node))
+        fed = bool(analysis.context.inputs)  # a body: its Inputs take the instance's values
+        resized = item.set_content(card_details(self.model, node, facts, fed), shape)
+        rows = None
+        if node in self.expanded:
+            rows = inside_rows(inner_graph(self.model, node), facts)
+        resized = item.set_inside(rows, repeat_count(self.model, node)) or resized
+        problems = analysis.problems_for(node)
+        severity = None
+        if problems:
+            severity = "error" if any(p.severity == "error" for p in problems) else "warning"
+        item.set_problem(severity, "\n".join(p.message for p in problems))
+        self._port_tips(node, item, analysis)
+        return resized
+
+    def _port_tips(self, node: str, item: NodeItem, analysis) -> None:
+        spec, facts = self.model.spec(node), analysis.facts.get(node)
+        for name, port in item.in_ports.items():
+            port_spec = spec.input_port(name)
+            value = facts.inputs.get(name) if facts else None
+            text = f"{port_spec.name if port_spec else name}"
+            if port_spec and port_spec.variadic:
+                text = f"{port_spec.name} {name}"
+            port.set_tip(text, port_spec.doc if port_spec else "", value)
+        for name, port in item.out_ports.items():
+            port_spec = spec.output_port(name)
+            value = facts.outputs.get(name) if facts else None
+            port.set_tip(name, port_spec.doc if port_spec else "", value)
