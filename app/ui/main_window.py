@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["summary"], self.docks["problems"])
+        self.docks["summary"].visibilityChanged.connect(self.summary.set_seen)
         self.docks["problems"].raise_()
 
     def _default_dock_sizes(self) -> None:

@@ -125,11 +125,12 @@ class EdgeItem(QGraphicsPathItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         kit = _paint_kit()
-        painter.setRenderHint(kit["antialias"])
+        crowded = self.scene().crowded  # see GraphScene.drawBackground
+        painter.setRenderHint(kit["antialias"], not crowded)
         painter.setPen(kit["selected"] if self.isSelected() else _PEN)
         painter.setBrush(kit["no brush"])
         painter.drawPath(self.path())
-        if self.label:
+        if self.label and not crowded:
             rect = self._label_rect()
             painter.setPen(kit["label pen"])
             painter.setBrush(kit["label brush"])

@@ -23,8 +23,10 @@ TOGGLE = 16.0  # the expand triangle at the left of a block's header
 # Looked up once: reading a PySide enum member costs microseconds, times 60,000 items in a
 # big graph. Pens and brushes are copied by Qt, so one of each serves every port.
 _CROSS: list[QCursor] = []  # made with the first port: a QCursor needs the application
-_CARD_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsMovable | (
-    QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+_CARD_FLAGS = (
+    QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+    | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+    | QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption  # paint() gets exposedRect
 )
 _PORT_BRUSH = QBrush(QColor("#ffffff"))
 _PORT_PEN = QPen(style.EDGE, 1.5)
@@ -245,7 +247,7 @@ class NodeItem(QGraphicsItem):
         painter.drawPath(path)
         self._paint_text(painter)
         self._paint_inside(painter)
-        self._paint_port_labels(painter)
+        self._paint_port_labels(painter, option.exposedRect)
         self._paint_activity(painter)
         self._paint_count(painter)
 
@@ -319,8 +321,11 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor("#ffffff"))
         painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
 
-    def _paint_port_labels(self, painter: QPainter) -> None:
-        """Names of the ports of a side with more than one (q, k, v; h_n; 0, 1, 2)."""
+    def _paint_port_labels(self, painter: QPainter, exposed: QRectF) -> None:
+        """Names of the ports of a side with more than one (q, k, v; h_n; 0, 1, 2).
+
+        Only those in the exposed part: a merge of 1,024 inputs is a card 60,000 px wide.
+        """
         painter.setFont(style.font(7))
         painter.setPen(style.MUTED)
         bottom = self.height() - BOTTOM_STRIP
@@ -330,6 +335,8 @@ class NodeItem(QGraphicsItem):
             room = self.width / (len(ports) + 1)
             for port in ports.values():
                 x = port.pos().x()
+                if x + room < exposed.left() or x - room > exposed.right():
+                    continue
                 text = painter.fontMetrics().elidedText(
                     port.label, Qt.TextElideMode.ElideRight, int(room - 2)
                 )

@@ -17,6 +17,8 @@ from torchcanvas.graph.model import Edge, ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER
 
 GRID_STEP = 20
+ROOM = 800.0  # canvas beyond the cards, to drop and drag into
+CROWDED = 800  # items in one repaint above which edges are drawn plain (no labels, no AA)
 
 
 class GraphScene(CardDrawing, QGraphicsScene):
@@ -43,6 +45,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         # The analysis the cards show and were announced with: an edit makes a new one (the
         # graph caches it per revision), so a refresh that finds the same one has nothing to do.
         self._drawn = None
+        self.crowded = False  # this repaint draws so many items that edges go plain
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_port: PortItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
@@ -122,6 +125,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         for node in self.nodes:
             self._sync_ports(node)
         self._update_cards(self.analysis(), route_all=True)
+        self._set_room(self.content_bounds())
 
     def _add_card(self, node: str) -> None:
         spec = self.model.spec(node)
@@ -144,6 +148,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
     def _on_node_added(self, node: str) -> None:
         self._add_card(node)
         self._sync_ports(node)
+        self._make_room(node)
         self.schedule_refresh()
 
     def _on_node_removed(self, node: str) -> None:
@@ -164,6 +169,26 @@ class GraphScene(CardDrawing, QGraphicsScene):
             item.setPos(QPointF(*pos))
             self._syncing = False
         self._route_edges_of(node)
+        self._make_room(node)
+
+    def _set_room(self, bounds: QRectF) -> None:
+        """The scene rect: the cards' bounds and room around them.
+
+        Set, not left to Qt: unset, Qt works it out from every item (ports and edges too) the
+        first time the view asks, 0.5 s for a 10,000-node graph.
+        """
+        if bounds.isNull():
+            bounds = QRectF(0, 0, 1, 1)
+        self.setSceneRect(bounds.adjusted(-ROOM, -ROOM, ROOM, ROOM))
+
+    def _make_room(self, node: str) -> None:
+        """Grow the scene rect (never shrink it, as Qt does) to take in `node`'s card."""
+        item = self.nodes.get(node)
+        if item is None:
+            return
+        card = QRectF(item.x(), item.y(), item.width, item.height())
+        if not self.sceneRect().contains(card):
+            self.setSceneRect(self.sceneRect().united(card.adjusted(-ROOM, -ROOM, ROOM, ROOM)))
 
     def _on_param_changed(self, node: str, _key: str) -> None:
         if self._sync_ports(node):
@@ -198,6 +223,20 @@ class GraphScene(CardDrawing, QGraphicsScene):
         """The size of every card as drawn (for auto-arrange)."""
         return {node: (item.width, item.height()) for node, item in self.nodes.items()}
 
+    def content_bounds(self) -> QRectF:
+        """The bounds of every card, from the cards' positions and sizes.
+
+        QGraphicsScene.itemsBoundingRect() visits every port and edge too, and asks each for
+        its scene transform: 1.2 s for a 10,000-node graph, against 30 ms for this. Edges run
+        between ports, so they stay within the cards' bounds but for their labels' overhang.
+        """
+        if not self.nodes:
+            return QRectF()
+        boxes = [(item.x(), item.y(), item.width, item.height()) for item in self.nodes.values()]
+        left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+        return QRectF(left, top, right - left, bottom - top).adjusted(-40, -10, 40, 10)
+
     # ----- drawing ----------------------------------------------------------------
     def schedule_refresh(self) -> None:
         """Re-analyse once after a burst of model events."""
@@ -211,6 +250,11 @@ class GraphScene(CardDrawing, QGraphicsScene):
             self._update_cards(analysis, route_all=False)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        # Called once per repaint, before the items: decide how much detail they get. Tens of
+        # thousands of antialiased, labelled edges in one view (1,024 inputs fanning into each
+        # of 60 merges) took 11 s a repaint, and are a solid mass of lines at any detail.
+        found = self.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+        self.crowded = len(found) > CROWDED
         super().drawBackground(painter, rect)
         step = GRID_STEP * 5
         painter.setPen(QPen(style.GRID, 1))

@@ -67,6 +67,8 @@ class CardDrawing:
         else:
             for edge in dict.fromkeys(e for n in reshaped for e in self._edges_at.get(n, ())):
                 self._route(self.edges[edge])
+            for node in reshaped:  # a card grew (expanded, more lines)
+                self._make_room(node)
         self._drawn = analysis
         self.analysis_updated.emit(analysis)
 

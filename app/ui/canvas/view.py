@@ -40,7 +40,11 @@ class GraphView(QGraphicsView):
 
     def fit(self) -> None:
         """Show every node."""
-        self._fit(self.scene().itemsBoundingRect())
+        self._fit(self._bounds())
+
+    def _bounds(self):
+        """The bounds of the scene's cards and edges."""
+        return self.scene().content_bounds()
 
     def _fit(self, bounds) -> None:
         """fit() with the bounds of the scene's items already worked out."""
@@ -55,7 +59,7 @@ class GraphView(QGraphicsView):
 
     def show_top(self, min_zoom: float = 0.8) -> None:
         """Readable start view: fit when the graph is small, else its top at `min_zoom`."""
-        bounds = self.scene().itemsBoundingRect()  # visits every item: once, not twice
+        bounds = self._bounds()
         rect = bounds.adjusted(-40, -30, 40, 30)
         if not rect.isValid():
             return

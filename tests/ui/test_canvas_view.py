@@ -1,0 +1,79 @@
+"""The canvas view over big and spread-out graphs: fit, room to work, crowded repaints."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtTest import QTest
+
+from tests.test_large_graphs import merge_document
+from tests.ui.helpers import drag, drop_layer, node, press
+
+
+def card_rect(window, name: str) -> QRectF:
+    """Where the card of node `name` is drawn, by Qt's own account."""
+    return window.scene.nodes[node(window, name)].sceneBoundingRect()
+
+
+def seen(window) -> QRectF:
+    """The part of the scene the viewport shows."""
+    return window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+
+
+def click_empty_canvas(window) -> None:
+    """Click the canvas where no card is (it takes the keyboard focus)."""
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+
+
+def test_fit_shows_every_card_of_a_spread_out_graph(window):
+    click_empty_canvas(window)
+    for _ in range(4):
+        press(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    corners = window.view.viewport().rect().adjusted(120, 40, -120, -80)
+    for corner in (corners.topLeft(), corners.topRight(), corners.bottomLeft()):
+        drop_layer(window, "ReLU", window.view.mapToScene(corner))
+    for _ in range(8):
+        press(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    cards = [card_rect(window, name) for name in ("relu1", "relu2", "relu3")]
+    assert not all(seen(window).contains(card) for card in cards)
+    click_empty_canvas(window)
+    press(window, Qt.Key.Key_F)
+    assert all(seen(window).contains(card) for card in cards)
+    union = cards[0].united(cards[1]).united(cards[2])
+    bounds = window.scene.content_bounds()
+    assert bounds.contains(union.adjusted(3, 3, -3, -3))  # Qt's rect has the 3 px shadow
+    assert bounds.width() < union.width() + 100 and bounds.height() < union.height() + 40
+
+
+def test_a_card_dragged_far_out_leaves_room_to_scroll_to_it(window, qtbot):
+    drop_layer(window, "ReLU", QPointF(300, 200))
+    start = card_rect(window, "relu1").topLeft() + QPointF(60, 30)
+    drag(window, start, start + QPointF(2500, 1800))
+    moved = card_rect(window, "relu1")
+    assert window.document.model.pos(node(window, "relu1"))[0] > 2500
+    assert window.scene.sceneRect().contains(moved)
+    window.view.centerOn(moved.center())
+    assert seen(window).contains(moved)
+
+
+def open_file(window, path) -> None:
+    """File ▸ Open by keyboard, the chooser answered with `path`."""
+    window.dialogs.open_paths.append(str(path))
+    press(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_a_view_crowded_with_edges_draws_them_plain(window, tmp_path):
+    crowded, sparse = tmp_path / "crowded.json", tmp_path / "sparse.json"
+    # Two sources fanned out into 1,024 merge slots: a thousand edges cross the first view.
+    document = merge_document(1024, sources=("ReLU",))
+    crowded.write_text(json.dumps(document))
+    sparse.write_text(json.dumps(merge_document(4)))
+    open_file(window, crowded)
+    assert len(window.scene.edges) > 1024
+    image = window.view.viewport().grab().toImage()
+    assert window.scene.crowded
+    assert image.pixelColor(image.width() // 2, image.height() // 2).isValid()
+    open_file(window, sparse)
+    window.view.viewport().grab()
+    assert not window.scene.crowded
