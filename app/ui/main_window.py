@@ -12,13 +12,13 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWi
 from torchcanvas.app.ui.actions import SHORTCUTS, build_actions, build_menus
 from torchcanvas.app.ui.block_actions import SHORTCUTS as BLOCK_SHORTCUTS
 from torchcanvas.app.ui.block_actions import BlockActions
-from torchcanvas.app.ui.canvas.node_item import WIDTH as CARD_WIDTH
 from torchcanvas.app.ui.canvas.scene import GraphScene
 from torchcanvas.app.ui.canvas.view import GraphView
 from torchcanvas.app.ui.clipboard import NodeClipboard
 from torchcanvas.app.ui.code_view import CodeView
 from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs
 from torchcanvas.app.ui.document import Document
+from torchcanvas.app.ui.editing import Editing
 from torchcanvas.app.ui.inspector import Inspector
 from torchcanvas.app.ui.palette import Palette
 from torchcanvas.app.ui.persistence import RecentFiles, Recovery
@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.clipboard = NodeClipboard(self)
         self._build_docks()
         self.blocks = BlockActions(self)
+        self.editing = Editing(self)
         self._build_centre()
         self.actions_by_name = build_actions(self)
         build_menus(self, self.actions_by_name)
@@ -146,9 +147,9 @@ class MainWindow(QMainWindow):
         scene.nodes_dragged.connect(doc.moved)
         scene.selectionChanged.connect(self._on_selection_changed)
         scene.analysis_updated.connect(self._on_analysis_updated)
-        self.view.layer_dropped.connect(self._on_layer_dropped)
+        self.view.layer_dropped.connect(self.editing.drop_layer)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
-        self.palette.layer_activated.connect(self.add_layer_at_centre)
+        self.palette.layer_activated.connect(self.editing.add_layer)
         self.inspector.rename_requested.connect(self._on_rename_requested)
         self.inspector.param_requested.connect(self._on_param_requested)
         self.inspector.model_rename_requested.connect(
@@ -181,10 +182,6 @@ class MainWindow(QMainWindow):
         self.code_view.refresh()
         QTimer.singleShot(0, self.view.show_top)
 
-    def _on_layer_dropped(self, type_name: str, pos) -> None:
-        # The card's top centre lands under the cursor, where the user aimed.
-        self._report(self.document.add_node(type_name, (pos.x() - CARD_WIDTH / 2, pos.y() - 11)))
-
     def _on_connect_requested(self, src: str, dst: str, src_port, dst_port) -> None:
         self._report(self.document.connect(src, dst, src_port, dst_port))
 
@@ -205,13 +202,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(error, 8000)
 
     # ----- editing ------------------------------------------------------------------
-    def add_layer_at_centre(self, type_name: str) -> None:
-        """Add a layer in the middle of the visible canvas."""
-        centre = self.view.mapToScene(self.view.viewport().rect().center())
-        self._report(
-            self.document.add_node(type_name, (centre.x() - CARD_WIDTH / 2, centre.y() - 30))
-        )
-
     def delete_selection(self) -> None:
         """Delete the selected nodes and edges."""
         nodes = [i.node for i in self.scene.selected_nodes()]

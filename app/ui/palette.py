@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from torchcanvas.app.ui.canvas.view import LAYER_MIME
+from torchcanvas.app.ui.quick_add import Entry, ranked
 from torchcanvas.graph.registry import CATEGORIES, all_specs
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
@@ -81,6 +82,7 @@ class Palette(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_context_menu)
         self.search.textChanged.connect(self._on_search_changed)
+        self.search.returnPressed.connect(self._on_search_entered)
         self.tree.itemDoubleClicked.connect(self._on_item_double_clicked)
 
     def _fill(self) -> None:
@@ -151,6 +153,17 @@ class Palette(QWidget):
         for i in range(self.tree.topLevelItemCount()):
             _filter(self.tree.topLevelItem(i), needle, "")
 
+    def _on_search_entered(self) -> None:
+        """Enter in the search box adds the top match."""
+        shown = [
+            Entry(item.data(0, TYPE_ROLE), item.text(0), item.toolTip(0))
+            for item in self.items()
+            if not _hidden(item)
+        ]
+        best = ranked(shown, self.search.text())
+        if best and self.search.text().strip():
+            self.layer_activated.emit(best[0].key)
+
     def _on_context_menu(self, point) -> None:
         item = self.tree.itemAt(point)
         source = item.data(0, SOURCE_ROLE) if item is not None else None
@@ -174,6 +187,15 @@ class Palette(QWidget):
         type_name = item.data(0, TYPE_ROLE)
         if type_name:
             self.layer_activated.emit(type_name)
+
+
+def _hidden(item: QTreeWidgetItem) -> bool:
+    """Whether `item` or a group it is in is hidden."""
+    while item is not None:
+        if item.isHidden():
+            return True
+        item = item.parent()
+    return False
 
 
 def _filter(item: QTreeWidgetItem, needle: str, context: str) -> bool:

@@ -17,7 +17,6 @@ from torchcanvas.graph.model import Edge, ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER
 
 GRID_STEP = 20
-ROOM = 800.0  # canvas beyond the cards, to drop and drag into
 CROWDED = 800  # items in one repaint above which edges are drawn plain (no labels, no AA)
 
 
@@ -28,6 +27,9 @@ class GraphScene(CardDrawing, QGraphicsScene):
     nodes_dragged = Signal(dict, dict)  # old positions, new positions (by id)
     analysis_updated = Signal(object)  # the graph's Analysis after each change
     node_opened = Signal(str)  # a block or container card was double-clicked
+    canvas_double_clicked = Signal(QPointF)  # on no card: scene position
+    wire_dropped = Signal(str, str, str, QPointF)  # node, port, "in"/"out", on empty canvas
+    menu_requested = Signal(object, QPointF, object)  # card, edge, port or None; where; screen
 
     def __init__(self, model: ModelGraph, parent=None, analysis=None) -> None:
         super().__init__(parent)
@@ -171,25 +173,6 @@ class GraphScene(CardDrawing, QGraphicsScene):
         self._route_edges_of(node)
         self._make_room(node)
 
-    def _set_room(self, bounds: QRectF) -> None:
-        """The scene rect: the cards' bounds and room around them.
-
-        Set, not left to Qt: unset, Qt works it out from every item (ports and edges too) the
-        first time the view asks, 0.5 s for a 10,000-node graph.
-        """
-        if bounds.isNull():
-            bounds = QRectF(0, 0, 1, 1)
-        self.setSceneRect(bounds.adjusted(-ROOM, -ROOM, ROOM, ROOM))
-
-    def _make_room(self, node: str) -> None:
-        """Grow the scene rect (never shrink it, as Qt does) to take in `node`'s card."""
-        item = self.nodes.get(node)
-        if item is None:
-            return
-        card = QRectF(item.x(), item.y(), item.width, item.height())
-        if not self.sceneRect().contains(card):
-            self.setSceneRect(self.sceneRect().united(card.adjusted(-ROOM, -ROOM, ROOM, ROOM)))
-
     def _on_param_changed(self, node: str, _key: str) -> None:
         if self._sync_ports(node):
             self._route_edges_of(node)
@@ -222,20 +205,6 @@ class GraphScene(CardDrawing, QGraphicsScene):
     def card_sizes(self) -> dict[str, tuple[float, float]]:
         """The size of every card as drawn (for auto-arrange)."""
         return {node: (item.width, item.height()) for node, item in self.nodes.items()}
-
-    def content_bounds(self) -> QRectF:
-        """The bounds of every card, from the cards' positions and sizes.
-
-        QGraphicsScene.itemsBoundingRect() visits every port and edge too, and asks each for
-        its scene transform: 1.2 s for a 10,000-node graph, against 30 ms for this. Edges run
-        between ports, so they stay within the cards' bounds but for their labels' overhang.
-        """
-        if not self.nodes:
-            return QRectF()
-        boxes = [(item.x(), item.y(), item.width, item.height()) for item in self.nodes.values()]
-        left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
-        right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-        return QRectF(left, top, right - left, bottom - top).adjusted(-40, -10, 40, 10)
 
     # ----- drawing ----------------------------------------------------------------
     def schedule_refresh(self) -> None:
@@ -288,7 +257,17 @@ class GraphScene(CardDrawing, QGraphicsScene):
             self.node_opened.emit(item.node)
             event.accept()
             return
+        if item is None and self.itemAt(event.scenePos(), self.views()[0].transform()) is None:
+            self.canvas_double_clicked.emit(event.scenePos())
+            event.accept()
+            return
         super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        pos = event.scenePos()
+        target = self._port_at(pos) or self._node_at(pos) or self.edge_at(pos)
+        self.menu_requested.emit(target, pos, event.screenPos())
+        event.accept()
 
     def node_item_moved(self, item: NodeItem) -> None:
         """A card was dragged: move the node in the model (edges follow its event)."""
@@ -355,7 +334,10 @@ class GraphScene(CardDrawing, QGraphicsScene):
         self._drag_line, self._drag_port = None, None
         target = self._port_at(pos)
         node = target.node if target is not None else self._node_at(pos)
-        if node is None or node is origin.node:
+        if node is None:
+            self.wire_dropped.emit(origin.node.node, origin.name, origin.kind, pos)
+            return
+        if node is origin.node:
             return
         if origin.kind == "out":
             port = target.name if target is not None and target.kind == "in" else None
@@ -373,6 +355,15 @@ class GraphScene(CardDrawing, QGraphicsScene):
     def _node_at(self, pos: QPointF) -> NodeItem | None:
         for item in self.items(pos):
             if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def edge_at(self, pos: QPointF) -> EdgeItem | None:
+        """The edge under `pos` (within its 10-px-wide hit area), if no card is."""
+        for item in self.items(QRectF(pos.x() - 5, pos.y() - 5, 10, 10)):
+            if isinstance(item, NodeItem):
+                return None
+            if isinstance(item, EdgeItem) and item.shape().contains(pos):
                 return item
         return None
 

@@ -8,6 +8,12 @@ from PySide6.QtWidgets import QGraphicsView
 
 LAYER_MIME = "application/x-torchcanvas-layer"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+_ARROWS = {
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Up: (0, -1),
+    Qt.Key.Key_Down: (0, 1),
+}
 
 
 class GraphView(QGraphicsView):
@@ -15,6 +21,8 @@ class GraphView(QGraphicsView):
 
     layer_dropped = Signal(str, QPointF)  # layer type, scene position
     zoom_changed = Signal(float)
+    quick_add_requested = Signal()  # Tab: a search box to add a layer at the cursor
+    nudge_requested = Signal(float, float)  # an arrow key: move the selection by (dx, dy)
 
     def __init__(self, scene, parent=None) -> None:
         super().__init__(scene, parent)
@@ -78,8 +86,21 @@ class GraphView(QGraphicsView):
             self.zoom_by(1.15**steps)
         event.accept()
 
-    # ----- panning ----------------------------------------------------------------
+    # ----- keys and panning ---------------------------------------------------------
+    def event(self, event) -> bool:
+        # Tab reaches keyPressEvent only if focus chaining does not take it first.
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab:
+            self.quick_add_requested.emit()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event) -> None:
+        step = _ARROWS.get(event.key())
+        if step is not None and self.scene().selected_nodes():
+            fine = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+            size = 2.0 if fine else 20.0  # Shift: a fine nudge; else one grid step
+            self.nudge_requested.emit(step[0] * size, step[1] * size)
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)

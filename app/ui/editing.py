@@ -1,0 +1,197 @@
+"""Adding and wiring in one gesture: quick-add (Tab, double-click, a wire dropped on the
+canvas), auto-connect below the selected node, drop onto an edge, nudge, find.
+
+Every change goes through the Document (one undo step per gesture); this module decides
+where and what, the Document does it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QPointF, QRectF
+from PySide6.QtGui import QCursor
+
+from torchcanvas.app.ui.canvas.node_item import WIDTH as CARD_WIDTH
+from torchcanvas.app.ui.canvas.node_item import NodeItem
+from torchcanvas.app.ui.palette import HIDDEN
+from torchcanvas.app.ui.quick_add import Entry, SearchPopup
+from torchcanvas.graph.hints import value_problem
+from torchcanvas.graph.registry import all_specs
+
+GAP = 50.0  # between a card and the one added below it
+
+
+class Editing(QObject):
+    """The window's add-and-wire gestures."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.popup = SearchPopup(window)
+        self.popup.chosen.connect(self._on_chosen)
+        self._then = None  # what to do with the chosen key
+        view, scene = window.view, window.scene
+        view.quick_add_requested.connect(self.quick_add)
+        view.nudge_requested.connect(self.nudge)
+        scene.canvas_double_clicked.connect(self.quick_add_at)
+        scene.wire_dropped.connect(self.quick_add_from_port)
+
+    @property
+    def document(self):
+        return self.window.document
+
+    # ----- what can be added ----------------------------------------------------------
+    def layer_entries(self, accepts=None) -> list[Entry]:
+        """Every layer type and block, or those `accepts(type_name)` allows."""
+        entries = [
+            Entry(spec.type, spec.type, spec.category)
+            for spec in all_specs()
+            if spec.type not in HIDDEN
+        ]
+        library = self.document.graph.library
+        if library is not None:
+            entries += [Entry(name, name, "Block") for name in library.names()]
+        return [e for e in entries if accepts is None or accepts(e.key)]
+
+    def _ask(self, title: str, entries: list[Entry], then, at: QPointF | None = None) -> None:
+        """Open the search box at the cursor (or the scene point `at`); `then(key)` after."""
+        view = self.window.view
+        spot = view.viewport().mapToGlobal(view.mapFromScene(at)) if at else QCursor.pos()
+        if at is None and not view.viewport().rect().contains(view.viewport().mapFromGlobal(spot)):
+            spot = view.viewport().mapToGlobal(view.viewport().rect().center())
+        self._then = then
+        self.popup.open_at(spot, title, entries)
+
+    def _on_chosen(self, key: str) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then(key)
+
+    # ----- gestures -------------------------------------------------------------------
+    def quick_add(self) -> None:
+        """Tab: a search box at the cursor; the choice goes below the selected node, wired
+        from it, or under the cursor when nothing is selected."""
+        view = self.window.view
+        under = view.mapToScene(view.viewport().mapFromGlobal(QCursor.pos()))
+        if not view.viewport().rect().contains(view.mapFromScene(under)):
+            under = view.mapToScene(view.viewport().rect().center())
+        self._ask("Add layer", self.layer_entries(), lambda key: self.add_layer(key, under))
+
+    def quick_add_at(self, pos: QPointF) -> None:
+        """Double-click on empty canvas: a search box there; the choice lands there."""
+        self._ask("Add layer", self.layer_entries(), lambda key: self.add_at(key, pos), pos)
+
+    def quick_add_from_port(self, node: str, port: str, kind: str, pos: QPointF) -> None:
+        """A wire dropped on empty canvas: layers that fit that end, added there and wired."""
+        if kind == "out":
+            entries = self.layer_entries(lambda key: self._takes(key, node, port))
+            title = f"Add a layer reading {self.document.graph.node_name(node)}"
+        else:
+            entries = self.layer_entries(lambda key: self._gives(key))
+            title = f"Add a layer feeding {self.document.graph.node_name(node)}"
+        self._ask(title, entries, lambda key: self._add_wired(key, pos, node, port, kind), pos)
+
+    def add_layer(self, type_name: str, fallback: QPointF | None = None) -> None:
+        """Add `type_name` below the selected node, wired from it; else at `fallback` (or
+        the middle of the view)."""
+        selected = self.window.scene.selected_nodes()
+        graph = self.document.graph
+        if len(selected) == 1 and graph.output_ports(selected[0].node):
+            below = self.free_spot_below(selected[0])
+            self._add_wired(type_name, below, selected[0].node, None, "out", top_left=True)
+            return
+        view = self.window.view
+        self.add_at(type_name, fallback or view.mapToScene(view.viewport().rect().center()))
+
+    def add_at(self, type_name: str, pos: QPointF) -> None:
+        """Add `type_name` with its card's top centre at `pos`, and select it."""
+        error = self.document.add_node(type_name, (pos.x() - CARD_WIDTH / 2, pos.y() - 11))
+        self._done(error)
+
+    def drop_layer(self, type_name: str, pos: QPointF) -> None:
+        """A layer dropped from the palette: onto an edge it is inserted there."""
+        edge = self.window.scene.edge_at(pos)
+        if edge is None:
+            self.add_at(type_name, pos)
+        else:
+            self.insert(type_name, edge.edge, pos)
+
+    def insert(self, type_name: str, edge, pos: QPointF) -> None:
+        """Put a new layer into `edge`: source -> new -> target, one undo step."""
+        doc = self.document
+        doc.undo.beginMacro(f"Insert {type_name}")
+        error = doc.add_node(type_name, (pos.x() - CARD_WIDTH / 2, pos.y() - 11))
+        new = doc.last_added
+        if not error:
+            doc.delete([], [edge])
+            error = doc.connect(edge.src, new, edge.src_port) or doc.connect(
+                new, edge.dst, None, edge.dst_port
+            )
+        doc.undo.endMacro()
+        if error:
+            doc.undo.undo()  # all or nothing: the edge stays as it was
+            self.window.statusBar().showMessage(f"Cannot insert {type_name}: {error}", 8000)
+            return
+        self._done(None)
+
+    def _add_wired(self, type_name, pos, node, port, kind, top_left=False) -> None:
+        """Add `type_name` at `pos` and wire it to `node`'s `port` (an output or input)."""
+        doc = self.document
+        doc.undo.beginMacro(f"Add {type_name}")
+        spot = (pos.x(), pos.y()) if top_left else (pos.x() - CARD_WIDTH / 2, pos.y() - 11)
+        error = doc.add_node(type_name, spot)
+        if not error:
+            new = doc.last_added
+            if kind == "out":
+                error = doc.connect(node, new, port)
+            else:
+                error = doc.connect(new, node, None, port)
+        doc.undo.endMacro()
+        self._done(None)
+        if error:  # the layer stays: the user sees it and the reason it is not wired
+            self.window.statusBar().showMessage(error, 8000)
+
+    def _done(self, error: str | None) -> None:
+        """Select what was added and keep it in view; or say why nothing was."""
+        if error:
+            self.window.statusBar().showMessage(error, 8000)
+            return
+        scene, new = self.window.scene, self.document.last_added
+        if new in scene.nodes:
+            scene.select_nodes([new])
+            self.window.view.ensureVisible(scene.nodes[new], 40, 40)
+            self.window.activateWindow()  # back from the pop-up: keys go to the canvas
+            self.window.view.setFocus()
+
+    # ----- placing --------------------------------------------------------------------
+    def free_spot_below(self, item: NodeItem) -> QPointF:
+        """Top-left of a card-sized place below `item`, moved right past any card there."""
+        x, y = item.x(), item.y() + item.height() + GAP
+        while self._taken(QRectF(x, y, CARD_WIDTH, 70)):
+            x += CARD_WIDTH + 40
+        return QPointF(x, y)
+
+    def _taken(self, rect: QRectF) -> bool:
+        return any(isinstance(i, NodeItem) for i in self.window.scene.items(rect))
+
+    def nudge(self, dx: float, dy: float) -> None:
+        """Move the selected cards by (dx, dy): one undo step per key press."""
+        graph = self.document.graph
+        nodes = [item.node for item in self.window.scene.selected_nodes()]
+        old = {n: graph.pos(n) for n in nodes}
+        new = {n: (p[0] + dx, p[1] + dy) for n, p in old.items()}
+        self.document.moved(old, new)  # the command moves them
+
+    # ----- what fits --------------------------------------------------------------------
+    def _takes(self, type_name: str, node: str, port: str) -> bool:
+        """Whether a `type_name` layer's first input takes the value on (`node`, `port`)."""
+        graph = self.document.graph
+        spec = graph.type_spec(type_name)
+        if not spec.inputs:
+            return False
+        meta = self.document.navigator.analysis().meta(node, port)
+        if meta is None:
+            return True
+        return value_problem(graph, spec, spec.inputs[0].name, meta, node) is None
+
+    def _gives(self, type_name: str) -> bool:
+        return bool(self.document.graph.type_spec(type_name).outputs)
