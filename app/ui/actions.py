@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
@@ -9,25 +11,38 @@ from PySide6.QtWidgets import QMenu, QStyle
 from torchcanvas.app.ui.document import EXAMPLES
 from torchcanvas.app.ui.import_actions import import_model
 
-SHORTCUTS = [
-    ("Ctrl+N", "New project"),
-    ("Ctrl+O", "Open…"),
-    ("Ctrl+I", "Import a PyTorch model…"),
-    ("Ctrl+S", "Save"),
-    ("Ctrl+Shift+S", "Save As…"),
-    ("Ctrl+E", "Export Python…"),
-    ("Ctrl+Z", "Undo"),
-    ("Ctrl+Shift+Z", "Redo"),
-    ("Ctrl+X / Ctrl+C / Ctrl+V", "Cut / Copy / Paste"),
-    ("Ctrl+D", "Duplicate"),
-    ("Del", "Delete the selection"),
-    ("Ctrl+A", "Select all"),
-    ("Ctrl+L", "Auto-arrange"),
-    ("F", "Fit the graph in the view"),
-    ("Ctrl+= / Ctrl+-", "Zoom in / out (or the mouse wheel)"),
-    ("Middle drag or Space+drag", "Pan"),
+GESTURES = [  # what no action has a key for: mouse gestures and keys of the canvas itself
+    ("Tab, or double-click on the canvas", "Add a layer: type a few letters, Enter"),
+    ("Drag from a port to empty canvas", "Add a layer that fits, wired to that port"),
     ("Drag output port to input port", "Connect"),
+    ("Drop a layer onto an edge", "Insert it there"),
+    ("Arrow keys (Shift: finer)", "Nudge the selection"),
+    ("Mouse wheel", "Zoom"),
+    ("Middle drag or Space+drag", "Pan"),
+    ("Right-click", "The actions for a card, an edge, a port or the canvas"),
+    ("Double-click a block", "Open it"),
 ]
+
+
+def shortcut_rows(window) -> list[tuple[str, str]]:
+    """(keys, what) for every action of the window with a shortcut, then the gestures."""
+    rows = {}
+    for action in window.findChildren(QAction):
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        text = action.text().replace("&", "").rstrip("…").strip()
+        if keys and text:
+            rows[text] = " or ".join(dict.fromkeys(keys))
+    return sorted(((keys, text) for text, keys in rows.items()), key=lambda r: r[1]) + GESTURES
+
+
+def shortcuts_html(rows: list[tuple[str, str]]) -> str:
+    """A two-column table of `rows`."""
+    cells = "".join(
+        f"<tr><td style='padding-right:18px'><b>{html.escape(keys)}</b></td>"
+        f"<td>{html.escape(text)}</td></tr>"
+        for keys, text in rows
+    )
+    return f"<table cellspacing='2'>{cells}</table>"
 
 
 def _action(window, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:
@@ -78,6 +93,14 @@ def build_actions(window) -> dict[str, QAction]:
         "duplicate": _action(window, "&Duplicate", window.clipboard.duplicate, "Ctrl+D"),
         "delete": _action(window, "De&lete", window.delete_selection, keys.Delete),
         "select_all": _action(window, "Select &All", window.select_all, keys.SelectAll),
+        "find": _action(window, "&Find Node…", window.editing.find, keys.Find),
+        "delete_chain": _action(
+            window,
+            "Delete, &Keeping the Chain",
+            window.editing.delete_keeping_chain,
+            "Shift+Del",
+            tip="Delete the selection and join what fed it to what it fed",
+        ),
         "arrange": _action(
             window,
             "Auto-a&rrange",
@@ -90,7 +113,16 @@ def build_actions(window) -> dict[str, QAction]:
         "about": _action(window, "&About TorchCanvas", window.show_about),
         "shortcuts": _action(window, "&Keyboard Shortcuts", window.show_shortcuts),
     }
-    for name in ("delete", "fit", "select_all", "cut", "copy", "paste", "duplicate"):
+    for name in (
+        "delete",
+        "delete_chain",
+        "fit",
+        "select_all",
+        "cut",
+        "copy",
+        "paste",
+        "duplicate",
+    ):
         # Canvas-only keys: typing F or Delete in the inspector must edit the text there.
         actions[name].setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         window.view.addAction(actions[name])
@@ -125,8 +157,10 @@ def build_menus(window, actions: dict[str, QAction]) -> None:
         "paste",
         "duplicate",
         "delete",
+        "delete_chain",
         None,
         "select_all",
+        "find",
         "arrange",
     ):
         edit.addSeparator() if name is None else edit.addAction(actions[name])

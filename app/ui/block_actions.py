@@ -18,15 +18,6 @@ from torchcanvas.graph.grouping import candidates
 from torchcanvas.graph.library import Library
 from torchcanvas.graph.registry import BLOCK
 
-SHORTCUTS = [
-    ("Ctrl+G", "Make a block of the selection"),
-    ("Ctrl+Shift+G", "Ungroup a block instance"),
-    ("Ctrl+R", "Repeat a block (nn.Sequential of N)"),
-    ("Double-click / Enter", "Open a block or container"),
-    ("Esc", "Back up one level"),
-    ("E", "Expand or collapse the selected blocks in place"),
-]
-
 
 class BlockActions:
     """The window's block commands and navigation."""

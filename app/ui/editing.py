@@ -52,7 +52,7 @@ class Editing(QObject):
             entries += [Entry(name, name, "Block") for name in library.names()]
         return [e for e in entries if accepts is None or accepts(e.key)]
 
-    def _ask(self, title: str, entries: list[Entry], then, at: QPointF | None = None) -> None:
+    def ask(self, title: str, entries: list[Entry], then, at: QPointF | None = None) -> None:
         """Open the search box at the cursor (or the scene point `at`); `then(key)` after."""
         view = self.window.view
         spot = view.viewport().mapToGlobal(view.mapFromScene(at)) if at else QCursor.pos()
@@ -74,11 +74,11 @@ class Editing(QObject):
         under = view.mapToScene(view.viewport().mapFromGlobal(QCursor.pos()))
         if not view.viewport().rect().contains(view.mapFromScene(under)):
             under = view.mapToScene(view.viewport().rect().center())
-        self._ask("Add layer", self.layer_entries(), lambda key: self.add_layer(key, under))
+        self.ask("Add layer", self.layer_entries(), lambda key: self.add_layer(key, under))
 
     def quick_add_at(self, pos: QPointF) -> None:
         """Double-click on empty canvas: a search box there; the choice lands there."""
-        self._ask("Add layer", self.layer_entries(), lambda key: self.add_at(key, pos), pos)
+        self.ask("Add layer", self.layer_entries(), lambda key: self.add_at(key, pos), pos)
 
     def quick_add_from_port(self, node: str, port: str, kind: str, pos: QPointF) -> None:
         """A wire dropped on empty canvas: layers that fit that end, added there and wired."""
@@ -88,7 +88,7 @@ class Editing(QObject):
         else:
             entries = self.layer_entries(lambda key: self._gives(key))
             title = f"Add a layer feeding {self.document.graph.node_name(node)}"
-        self._ask(title, entries, lambda key: self._add_wired(key, pos, node, port, kind), pos)
+        self.ask(title, entries, lambda key: self._add_wired(key, pos, node, port, kind), pos)
 
     def add_layer(self, type_name: str, fallback: QPointF | None = None) -> None:
         """Add `type_name` below the selected node, wired from it; else at `fallback` (or
@@ -195,3 +195,75 @@ class Editing(QObject):
 
     def _gives(self, type_name: str) -> bool:
         return bool(self.document.graph.type_spec(type_name).outputs)
+
+    # ----- replacing and removing -------------------------------------------------------
+    def ask_replace(self, node: str) -> None:
+        """Right-click ▸ Replace With…: a search box; the choice takes `node`'s place."""
+        name = self.document.graph.node_name(node)
+        self.ask(f"Replace {name} with", self.layer_entries(), lambda k: self.replace(node, k))
+
+    def replace(self, node: str, type_name: str) -> None:
+        """Put a `type_name` layer where `node` is: same place, same connections where its
+        ports allow, and the parameters that still apply; one undo step."""
+        doc, graph = self.document, self.document.graph
+        inputs, outputs = graph.inputs(node), graph.outputs(node)
+        params, pos = dict(graph.params(node)), graph.pos(node)
+        doc.undo.beginMacro(f"Replace {graph.node_name(node)} with {type_name}")
+        doc.delete([node])
+        error = doc.add_node(type_name, pos)
+        problems = [error] if error else self._rewire(doc.last_added, inputs, outputs, params)
+        doc.undo.endMacro()
+        if error:
+            doc.undo.undo()
+        self._done(None if not error else error)
+        if problems and not error:
+            self.window.statusBar().showMessage(problems[0], 8000)
+
+    def _rewire(self, new: str, inputs, outputs, params: dict) -> list[str]:
+        """Give `new` the connections and parameters of the node it replaces."""
+        doc, spec = self.document, self.document.graph.type_spec(self.document.graph.node_type(new))
+        names = {p.name for p in spec.params}
+        for key, value in params.items():
+            if key in names and value is not None:
+                doc.set_param(new, key, value)  # one that no longer fits keeps the default
+        problems = []
+        for edge in inputs:
+            port = edge.dst_port if spec.input_port(edge.dst_port) else None
+            problems.append(doc.connect(edge.src, new, edge.src_port, port))
+        ports = self.document.graph.output_ports(new)
+        for edge in outputs:
+            port = edge.src_port if edge.src_port in ports else None
+            problems.append(doc.connect(new, edge.dst, port, edge.dst_port))
+        return [p for p in problems if p]
+
+    def delete_keeping_chain(self) -> None:
+        """Shift+Delete: remove the selected nodes and join what fed each to what it fed."""
+        doc, graph = self.document, self.document.graph
+        nodes = [item.node for item in self.window.scene.selected_nodes()]
+        if not nodes:
+            return
+        doc.undo.beginMacro("Delete, keeping the chain")
+        for node in nodes:
+            feeds = [e for e in graph.inputs(node) if e.src not in nodes]
+            readers = graph.outputs(node)
+            doc.delete([node])
+            if len(feeds) == 1:
+                for edge in readers:
+                    doc.connect(feeds[0].src, edge.dst, feeds[0].src_port, edge.dst_port)
+        doc.undo.endMacro()
+
+    # ----- finding ----------------------------------------------------------------------
+    def find(self) -> None:
+        """Ctrl+F: a search box over the nodes by name or type; Enter centres the choice."""
+        graph = self.document.graph
+        entries = [Entry(n, graph.node_name(n), graph.node_type(n)) for n in graph.nodes()]
+        self.ask("Find a node", entries, self.show_node)
+
+    def show_node(self, node: str) -> None:
+        """Select `node` and centre the view on it."""
+        scene = self.window.scene
+        if node in scene.nodes:
+            scene.select_nodes([node])
+            self.window.view.centerOn(scene.nodes[node])
+            self.window.activateWindow()
+            self.window.view.setFocus()

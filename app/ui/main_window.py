@@ -9,17 +9,18 @@ import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from torchcanvas.app.ui.actions import SHORTCUTS, build_actions, build_menus
-from torchcanvas.app.ui.block_actions import SHORTCUTS as BLOCK_SHORTCUTS
+from torchcanvas.app.ui.actions import build_actions, build_menus, shortcut_rows, shortcuts_html
 from torchcanvas.app.ui.block_actions import BlockActions
 from torchcanvas.app.ui.canvas.scene import GraphScene
 from torchcanvas.app.ui.canvas.view import GraphView
+from torchcanvas.app.ui.canvas_menu import show_menu
 from torchcanvas.app.ui.clipboard import NodeClipboard
 from torchcanvas.app.ui.code_view import CodeView
 from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs
 from torchcanvas.app.ui.document import Document
 from torchcanvas.app.ui.editing import Editing
 from torchcanvas.app.ui.inspector import Inspector
+from torchcanvas.app.ui.inspector_keys import InspectorKeys
 from torchcanvas.app.ui.palette import Palette
 from torchcanvas.app.ui.persistence import RecentFiles, Recovery
 from torchcanvas.app.ui.problems import ProblemsView
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.blocks = BlockActions(self)
         self.editing = Editing(self)
+        self.inspector_keys = InspectorKeys(self)
         self._build_centre()
         self.actions_by_name = build_actions(self)
         build_menus(self, self.actions_by_name)
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         scene.nodes_dragged.connect(doc.moved)
         scene.selectionChanged.connect(self._on_selection_changed)
         scene.analysis_updated.connect(self._on_analysis_updated)
+        scene.menu_requested.connect(lambda *where: show_menu(self, *where))
         self.view.layer_dropped.connect(self.editing.drop_layer)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
         self.palette.layer_activated.connect(self.editing.add_layer)
@@ -388,5 +391,4 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         """The keyboard shortcuts."""
-        rows = "\n".join(f"{keys:32s} {text}" for keys, text in SHORTCUTS + BLOCK_SHORTCUTS)
-        self.dialogs.info("Keyboard shortcuts", rows)
+        self.dialogs.info("Keyboard shortcuts", shortcuts_html(shortcut_rows(self)))
