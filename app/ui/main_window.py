@@ -122,13 +122,18 @@ class MainWindow(QMainWindow):
         self.docks["problems"].raise_()
 
     def _default_dock_sizes(self) -> None:
+        # The canvas gets most of the window: side columns about a quarter of it, the
+        # bottom tabs a few lines (they grow when dragged, and a problem list scrolls).
+        right = max(340, int(self.width() * 0.26))
         self.resizeDocks(
-            [self.docks["palette"], self.docks["inspector"]], [200, 580], Qt.Orientation.Horizontal
+            [self.docks["palette"], self.docks["inspector"]],
+            [180, right],
+            Qt.Orientation.Horizontal,
         )
         self.resizeDocks(
             [self.docks["inspector"], self.docks["code"]], [300, 560], Qt.Orientation.Vertical
         )
-        self.resizeDocks([self.docks["summary"]], [160], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["summary"]], [110], Qt.Orientation.Vertical)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

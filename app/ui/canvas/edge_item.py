@@ -14,9 +14,10 @@ from PySide6.QtGui import (
     QPainterPathStroker,
     QPen,
 )
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.node_item import COMPACT_ZOOM
 from torchcanvas.graph.model import Edge
 
 
@@ -126,11 +127,13 @@ class EdgeItem(QGraphicsPathItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         kit = _paint_kit()
         crowded = self.scene().crowded  # see GraphScene.drawBackground
+        zoom = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        small = zoom < COMPACT_ZOOM  # compact cards: shape labels would be specks
         painter.setRenderHint(kit["antialias"], not crowded)
         painter.setPen(kit["selected"] if self.isSelected() else _PEN)
         painter.setBrush(kit["no brush"])
         painter.drawPath(self.path())
-        if self.label and not crowded:
+        if self.label and not crowded and not small:
             rect = self._label_rect()
             painter.setPen(kit["label pen"])
             painter.setBrush(kit["label brush"])

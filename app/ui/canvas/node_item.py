@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QStyleOptionGraphicsItem
 
 from torchcanvas.app.ui import style
 from torchcanvas.app.ui.canvas.card_text import port_tip
@@ -19,6 +19,8 @@ PORT_RADIUS = 6.0
 PORT_SPACING = 62.0
 EXPANDED_WIDTH = 270.0  # a card showing its inside needs room for name, type and shape
 TOGGLE = 16.0  # the expand triangle at the left of a block's header
+COMPACT_ZOOM = 0.55  # below it a card's 8-point text is under 5 px: draw a labelled box
+COMPACT_TEXT = 7.5  # points on screen of a compact card's label
 
 # Looked up once: reading a PySide enum member costs microseconds, times 60,000 items in a
 # big graph. Pens and brushes are copied by Qt, so one of each serves every port.
@@ -219,6 +221,10 @@ class NodeItem(QGraphicsItem):
 
     # ----- painting ---------------------------------------------------------------
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        zoom = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if zoom < COMPACT_ZOOM:
+            self._paint_compact(painter, zoom)
+            return
         rect = QRectF(0, 0, self.width, self.height())
         color = style.category_color(self.spec.category)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -250,6 +256,29 @@ class NodeItem(QGraphicsItem):
         self._paint_port_labels(painter, option.exposedRect)
         self._paint_activity(painter)
         self._paint_count(painter)
+
+    def _paint_compact(self, painter: QPainter, zoom: float) -> None:
+        """Below a readable zoom: a box in the layer's colour with its name (and shape, when
+        there is room) in letters of a readable size on screen."""
+        rect = QRectF(0, 0, self.width, self.height())
+        border = {"error": style.PROBLEM, "warning": style.WARNING}.get(self.severity)
+        if self.isSelected():
+            border = style.SELECTED
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(border or style.CARD_BORDER, (3.0 if border else 1.0) / zoom))
+        painter.setBrush(style.category_color(self.spec.category))
+        painter.drawRoundedRect(rect, 7, 7)
+        lines = [self.name] + ([self.shape_text] if self.height() * zoom >= 30 else [])
+        size = min(COMPACT_TEXT / zoom, rect.height() / (len(lines) * 1.6))
+        painter.setFont(style.font(size, bold=True))
+        painter.setPen(QColor("#ffffff"))
+        metrics = painter.fontMetrics()
+        text = "\n".join(
+            metrics.elidedText(line, Qt.TextElideMode.ElideRight, int(rect.width() - 8))
+            for line in lines
+        )
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        self._paint_activity(painter)
 
     def _paint_text(self, painter: QPainter) -> None:
         left = TOGGLE + 4 if self.openable else 8

@@ -65,8 +65,9 @@ class GraphView(QGraphicsView):
                 self.centerOn(rect.center())
             self.zoom_changed.emit(self.zoom())
 
-    def show_top(self, min_zoom: float = 0.8) -> None:
-        """Readable start view: fit when the graph is small, else its top at `min_zoom`."""
+    def show_top(self, min_zoom: float = 0.25) -> None:
+        """Start view: the whole graph (small cards draw as labelled boxes); a graph too big
+        for that shows its top at `min_zoom`."""
         bounds = self._bounds()
         rect = bounds.adjusted(-40, -30, 40, 30)
         if not rect.isValid():
