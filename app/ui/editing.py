@@ -96,6 +96,11 @@ class Editing(QObject):
         selected = self.window.scene.selected_nodes()
         graph = self.document.graph
         if len(selected) == 1 and graph.output_ports(selected[0].node):
+            readers = graph.outputs(selected[0].node)
+            spec = graph.type_spec(type_name) if graph.has_type(type_name) else None
+            if len(readers) == 1 and spec is not None and spec.inputs and spec.outputs:
+                self._insert_below(type_name, selected[0], readers[0])  # a chain stays one
+                return
             below = self.free_spot_below(selected[0])
             self._add_wired(type_name, below, selected[0].node, None, "out", top_left=True)
             return
@@ -115,10 +120,35 @@ class Editing(QObject):
         else:
             self.insert(type_name, edge.edge, pos)
 
+    def _insert_below(self, type_name: str, item: NodeItem, edge) -> None:
+        """Insert after `item` into its only outgoing `edge`, moving what follows down."""
+        doc, graph = self.document, self.document.graph
+        doc.undo.beginMacro(f"Insert {type_name}")
+        step = item.height() + GAP
+        below = downstream(graph, edge.dst)
+        doc.moved(
+            {n: graph.pos(n) for n in below},
+            {n: (graph.pos(n)[0], graph.pos(n)[1] + step) for n in below},
+        )
+        spot = QPointF(item.x() + CARD_WIDTH / 2, item.y() + item.height() + GAP + 11)
+        self._finish_insert(type_name, self._insert(type_name, edge, spot))
+
     def insert(self, type_name: str, edge, pos: QPointF) -> None:
         """Put a new layer into `edge`: source -> new -> target, one undo step."""
+        self.document.undo.beginMacro(f"Insert {type_name}")
+        self._finish_insert(type_name, self._insert(type_name, edge, pos))
+
+    def _finish_insert(self, type_name: str, error: str | None) -> None:
         doc = self.document
-        doc.undo.beginMacro(f"Insert {type_name}")
+        doc.undo.endMacro()
+        if error:
+            doc.undo.undo()  # all or nothing: the edge stays as it was
+            self.window.statusBar().showMessage(f"Cannot insert {type_name}: {error}", 8000)
+            return
+        self._done(None)
+
+    def _insert(self, type_name: str, edge, pos: QPointF) -> str | None:
+        doc = self.document
         error = doc.add_node(type_name, (pos.x() - CARD_WIDTH / 2, pos.y() - 11))
         new = doc.last_added
         if not error:
@@ -126,12 +156,7 @@ class Editing(QObject):
             error = doc.connect(edge.src, new, edge.src_port) or doc.connect(
                 new, edge.dst, None, edge.dst_port
             )
-        doc.undo.endMacro()
-        if error:
-            doc.undo.undo()  # all or nothing: the edge stays as it was
-            self.window.statusBar().showMessage(f"Cannot insert {type_name}: {error}", 8000)
-            return
-        self._done(None)
+        return error
 
     def _add_wired(self, type_name, pos, node, port, kind, top_left=False) -> None:
         """Add `type_name` at `pos` and wire it to `node`'s `port` (an output or input)."""
@@ -267,3 +292,14 @@ class Editing(QObject):
             self.window.view.centerOn(scene.nodes[node])
             self.window.activateWindow()
             self.window.view.setFocus()
+
+
+def downstream(graph, node: str) -> list[str]:
+    """`node` and every node that reads from it, directly or not."""
+    seen, todo = {node: None}, [node]
+    while todo:
+        for edge in graph.outputs(todo.pop()):
+            if edge.dst not in seen:
+                seen[edge.dst] = None
+                todo.append(edge.dst)
+    return list(seen)

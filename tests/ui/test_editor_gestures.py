@@ -147,3 +147,22 @@ def test_arrow_keys_nudge_the_selection_and_undo_puts_it_back(window, qtbot):
     press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.document.graph.pos(relu) == before
     assert view_point(window, QPointF(*before)) is not None
+
+
+def test_adding_after_a_node_in_a_chain_inserts_and_moves_the_rest_down(window, qtbot):
+    drop_layer(window, "Input", QPointF(95, 0))
+    drop_layer(window, "Output", QPointF(95, 150))
+    wire(window, "input", "output")
+    output = node(window, "output")
+    before = window.document.graph.pos(output)
+    click_node(window, "input")
+    press(window, Qt.Key.Key_Tab, widget=window.view)
+    choose(window, qtbot, "relu")
+    assert inputs_of(window, "relu1") == ["input"] and inputs_of(window, "output") == ["relu1"]
+    cards = window.scene.nodes
+    relu, out = cards[node(window, "relu1")], cards[output]
+    assert not relu.sceneBoundingRect().intersects(out.sceneBoundingRect())
+    assert relu.y() < out.y()
+    press(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one step back
+    assert inputs_of(window, "output") == ["input"]
+    assert window.document.graph.pos(output) == before
