@@ -176,14 +176,18 @@ class Editing(QObject):
             self.window.statusBar().showMessage(error, 8000)
 
     def _done(self, error: str | None) -> None:
-        """Select what was added and keep it in view; or say why nothing was."""
+        """Select what was added and bring it into view if it is out of sight (the view stays
+        put for a card placed where the user pointed); or say why nothing was added."""
         if error:
             self.window.statusBar().showMessage(error, 8000)
             return
         scene, new = self.window.scene, self.document.last_added
         if new in scene.nodes:
             scene.select_nodes([new])
-            self.window.view.ensureVisible(scene.nodes[new], 40, 40)
+            view, card = self.window.view, scene.nodes[new]
+            seen = view.mapToScene(view.viewport().rect()).boundingRect()
+            if not seen.contains(card.scenePos() + QPointF(card.width / 2, 11)):
+                view.ensureVisible(card, 40, 40)
             self.window.activateWindow()  # back from the pop-up: keys go to the canvas
             self.window.view.setFocus()
 

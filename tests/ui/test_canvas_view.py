@@ -77,3 +77,23 @@ def test_a_view_crowded_with_edges_draws_them_plain(window, tmp_path):
     open_file(window, sparse)
     window.view.viewport().grab()
     assert not window.scene.crowded
+
+
+def test_the_view_stays_put_after_drops_moves_and_pastes(window, qtbot):
+    drop_layer(window, "Input", QPointF(95, 0))
+    anchor = window.scene.nodes[node(window, "input")]
+
+    def on_screen():
+        return window.view.mapFromScene(anchor.scenePos())
+
+    before = on_screen()
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    drop_layer(window, "ReLU", visible.bottomRight() - QPointF(120, 80))
+    assert on_screen() == before
+    start = card_rect(window, "relu1").topLeft() + QPointF(60, 30)
+    drag(window, start, start - QPointF(60, 40))
+    assert on_screen() == before
+    press(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    press(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.document.graph.nodes()) == 3
+    assert on_screen() == before
