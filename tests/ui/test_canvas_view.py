@@ -97,3 +97,23 @@ def test_the_view_stays_put_after_drops_moves_and_pastes(window, qtbot):
     press(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert len(window.document.graph.nodes()) == 3
     assert on_screen() == before
+
+
+def test_the_minimap_shows_a_big_graph_and_moves_the_view(window, qtbot):
+    from torchcanvas.app.ui.document import EXAMPLES
+
+    open_file(window, EXAMPLES / "resnet18_expanded.json")
+    minimap = window.view.minimap
+    qtbot.waitUntil(lambda: window.view.zoom() < 0.5)  # opened, and shown from the top
+    click_empty_canvas(window)
+    press(window, Qt.Key.Key_F)
+    qtbot.waitUntil(lambda: minimap._picture is not None, timeout=3000)
+    assert not minimap.isVisible()  # all of it in view: no need
+    for _ in range(6):
+        press(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(minimap.isVisible)
+    output = window.scene.nodes[node(window, "output")].sceneBoundingRect()
+    assert not seen(window).intersects(output)
+    bottom = QPoint(minimap.width() // 2, minimap.height() - 6)
+    QTest.mouseClick(minimap, Qt.MouseButton.LeftButton, pos=bottom)
+    assert seen(window).center().y() > output.top() - seen(window).height()

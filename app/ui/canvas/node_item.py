@@ -273,8 +273,9 @@ class NodeItem(QGraphicsItem):
         painter.setFont(style.font(size, bold=True))
         painter.setPen(QColor("#ffffff"))
         metrics = painter.fontMetrics()
+        # The end of a qualified name tells cards apart: layer1_0_conv1 -> …0_conv1.
         text = "\n".join(
-            metrics.elidedText(line, Qt.TextElideMode.ElideRight, int(rect.width() - 8))
+            metrics.elidedText(line, Qt.TextElideMode.ElideLeft, int(rect.width() - 8))
             for line in lines
         )
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from torchcanvas.app.ui.canvas.minimap import Minimap
+
 LAYER_MIME = "application/x-torchcanvas-layer"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 _ARROWS = {
@@ -33,6 +35,11 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self._space = False
         self._panning = False
+        self.minimap = Minimap(self)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.minimap.follow_view()
 
     def zoom(self) -> float:
         """Current scale factor."""

@@ -1,0 +1,102 @@
+"""The minimap: the whole graph in a corner of the canvas, with the part in view outlined.
+
+Shown only when the graph is bigger than the view. Click or drag on it to move the view.
+Cards are drawn as boxes in their layer's colour from the scene's cached positions and
+sizes (no item is painted twice), and redrawn after each change of the graph.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from torchcanvas.app.ui import style
+
+SIZE = (200, 150)
+MARGIN = 12
+
+
+class Minimap(QWidget):
+    """An overlay on the view's viewport."""
+
+    def __init__(self, view) -> None:
+        super().__init__(view.viewport())
+        self.view = view
+        self.resize(*SIZE)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("The whole graph: click or drag to move the view")
+        self._bounds = QRectF()
+        self._picture: QPixmap | None = None
+        self._redraw = QTimer(self, singleShot=True, interval=120)
+        self._redraw.timeout.connect(self.rebuild)
+        scene = view.scene()  # after each edit and each drag; not on every repaint
+        scene.analysis_updated.connect(lambda _analysis: self._redraw.start())
+        scene.nodes_dragged.connect(lambda _old, _new: self._redraw.start())
+        view.horizontalScrollBar().valueChanged.connect(self.follow_view)
+        view.verticalScrollBar().valueChanged.connect(self.follow_view)
+        view.zoom_changed.connect(lambda _z: self.follow_view())
+        self.hide()
+
+    def rebuild(self) -> None:
+        """Draw the cards again (the graph changed) and decide whether to show."""
+        scene = self.view.scene()
+        self._bounds = scene.content_bounds()
+        picture = QPixmap(self.size())
+        picture.fill(QColor(250, 250, 252, 235))
+        painter = QPainter(picture)
+        for item in scene.nodes.values():
+            box = self._to_map(QRectF(item.x(), item.y(), item.width, item.height()))
+            painter.fillRect(box.adjusted(0, 0, 1, 1), style.category_color(item.spec.category))
+        painter.end()
+        self._picture = picture
+        self.follow_view()
+
+    def follow_view(self) -> None:
+        """Show or hide (the graph fits the view or not) and outline what is in view."""
+        seen = self._seen()
+        needed = not self._bounds.isEmpty() and not seen.contains(self._bounds)
+        self.setVisible(needed)
+        if needed:
+            viewport = self.view.viewport()
+            self.move(viewport.width() - SIZE[0] - MARGIN, viewport.height() - SIZE[1] - MARGIN)
+            self.update()
+
+    def _seen(self) -> QRectF:
+        return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+
+    def _scale(self) -> float:
+        b = self._bounds
+        return min((SIZE[0] - 8) / max(b.width(), 1), (SIZE[1] - 8) / max(b.height(), 1))
+
+    def _origin(self) -> QPointF:
+        """Where the graph's top-left corner is drawn: the graph centred in the map."""
+        k, b = self._scale(), self._bounds
+        return QPointF((SIZE[0] - b.width() * k) / 2, (SIZE[1] - b.height() * k) / 2)
+
+    def _to_map(self, rect: QRectF) -> QRectF:
+        k, b, o = self._scale(), self._bounds, self._origin()
+        left, top = o.x() + (rect.x() - b.x()) * k, o.y() + (rect.y() - b.y()) * k
+        return QRectF(left, top, rect.width() * k, rect.height() * k)
+
+    def _to_scene(self, point: QPointF) -> QPointF:
+        k, b, o = self._scale(), self._bounds, self._origin()
+        return QPointF(b.x() + (point.x() - o.x()) / k, b.y() + (point.y() - o.y()) / k)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        if self._picture is not None:
+            painter.drawPixmap(0, 0, self._picture)
+        painter.setPen(QPen(style.SELECTED, 1.5))
+        painter.drawRect(self._to_map(self._seen()).intersected(QRectF(self.rect())))
+        painter.setPen(QPen(QColor("#9aa0aa"), 1))
+        painter.drawRect(QRectF(self.rect()).adjusted(0, 0, -1, -1))
+
+    def mousePressEvent(self, event) -> None:
+        self.view.centerOn(self._to_scene(event.position()))
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.view.centerOn(self._to_scene(event.position()))
+        event.accept()
