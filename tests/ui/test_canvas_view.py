@@ -117,3 +117,20 @@ def test_the_minimap_shows_a_big_graph_and_moves_the_view(window, qtbot):
     bottom = QPoint(minimap.width() // 2, minimap.height() - 6)
     QTest.mouseClick(minimap, Qt.MouseButton.LeftButton, pos=bottom)
     assert seen(window).center().y() > output.top() - seen(window).height()
+
+
+def test_ports_are_easy_to_hit_when_zoomed_out(window, qtbot):
+    drop_layer(window, "Input", QPointF(95, 0))
+    drop_layer(window, "ReLU", QPointF(95, 300))
+    click_empty_canvas(window)
+    for _ in range(5):
+        press(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    zoom = window.view.zoom()
+    assert zoom < 0.4
+    cards = window.scene.nodes
+    start = next(iter(cards[node(window, "input")].out_ports.values())).anchor()
+    end = next(iter(cards[node(window, "relu1")].in_ports.values())).anchor()
+    off = QPointF(5 / zoom, 4 / zoom)  # 5 px beside the port on screen: a speck at this zoom
+    drag(window, start + off, end - off)
+    relu = node(window, "relu1")
+    assert [e.src for e in window.document.graph.inputs(relu)] == [node(window, "input")]

@@ -347,10 +347,12 @@ class GraphScene(CardDrawing, QGraphicsScene):
             self.connect_requested.emit(node.node, origin.node.node, port, origin.name)
 
     def _port_at(self, pos: QPointF) -> PortItem | None:
-        for item in self.items(QRectF(pos.x() - 6, pos.y() - 6, 12, 12)):
-            if isinstance(item, PortItem):
-                return item
-        return None
+        # At least 8 px on screen either side: a port is a speck when zoomed out.
+        zoom = self.views()[0].transform().m11() if self.views() else 1.0
+        reach = max(6.0, 8.0 / zoom)
+        area = QRectF(pos.x() - reach, pos.y() - reach, 2 * reach, 2 * reach)
+        ports = [item for item in self.items(area) if isinstance(item, PortItem)]
+        return min(ports, key=lambda p: _distance(p.anchor(), pos), default=None)
 
     def _node_at(self, pos: QPointF) -> NodeItem | None:
         for item in self.items(pos):
@@ -389,3 +391,7 @@ def _bsp_depth(items: int) -> int:
     # Qt deepens it with the item count (16 levels for 10,000 nodes), and an edge across the
     # canvas then sits in thousands of leaves: the first paint of a big graph took seconds.
     return min(max(math.ceil(math.log2(max(items, 1))), 5), 10)
+
+
+def _distance(a: QPointF, b: QPointF) -> float:
+    return math.hypot(a.x() - b.x(), a.y() - b.y())
