@@ -15,6 +15,7 @@ SHAPE = "shape"  # a non-empty list of positive ints (Input shape, normalized_sh
 STR = "str"  # free text such as a folder path; never emitted into generated code
 DIMS = "dims"  # a list of 1 to 6 integers that may be negative (dims, sizes with -1)
 ARGS = "args"  # keyword arguments by name: numbers, text, true/false, none and lists of them
+NAMES = "names"  # a list of distinct names, such as table columns; never emitted into code
 
 _MAX_INT = 1 << 20
 
@@ -141,6 +142,23 @@ def _str(param: Param, value: Any) -> str:
     return value
 
 
+def _names(param: Param, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):  # "a, b" from a command line or a text field
+        value = [part.strip() for part in value.split(",")] if value.strip() else []
+    if not isinstance(value, (list, tuple)) or len(value) > 4096:
+        raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
+    names = []
+    for item in value:
+        if not isinstance(item, str) or not item or len(item) > 200 or "\x00" in item:
+            raise ParamError(
+                f"{param.name}: each name must be text of 1 to 200 characters, got {item!r:.40}"
+            )
+        if item in names:
+            raise ParamError(f"{param.name}: {item!r:.40} is named twice")
+        names.append(item)
+    return tuple(names)
+
+
 class Arguments(tuple):
     """Keyword arguments as ((name, value), ...), values plain and hashable; JSON: an object."""
 
@@ -191,6 +209,7 @@ _COERCERS = {
     STR: _str,
     DIMS: _dims,
     ARGS: _args,
+    NAMES: _names,
 }
 
 
@@ -221,6 +240,7 @@ _DESCRIPTIONS = {
     STR: lambda p: "text",
     DIMS: lambda p: f"an integer or a list of 1 to 6 integers{_bounds_text(p)}",
     ARGS: lambda p: "named numbers, text, true/false or lists",
+    NAMES: lambda p: "a list of names (or one text of names separated by commas)",
 }
 
 

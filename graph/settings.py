@@ -4,16 +4,57 @@ from __future__ import annotations
 
 from typing import Any
 
-from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, STR, Param, ParamError
+from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, NAMES, STR, Param, ParamError
 
-DATA_SOURCES = ("digits", "mnist", "fashion_mnist", "cifar10", "image_folder", "synthetic")
-LOSSES = ("CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss")
+DATA_SOURCES = (
+    "digits",
+    "mnist",
+    "fashion_mnist",
+    "cifar10",
+    "image_folder",
+    "synthetic",
+    "csv",
+    "npz",
+)
+LOSSES = (
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "MSELoss",
+    "BCEWithLogitsLoss",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
+)
+TASKS = ("classification", "regression")
+REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
+DEFAULT_LOSS = {"classification": "CrossEntropyLoss", "regression": "MSELoss"}
 OPTIMIZERS = ("Adam", "AdamW", "SGD", "RMSprop")
 SCHEDULES = ("none", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 TRAINING_PARAMS: tuple[Param, ...] = (
+    Param(
+        "task",
+        CHOICE,
+        "Classification (class labels) or regression (real-valued targets).",
+        "classification",
+        choices=TASKS,
+    ),
     Param("data", CHOICE, "Data set to train on.", "digits", choices=DATA_SOURCES),
+    Param(
+        "data_path",
+        STR,
+        "CSV/TSV or .npz file of the csv and npz sources (relative: to the project file).",
+        "",
+    ),
+    Param(
+        "targets",
+        NAMES,
+        "Target columns (csv) or arrays (npz); empty: the last column, or y.",
+        (),
+        optional=True,
+    ),
+    Param("features", NAMES, "Input columns (csv); empty: all but the targets.", (), optional=True),
     Param("data_root", STR, "Folder of the data set (empty: ~/.torchcanvas/data).", ""),
     Param("download", BOOL, "Download MNIST, Fashion-MNIST or CIFAR-10 if missing.", False),
     Param(
@@ -66,4 +107,6 @@ def coerce_training(values: dict[str, Any]) -> dict[str, Any]:
             known = ", ".join(TRAINING_INDEX)
             raise ParamError(f"unknown training setting {key!r:.40} (known: {known})")
         settings[key] = TRAINING_INDEX[key].coerce(value)
+    if "loss" not in values:  # an unset loss follows the task
+        settings["loss"] = DEFAULT_LOSS[settings["task"]]
     return settings

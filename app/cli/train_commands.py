@@ -84,6 +84,10 @@ def _load(args):
             except ParamError as error:
                 print(f"error: --{key.replace('_', '-')}: {error}", file=sys.stderr)
                 return None
+    from torchcanvas.app.train.bundle import resolve_data_path
+
+    # A relative data_path names a file beside the project, wherever the command runs.
+    project.training = resolve_data_path(project.training, Path(args.project).resolve().parent)
     return project
 
 
@@ -127,6 +131,45 @@ def _run_trainer(job, printer) -> tuple[dict | None, CtrlC]:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
+def _task_printer(base):
+    """The progress printer, with regression epochs shown as loss, MSE, MAE and R²."""
+
+    class TaskPrinter(base):
+        regression = False
+
+        def _on_started(self, event: dict) -> None:
+            self.regression = event.get("task") == "regression"
+            super()._on_started(event)
+
+        def _on_epoch(self, event: dict) -> None:
+            if not self.regression:
+                return super()._on_epoch(event)
+            val = (
+                f"  val {_regression_text(event, 'val_')}" if event["val_loss"] is not None else ""
+            )
+            clear = "\r" + " " * 100 + "\r" if self.tty else ""
+            self._write(
+                f"{clear}epoch {event['epoch']}/{self.epochs}  loss {event['train_loss']:.4f}"
+                f"{val}  {event['samples_per_s']:.0f} samples/s  {event['seconds']:.1f}s\n"
+            )
+
+        def _on_finished(self, event: dict) -> None:
+            if self.regression and event.get("val_r2") is not None:
+                self._write(f"validation {_regression_text(event, 'val_')}\n")
+            super()._on_finished(event)
+
+    return TaskPrinter
+
+
+def _regression_text(scores: dict, prefix: str = "") -> str:
+    """'loss 0.0123 MSE 0.0123 MAE 0.0871 R² 0.9991' (a missing R²: n/a)."""
+    r2 = scores.get(f"{prefix}r2")
+    return (
+        f"loss {scores[f'{prefix}loss']:.4f} MSE {scores[f'{prefix}mse']:.4g} "
+        f"MAE {scores[f'{prefix}mae']:.4g} R² {'n/a' if r2 is None else f'{r2:.4f}'}"
+    )
+
+
 def train_command(args) -> int:
     """Train with a progress bar; writes model.pt, checkpoint.pt and metrics.csv."""
     project = _load(args)
@@ -140,7 +183,7 @@ def train_command(args) -> int:
     job = job_from_project(
         project, str(out), weights=args.weights, partial=args.partial, resume=args.resume
     )
-    final, control = _run_trainer(job, ProgressPrinter(sys.stdout))
+    final, control = _run_trainer(job, _task_printer(ProgressPrinter)(sys.stdout))
     if final is None:
         kept = committed(out)
         where = f"the weights of the last saved epoch are in {kept}" if kept else "nothing saved"
@@ -164,8 +207,13 @@ def eval_command(args) -> int:
     project = _load(args)
     if project is None:
         return EXIT_BAD_INPUT
-    from torchcanvas.app.train.data import DataError, check_classes, load_data
-    from torchcanvas.app.train.evaluate import confusion_text, evaluate, tensor_batches
+    from torchcanvas.app.train.data import DataError, check_targets, load_data
+    from torchcanvas.app.train.evaluate import (
+        confusion_text,
+        evaluate,
+        evaluate_regression,
+        tensor_batches,
+    )
     from torchcanvas.app.train.job import resolve_device
     from torchcanvas.app.train.optim import make_loss
     from torchcanvas.app.train.weights import WeightsError, apply, read_state_dict
@@ -178,8 +226,9 @@ def eval_command(args) -> int:
         model = build_model(project.model).to(device)
         apply(model, read_state_dict(args.weights), strict=True)
         input_meta = analysis.meta(analysis.inputs[0])
-        bundle = load_data(settings, input_meta.per_sample, split=args.split)
-        check_classes(bundle, analysis.meta(analysis.outputs[0]).per_sample, settings["loss"])
+        name = analysis.names[analysis.inputs[0]]
+        bundle = load_data(settings, input_meta.per_sample, split=args.split, input_name=name)
+        check_targets(bundle, analysis.meta(analysis.outputs[0]).per_sample, settings)
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
         for line in error.report.lines() if error.report else []:
@@ -189,6 +238,12 @@ def eval_command(args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     x, y = (bundle.val_x, bundle.val_y) if args.split == "val" else (bundle.train_x, bundle.train_y)
+    if settings.get("task") == "regression":
+        batches = tensor_batches(x.to(device), y.to(device), 512)
+        scores = evaluate_regression(model, batches, make_loss(settings["loss"]), device)
+        print(f"{args.split} samples: {len(x)}")
+        print(_regression_text(scores) if len(x) else "no samples to evaluate")
+        return EXIT_OK
     loss, accuracy, matrix = evaluate(
         model,
         tensor_batches(x.to(device), y.to(device), 512),

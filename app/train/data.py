@@ -1,87 +1,40 @@
-"""Data sources: bundled digits, torchvision sets, image folders and synthetic data."""
+"""Data sources: bundled digits, torchvision sets, image folders, synthetic data, CSV and npz."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-DEFAULT_ROOT = Path.home() / ".torchcanvas" / "data"
-SYNTHETIC_SAMPLES = 1024
-IN_MEMORY_LIMIT = 1 << 30  # decoded bytes below which a data set is kept as one tensor
-LABELS = {
-    "digits": [str(i) for i in range(10)],
-    "mnist": [str(i) for i in range(10)],
-    "fashion_mnist": [
-        "T-shirt",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Boot",
-    ],
-    "cifar10": ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
-}
-SOURCE_TITLES = {
-    "digits": "digits (scikit-learn, 8x8)",
-    "mnist": "MNIST",
-    "fashion_mnist": "Fashion-MNIST",
-    "cifar10": "CIFAR-10",
-    "image_folder": "image folder",
-    "synthetic": "synthetic (FakeData)",
-}
+from torchcanvas.app.train import sources
+from torchcanvas.app.train.bundle import (  # noqa: F401  (re-exported: the data API)
+    DEFAULT_ROOT,
+    IN_MEMORY_LIMIT,
+    LABELS,
+    SOURCE_TITLES,
+    DataBundle,
+    DataError,
+    resolve_data_path,
+)
+from torchcanvas.app.train.sources import SYNTHETIC_SAMPLES, synthetic_size  # noqa: F401
+from torchcanvas.graph.settings import REGRESSION_LOSSES
+
+FILE_SOURCES = ("csv", "npz")  # the user's own files, named by data_path
 
 
-class DataError(ValueError):
-    """The data cannot be loaded or does not fit the model; the message says what to do."""
-
-
-@dataclass
-class DataBundle:
-    """A train/validation split ready for the loop."""
-
-    name: str
-    sample_shape: tuple[int, ...]
-    class_names: list[str]
-    train_x: torch.Tensor | None = None  # in-memory sets: whole tensors, already normalized
-    train_y: torch.Tensor | None = None
-    val_x: torch.Tensor | None = None
-    val_y: torch.Tensor | None = None
-    train_set: object = None  # large sets: torch Datasets that a DataLoader streams
-    val_set: object = None
-    mean: list[float] = field(default_factory=list)
-    std: list[float] = field(default_factory=list)
-
-    @property
-    def num_classes(self) -> int:
-        """How many classes the labels range over."""
-        return len(self.class_names)
-
-    @property
-    def in_memory(self) -> bool:
-        """Whether the split is held as tensors (batched by indexing, no DataLoader)."""
-        return self.train_x is not None
-
-    @property
-    def train_size(self) -> int:
-        """Training samples."""
-        return len(self.train_x) if self.in_memory else len(self.train_set)
-
-    @property
-    def val_size(self) -> int:
-        """Validation samples."""
-        return len(self.val_x) if self.in_memory else len(self.val_set)
-
-
-def load_data(settings: dict, input_shape: tuple[int, ...], split: str = "train") -> DataBundle:
+def load_data(
+    settings: dict, input_shape: tuple[int, ...], split: str = "train", input_name: str = "x"
+) -> DataBundle:
     """Load the source named in `settings` and split it; DataError on any failure."""
     source = settings["data"]
+    if source in FILE_SOURCES:
+        return _load_file(settings, tuple(input_shape), split, input_name)
+    if settings.get("task", "classification") == "regression":
+        raise DataError(
+            f"regression needs real-valued targets, and {SOURCE_TITLES.get(source, source)} "
+            f"gives class labels; choose the csv or npz data source."
+        )
     loader = _LOADERS.get(source)
     if loader is None:
         raise DataError(f"unknown data source {source!r}")
@@ -98,8 +51,44 @@ def load_data(settings: dict, input_shape: tuple[int, ...], split: str = "train"
     )
 
 
+def _load_file(settings: dict, input_shape, split: str, input_name: str) -> DataBundle:
+    """A CSV table or an npz archive, split and standardized with the training split's stats."""
+    from torchcanvas.app.train.arrays import load_npz
+    from torchcanvas.app.train.tables import load_csv
+
+    source = settings["data"]
+    if split == "test":
+        raise DataError(f"the {source} source has no separate test set; evaluate on val.")
+    if source == "csv":
+        table = load_csv(settings, input_shape)
+        x, y, names, targets, features = (
+            table.x,
+            table.y,
+            table.class_names,
+            table.targets,
+            table.features,
+        )
+    else:
+        arrays = load_npz(settings, input_shape, input_name)
+        x, y, names, targets, features = (
+            arrays.x,
+            arrays.y,
+            arrays.class_names,
+            arrays.targets,
+            [arrays.input_array],
+        )
+    train_idx, val_idx = split_indices(len(x), settings["val_split"], settings["seed"])
+    bundle = _bundle(
+        source, names, x[train_idx], y[train_idx], x[val_idx], y[val_idx], settings, x[train_idx]
+    )
+    bundle.task = settings.get("task", "classification")
+    bundle.target_names, bundle.feature_names = list(targets), list(features)
+    return bundle
+
+
 def _bundle(source, names, tx, ty, vx, vy, settings, stats_from) -> DataBundle:
-    mean, std = channel_stats(stats_from)
+    per_column = source in FILE_SOURCES and stats_from.ndim == 2
+    mean, std = feature_stats(stats_from) if per_column else channel_stats(stats_from)
     if settings.get("normalize", True):
         tx, vx = normalize(tx, mean, std), normalize(vx, mean, std)
     return DataBundle(
@@ -113,6 +102,14 @@ def _bundle(source, names, tx, ty, vx, vy, settings, stats_from) -> DataBundle:
         mean=mean,
         std=std,
     )
+
+
+def feature_stats(x: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Per-column mean and std of (N, F) rows (a constant column keeps std 1)."""
+    flat = x.double()
+    std = flat.std(dim=0) if len(x) > 1 else torch.ones(x.shape[1], dtype=torch.float64)
+    std = torch.where(std > 1e-12, std, torch.ones_like(std))
+    return flat.mean(dim=0).tolist(), std.tolist()
 
 
 def split_indices(count: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,8 +131,8 @@ def channel_stats(x: torch.Tensor) -> tuple[list[float], list[float]]:
 
 
 def normalize(x: torch.Tensor, mean: list[float], std: list[float]) -> torch.Tensor:
-    """(x - mean) / std, per channel."""
-    view = (1, -1) + (1,) * (x.ndim - 2) if x.ndim > 2 and len(mean) > 1 else (1,)
+    """(x - mean) / std, per channel (per column for rows of features)."""
+    view = (1, -1) + (1,) * (x.ndim - 2) if x.ndim >= 2 and len(mean) > 1 else (1,)
     return (x - torch.tensor(mean).view(view)) / torch.tensor(std).view(view)
 
 
@@ -186,10 +183,47 @@ KNOWN_SHAPES = {
 }
 
 
+def check_targets(bundle: DataBundle, output_shape: tuple[int, ...], settings: dict) -> None:
+    """Refuse a loss or an output that does not fit the task and the bundle's targets."""
+    if settings.get("task", "classification") != "regression":
+        check_classes(bundle, output_shape, settings["loss"])
+        return
+    check_regression_loss(settings["loss"])
+    want = bundle.target_shape
+    if tuple(output_shape) == want:
+        return
+    hint = (
+        f"set the last Linear's out_features to {want[0]}"
+        if len(want) == 1 and len(output_shape) == 1
+        else f"make the model output {_shape_text(want)} per sample"
+    )
+    raise DataError(
+        f"the model outputs {_shape_text(output_shape)} values per sample but the regression "
+        f"targets ({', '.join(bundle.target_names)}) are {_shape_text(want)}; {hint}."
+    )
+
+
+def check_regression_loss(loss: str) -> None:
+    """Refuse a classification loss on real-valued targets."""
+    if loss not in REGRESSION_LOSSES:
+        raise DataError(
+            f"{loss} is a classification loss; regression trains with "
+            f"{', '.join(REGRESSION_LOSSES)}."
+        )
+
+
 def fit_problem(settings: dict, input_shape, output_shape) -> str | None:
     """Why the data cannot train this model, found without loading it; None when it fits."""
     source = settings["data"]
     try:
+        if source in FILE_SOURCES:  # columns and shapes are only known once read
+            if not settings.get("data_path"):
+                raise DataError(f"set data_path to the {source} file to train on.")
+            if settings.get("task", "classification") == "regression":
+                check_regression_loss(settings["loss"])
+            return None
+        if settings.get("task", "classification") == "regression":
+            raise DataError("regression needs real-valued targets: choose the csv or npz source.")
         if source in KNOWN_SHAPES:
             check_fit(source, KNOWN_SHAPES[source], tuple(input_shape))
             classes = 10
@@ -217,130 +251,7 @@ def _count_class_folders(settings: dict, input_shape) -> int:
 
 
 def _shape_text(shape) -> str:
-    return "x".join(str(d) for d in shape)
-
-
-def _load_digits(settings, root, input_shape, test):
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
-    y = torch.tensor(digits.target, dtype=torch.long)
-    return x, y, LABELS["digits"], None
-
-
-def _load_torchvision(settings, root: Path, input_shape, test):
-    from torchvision import datasets
-
-    source = settings["data"]
-    cls = {
-        "mnist": datasets.MNIST,
-        "fashion_mnist": datasets.FashionMNIST,
-        "cifar10": datasets.CIFAR10,
-    }[source]
-    try:
-        dataset = cls(str(root), train=not test, download=settings.get("download", False))
-    except RuntimeError as error:
-        raise DataError(_missing_message(source, root, cls)) from error
-    except OSError as error:
-        raise DataError(
-            f"cannot download {SOURCE_TITLES[source]} to {root}: "
-            f"{error}; check the connection or put the files there yourself."
-        ) from error
-    data = torch.as_tensor(dataset.data)
-    if data.ndim == 3:  # MNIST-like: N x H x W uint8
-        x = data.unsqueeze(1).float() / 255.0
-    else:  # CIFAR: N x H x W x C uint8
-        x = data.permute(0, 3, 1, 2).float() / 255.0
-    y = torch.as_tensor(dataset.targets, dtype=torch.long)
-    return x, y, LABELS[source], None
-
-
-def _missing_message(source: str, root: Path, cls) -> str:
-    folder = root / cls.__name__ / "raw" if source != "cifar10" else root / "cifar-10-batches-py"
-    files = {"cifar10": "data_batch_1 ... data_batch_5, test_batch and batches.meta"}.get(
-        source,
-        "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte "
-        "and t10k-labels-idx1-ubyte",
-    )
-    return (
-        f"{SOURCE_TITLES[source]} is not in {folder}. Turn on Download in the training "
-        f"settings (or pass --download), or put {files} there."
-    )
-
-
-def _load_image_folder(settings, root: Path, input_shape, test):
-    from torchvision import datasets, transforms
-
-    folder = Path(settings.get("data_root") or "").expanduser()
-    if not settings.get("data_root") or not folder.is_dir():
-        raise DataError(
-            f"image folder {str(folder) or '(none)'!r} does not exist; choose a "
-            f"folder with one sub-folder of images per class."
-        )
-    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
-        raise DataError(
-            f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
-            f"{list(input_shape)}."
-        )
-    channels, height, width = input_shape
-    convert = (
-        transforms.Grayscale(1)
-        if channels == 1
-        else transforms.Lambda(lambda image: image.convert("RGB"))
-    )
-    transform = transforms.Compose(
-        [convert, transforms.Resize((height, width)), transforms.ToTensor()]
-    )
-    try:
-        dataset = datasets.ImageFolder(str(folder), transform=transform)
-    except (FileNotFoundError, RuntimeError) as error:
-        raise DataError(f"{folder}: {error}") from None
-    if len(dataset.classes) < 2:
-        raise DataError(
-            f"{folder} has {len(dataset.classes)} class folder(s); it needs at "
-            f"least two sub-folders of images."
-        )
-    if len(dataset) * math.prod(input_shape) * 4 > IN_MEMORY_LIMIT:
-        return None, None, dataset.classes, dataset
-    x = torch.stack([dataset[i][0] for i in range(len(dataset))])
-    y = torch.tensor(dataset.targets, dtype=torch.long)
-    return x, y, list(dataset.classes), None
-
-
-def synthetic_size(input_shape, batch_size: int) -> int:
-    """1024 samples, or as many as fit in memory; DataError when not even two batches do."""
-    sample = math.prod(input_shape) * 4
-    size = min(SYNTHETIC_SAMPLES, IN_MEMORY_LIMIT // max(1, sample))
-    if size < min(SYNTHETIC_SAMPLES, 2 * batch_size):
-        raise DataError(
-            f"one synthetic sample of shape {'x'.join(map(str, input_shape))} takes "
-            f"{sample / 2**20:,.0f} MB; two batches of {batch_size} would take "
-            f"{2 * batch_size * sample / 2**30:,.1f} GB, more than the "
-            f"{IN_MEMORY_LIMIT / 2**30:,.0f} GB kept in memory. Use a smaller input shape "
-            f"or batch size."
-        )
-    return size
-
-
-def _load_synthetic(settings, root, input_shape, test):
-    """Random samples whose mean depends on the class, so a model can learn them."""
-    from torchvision import datasets, transforms
-
-    classes = 10
-    size = synthetic_size(input_shape, settings["batch_size"])
-    if len(input_shape) == 3 and input_shape[0] in (1, 3):
-        fake = datasets.FakeData(
-            size, input_shape, classes, transforms.ToTensor(), random_offset=settings["seed"]
-        )
-        x = torch.stack([fake[i][0] for i in range(size)])
-        y = torch.tensor([int(fake[i][1]) for i in range(size)], dtype=torch.long)
-    else:
-        generator = torch.Generator().manual_seed(settings["seed"])
-        y = torch.randint(0, classes, (size,), generator=generator)
-        x = torch.rand((size, *input_shape), generator=generator)
-    x = x + 0.5 * y.view(-1, *([1] * len(input_shape))).float() / classes
-    return x, y, [f"class {i}" for i in range(classes)], None
+    return "x".join(str(d) for d in shape) or "a single value"
 
 
 def _streamed_bundle(source, dataset, names, settings, input_shape) -> DataBundle:
@@ -358,12 +269,12 @@ def _streamed_bundle(source, dataset, names, settings, input_shape) -> DataBundl
 
 
 _LOADERS = {
-    "digits": _load_digits,
-    "mnist": _load_torchvision,
-    "fashion_mnist": _load_torchvision,
-    "cifar10": _load_torchvision,
-    "image_folder": _load_image_folder,
-    "synthetic": _load_synthetic,
+    "digits": sources.load_digits,
+    "mnist": sources.load_torchvision,
+    "fashion_mnist": sources.load_torchvision,
+    "cifar10": sources.load_torchvision,
+    "image_folder": sources.load_image_folder,
+    "synthetic": sources.load_synthetic,
 }
 
 

@@ -34,6 +34,7 @@ class TrainJob:
     capture_interval: float = 0.5
     max_steps: int | None = None  # stop after this many steps (tests, benchmarks)
     activation_bytes: int = 0  # one sample's outputs of every layer, for out-of-memory advice
+    input_name: str = "x"  # the Input node's name: the npz array it reads
 
 
 def training_problem(analysis) -> str | None:
@@ -76,6 +77,7 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         str(out_dir),
         node_names=result.labels,
         activation_bytes=activation_bytes(analysis),
+        input_name=analysis.names[analysis.inputs[0]],
         **overrides,
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,10 +22,15 @@ from torchcanvas.app.train.data import (
     DataBundle,
     DataError,
     augment_batch,
-    check_classes,
+    check_targets,
     load_data,
 )
-from torchcanvas.app.train.evaluate import evaluate, probe_predictions, targets_for
+from torchcanvas.app.train.evaluate import (
+    evaluate,
+    evaluate_regression,
+    probe_predictions,
+    targets_for,
+)
 from torchcanvas.app.train.faults import (
     TrainingFault,
     TrainingStopped,
@@ -37,6 +41,7 @@ from torchcanvas.app.train.feed import Feed, precision
 from torchcanvas.app.train.guard import LossGuard, NonFiniteLoss
 from torchcanvas.app.train.job import TrainJob, resolve_device
 from torchcanvas.app.train.optim import make_loss, make_optimizer, make_scheduler
+from torchcanvas.app.train.reports import final_scores, progress_event, started_event
 from torchcanvas.app.train.weights import WeightsError, apply, graph_hash, read_state_dict
 from torchcanvas.codegen.build import compile_source
 
@@ -116,8 +121,11 @@ class Trainer:
         checkpoint = self._read_resume() if self.job.resume else None
         self.device = resolve_device(settings["device"])
         torch.manual_seed(settings["seed"])
-        self.data = self.given_data or load_data(settings, self.job.input_shape)
-        check_classes(self.data, self.job.output_shape, settings["loss"])
+        # Only npz reads arrays by the Input's name; other sources keep the two-argument call.
+        named = {"input_name": self.job.input_name} if settings["data"] == "npz" else {}
+        self.data = self.given_data or load_data(settings, self.job.input_shape, **named)
+        self.regression = settings.get("task", "classification") == "regression"
+        check_targets(self.data, self.job.output_shape, settings)
         if self.data.train_size < 2:
             raise DataError("the training split has fewer than 2 samples; lower val_split.")
         self._build_model()
@@ -129,7 +137,7 @@ class Trainer:
         self.capture = Capture(self.model, self.probe_x[:1], self.job.capture_interval)
         self.capture.set_nodes(self.job.capture_nodes, self.job.map_nodes)
         self.autocast_dtype, self.scaler = precision(self.device, settings.get("amp", True))
-        self.emit(self._started_event())
+        self.emit(started_event(self))
 
     def _build_model(self) -> None:
         settings = self.settings
@@ -166,25 +174,6 @@ class Trainer:
         self.history = list(checkpoint["history"])
         self.emit({"type": "log", "message": f"resumed after epoch {self.start_epoch}"})
 
-    def _started_event(self) -> dict:
-        params = sum(p.numel() for p in self.model.parameters())
-        return {
-            "type": "started",
-            "device": str(self.device),
-            "epochs": self.settings["epochs"],
-            "start_epoch": self.start_epoch,
-            "steps_per_epoch": self._steps_per_epoch(),
-            "train_size": self.data.train_size,
-            "val_size": self.data.val_size,
-            "classes": self.data.class_names,
-            "parameters": params,
-            "amp": str(self.autocast_dtype).replace("torch.", "") if self.autocast_dtype else "off",
-            "in_memory": self.data.in_memory,
-        }
-
-    def _steps_per_epoch(self) -> int:
-        return math.ceil(self.data.train_size / self.settings["batch_size"])
-
     # ----- training -------------------------------------------------------------------
     def _train(self) -> None:
         self.t0 = time.monotonic()
@@ -196,11 +185,11 @@ class Trainer:
             self.epoch = epoch
             self.epoch_t0 = time.monotonic()
             train_loss, train_acc, seen = self._train_epoch()
-            val_loss, val_acc = self.evaluate()[:2] if self.data.val_size else (None, None)
+            scores = self.validation_scores() if self.data.val_size else {}
             lr = self.optimizer.param_groups[0]["lr"]
             if self.scheduler is not None:
                 self.scheduler.step()
-            self._end_epoch(epoch, train_loss, train_acc, val_loss, val_acc, lr, seen)
+            self._end_epoch(epoch, train_loss, train_acc, scores, lr, seen)
 
     def _train_epoch(self) -> tuple[float, float, int]:
         self.model.train()
@@ -212,7 +201,8 @@ class Trainer:
             loss, out = self._step(xb, yb)
             batch = len(yb)
             total_loss += loss.detach() * batch
-            correct += (out.detach().argmax(1) == yb).sum()
+            if not self.regression:
+                correct += (out.detach().argmax(1) == yb).sum()
             seen += batch
             self.samples_seen += batch
             self.global_step += 1
@@ -220,7 +210,8 @@ class Trainer:
             if self.job.max_steps and self.global_step >= self.job.max_steps:
                 raise TrainingStopped()
         self._flush_steps()
-        return float(total_loss) / max(seen, 1), float(correct) / max(seen, 1), seen
+        accuracy = None if self.regression else float(correct) / max(seen, 1)
+        return float(total_loss) / max(seen, 1), accuracy, seen
 
     def _step(self, xb: torch.Tensor, yb: torch.Tensor):
         if self.settings.get("augment"):
@@ -273,7 +264,7 @@ class Trainer:
             self.emit(captured)
         if now - self._last_progress >= PROGRESS_SECONDS:
             self._last_progress = now
-            self.emit(self._progress(step + 1, now))
+            self.emit(progress_event(self, step + 1, now))
 
     def _flush_steps(self) -> None:
         if getattr(self, "guard", None) is None or not self.guard.pending:
@@ -288,22 +279,6 @@ class Trainer:
             {"type": "steps", "epoch": self.epoch, "steps": steps, "losses": values, "lr": lr}
         )
 
-    def _progress(self, step: int, now: float) -> dict:
-        elapsed = now - self.t0
-        rate = self.samples_seen / elapsed if elapsed > 0 else 0.0
-        left = self.run_samples - self.samples_seen
-        return {
-            "type": "progress",
-            "epoch": self.epoch,
-            "epochs": self.settings["epochs"],
-            "step": step,
-            "steps_per_epoch": self._steps_per_epoch(),
-            "samples_per_s": rate,
-            "elapsed": elapsed,
-            "eta": left / rate if rate > 0 else None,
-            "global_step": self.global_step,
-        }
-
     def _obey(self, commands: list) -> None:
         for command, *args in commands:
             if command == "stop":
@@ -316,18 +291,20 @@ class Trainer:
                 self._obey(self.control.wait_resume())
                 self.emit({"type": "resumed", "epoch": self.epoch})
 
-    def _end_epoch(self, epoch, train_loss, train_acc, val_loss, val_acc, lr, seen) -> None:
+    def _end_epoch(self, epoch, train_loss, train_acc, scores, lr, seen) -> None:
         seconds = time.monotonic() - self.epoch_t0
         row = {
             "epoch": epoch + 1,
             "train_loss": train_loss,
             "train_acc": train_acc,
-            "val_loss": val_loss,
-            "val_acc": val_acc,
+            "val_loss": scores.get("loss"),
+            "val_acc": scores.get("acc"),
             "lr": lr,
             "seconds": seconds,
             "samples_per_s": seen / seconds if seconds > 0 else 0.0,
         }
+        if self.regression:
+            row.update({f"val_{k}": scores.get(k) for k in ("mse", "mae", "r2")})
         self.history.append(row)
         elapsed = time.monotonic() - self.t0
         left = self.settings["epochs"] - epoch - 1
@@ -336,6 +313,15 @@ class Trainer:
         self._save(epoch + 1)
 
     # ----- evaluation and results -----------------------------------------------------
+    def validation_scores(self) -> dict:
+        """The task's validation metrics: loss and acc, or loss, mse, mae and r2 (and values)."""
+        if self.regression:
+            return evaluate_regression(
+                self.model, self.feed.val(), self.loss_fn, self.device, self.autocast_dtype
+            )
+        loss, accuracy, matrix = self.evaluate()
+        return {"loss": loss, "acc": accuracy, "confusion": matrix}
+
     def evaluate(self) -> tuple[float, float, torch.Tensor]:
         """Validation loss, accuracy and confusion matrix (rows: true, columns: predicted)."""
         return evaluate(
@@ -384,8 +370,7 @@ class Trainer:
             "classes": self.data.class_names,
         }
         if self.data.val_size:
-            val_loss, val_acc, matrix = self.evaluate()
-            event.update(val_loss=val_loss, val_acc=val_acc, confusion=matrix.tolist())
+            event.update(final_scores(self.validation_scores(), self.regression))
         event["probe"] = probe_predictions(
             self.model, self.probe_x, self.probe_y, self.data.mean, self.data.std
         )

@@ -17,6 +17,7 @@ COLUMNS = [
     "seconds",
     "samples_per_s",
 ]
+REGRESSION_COLUMNS = ["val_mse", "val_mae", "val_r2"]  # after the others, for regression runs
 
 
 def write_metrics(path, history: list[dict]) -> None:
@@ -26,9 +27,11 @@ def write_metrics(path, history: list[dict]) -> None:
 
 def metrics_bytes(history: list[dict]) -> bytes:
     """The epoch history as CSV."""
+    regression = any("val_r2" in row for row in history)
+    columns = COLUMNS + REGRESSION_COLUMNS if regression else COLUMNS
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in history:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in COLUMNS})
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
     return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,135 @@
+"""The built-in sources: scikit-learn digits, torchvision sets, image folders, synthetic data."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from torchcanvas.app.train.bundle import IN_MEMORY_LIMIT, LABELS, SOURCE_TITLES, DataError
+
+SYNTHETIC_SAMPLES = 1024
+
+
+def load_digits(settings, root, input_shape, test):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    y = torch.tensor(digits.target, dtype=torch.long)
+    return x, y, LABELS["digits"], None
+
+
+def load_torchvision(settings, root: Path, input_shape, test):
+    from torchvision import datasets
+
+    source = settings["data"]
+    cls = {
+        "mnist": datasets.MNIST,
+        "fashion_mnist": datasets.FashionMNIST,
+        "cifar10": datasets.CIFAR10,
+    }[source]
+    try:
+        dataset = cls(str(root), train=not test, download=settings.get("download", False))
+    except RuntimeError as error:
+        raise DataError(_missing_message(source, root, cls)) from error
+    except OSError as error:
+        raise DataError(
+            f"cannot download {SOURCE_TITLES[source]} to {root}: "
+            f"{error}; check the connection or put the files there yourself."
+        ) from error
+    data = torch.as_tensor(dataset.data)
+    if data.ndim == 3:  # MNIST-like: N x H x W uint8
+        x = data.unsqueeze(1).float() / 255.0
+    else:  # CIFAR: N x H x W x C uint8
+        x = data.permute(0, 3, 1, 2).float() / 255.0
+    y = torch.as_tensor(dataset.targets, dtype=torch.long)
+    return x, y, LABELS[source], None
+
+
+def _missing_message(source: str, root: Path, cls) -> str:
+    folder = root / cls.__name__ / "raw" if source != "cifar10" else root / "cifar-10-batches-py"
+    files = {"cifar10": "data_batch_1 ... data_batch_5, test_batch and batches.meta"}.get(
+        source,
+        "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte "
+        "and t10k-labels-idx1-ubyte",
+    )
+    return (
+        f"{SOURCE_TITLES[source]} is not in {folder}. Turn on Download in the training "
+        f"settings (or pass --download), or put {files} there."
+    )
+
+
+def load_image_folder(settings, root: Path, input_shape, test):
+    from torchvision import datasets, transforms
+
+    folder = Path(settings.get("data_root") or "").expanduser()
+    if not settings.get("data_root") or not folder.is_dir():
+        raise DataError(
+            f"image folder {str(folder) or '(none)'!r} does not exist; choose a "
+            f"folder with one sub-folder of images per class."
+        )
+    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
+        raise DataError(
+            f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
+            f"{list(input_shape)}."
+        )
+    channels, height, width = input_shape
+    convert = (
+        transforms.Grayscale(1)
+        if channels == 1
+        else transforms.Lambda(lambda image: image.convert("RGB"))
+    )
+    transform = transforms.Compose(
+        [convert, transforms.Resize((height, width)), transforms.ToTensor()]
+    )
+    try:
+        dataset = datasets.ImageFolder(str(folder), transform=transform)
+    except (FileNotFoundError, RuntimeError) as error:
+        raise DataError(f"{folder}: {error}") from None
+    if len(dataset.classes) < 2:
+        raise DataError(
+            f"{folder} has {len(dataset.classes)} class folder(s); it needs at "
+            f"least two sub-folders of images."
+        )
+    if len(dataset) * math.prod(input_shape) * 4 > IN_MEMORY_LIMIT:
+        return None, None, dataset.classes, dataset
+    x = torch.stack([dataset[i][0] for i in range(len(dataset))])
+    y = torch.tensor(dataset.targets, dtype=torch.long)
+    return x, y, list(dataset.classes), None
+
+
+def synthetic_size(input_shape, batch_size: int) -> int:
+    """1024 samples, or as many as fit in memory; DataError when not even two batches do."""
+    sample = math.prod(input_shape) * 4
+    size = min(SYNTHETIC_SAMPLES, IN_MEMORY_LIMIT // max(1, sample))
+    if size < min(SYNTHETIC_SAMPLES, 2 * batch_size):
+        raise DataError(
+            f"one synthetic sample of shape {'x'.join(map(str, input_shape))} takes "
+            f"{sample / 2**20:,.0f} MB; two batches of {batch_size} would take "
+            f"{2 * batch_size * sample / 2**30:,.1f} GB, more than the "
+            f"{IN_MEMORY_LIMIT / 2**30:,.0f} GB kept in memory. Use a smaller input shape "
+            f"or batch size."
+        )
+    return size
+
+
+def load_synthetic(settings, root, input_shape, test):
+    """Random samples whose mean depends on the class, so a model can learn them."""
+    from torchvision import datasets, transforms
+
+    classes = 10
+    size = synthetic_size(input_shape, settings["batch_size"])
+    if len(input_shape) == 3 and input_shape[0] in (1, 3):
+        fake = datasets.FakeData(
+            size, input_shape, classes, transforms.ToTensor(), random_offset=settings["seed"]
+        )
+        x = torch.stack([fake[i][0] for i in range(size)])
+        y = torch.tensor([int(fake[i][1]) for i in range(size)], dtype=torch.long)
+    else:
+        generator = torch.Generator().manual_seed(settings["seed"])
+        y = torch.randint(0, classes, (size,), generator=generator)
+        x = torch.rand((size, *input_shape), generator=generator)
+    x = x + 0.5 * y.view(-1, *([1] * len(input_shape))).float() / classes
+    return x, y, [f"class {i}" for i in range(classes)], None
