@@ -40,7 +40,9 @@ def load_npz(settings: dict, input_shape: tuple[int, ...], input_name: str = "x"
             raise DataError(
                 f"{file} has no target array {name!r}; its arrays are {', '.join(arrays)}."
             )
-    x = samples(arrays[key], key, file)
+    x = finite(samples(arrays[key], key, file), key, file)
+    if x.ndim == 1 and tuple(input_shape) == (1,):  # one value per sample: a column
+        x = x[:, None]
     for name in targets:
         if len(samples(arrays[name], name, file)) != len(x):
             raise DataError(
@@ -53,7 +55,7 @@ def load_npz(settings: dict, input_shape: tuple[int, ...], input_name: str = "x"
             f"Input {input_name!r} expects {shape_text(input_shape)}; set the Input shape to "
             f"{list(x.shape[1:])} or reshape the array."
         )
-    x_tensor = torch.from_numpy(finite(x, key, file).astype(np.float32))
+    x_tensor = torch.from_numpy(x.astype(np.float32))
     if settings.get("task", "classification") == "regression":
         y = np.concatenate(
             [finite(arrays[n], n, file).reshape(len(x), -1) for n in targets], axis=1

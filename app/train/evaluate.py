@@ -102,7 +102,9 @@ def confusion_text(matrix: torch.Tensor, names: list[str]) -> str:
     """The confusion matrix as an aligned table."""
     labels = [n[:8] for n in names]
     width = max(5, *(len(n) for n in labels), len(str(int(matrix.max()) if matrix.numel() else 0)))
-    lines = ["true \\ predicted".ljust(width + 2) + " ".join(n.rjust(width) for n in labels)]
+    corner = "true \\ predicted"
+    first = max(len(corner), *(len(n) for n in labels)) + 2  # the row names' column
+    lines = [corner.ljust(first) + " ".join(n.rjust(width) for n in labels)]
     for name, row in zip(labels, matrix.tolist()):
-        lines.append(name.ljust(width + 2) + " ".join(str(v).rjust(width) for v in row))
+        lines.append(name.ljust(first) + " ".join(str(v).rjust(width) for v in row))
     return "\n".join(lines)
