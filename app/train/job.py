@@ -34,6 +34,7 @@ class TrainJob:
     capture_interval: float = 0.5
     max_steps: int | None = None  # stop after this many steps (tests, benchmarks)
     activation_bytes: int = 0  # one sample's outputs of every layer, for out-of-memory advice
+    tensorboard_dir: str | None = None  # write TensorBoard summaries here (tensorboard.py)
     input_name: str = "x"  # the Input node's name: the npz array it reads
 
 

@@ -68,6 +68,10 @@ class Trainer:
         data: DataBundle | None = None,
     ) -> None:
         self.job, self.emit, self.control = job, emit, control or NullControl()
+        if job.tensorboard_dir:  # summaries written from the events on their way out
+            from torchcanvas.app.train.tensorboard import TensorBoardLog
+
+            self.emit = TensorBoardLog(job.tensorboard_dir, self, emit)
         self.given_data = data  # a ready DataBundle (benchmarks); else the job's source loads
         self.settings = job.settings
         self.filename = f"<torchcanvas {job.class_name}>"
