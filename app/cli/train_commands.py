@@ -29,6 +29,7 @@ def add_parsers(sub) -> None:
     train.add_argument("--weights", help="state_dict (.pt/.pth, or a run folder) to start from")
     train.add_argument("--partial", action="store_true", help="load --weights partially")
     train.add_argument("--resume", help="checkpoint.pt (or its run folder) to continue from")
+    train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs to DIR")
     train.set_defaults(handler=train_command)
     evaluate = sub.add_parser("eval", help="evaluate saved weights on the data")
     evaluate.add_argument("project")
@@ -181,7 +182,12 @@ def train_command(args) -> int:
 
     out = Path(args.out or Path("runs") / Path(args.project).stem)
     job = job_from_project(
-        project, str(out), weights=args.weights, partial=args.partial, resume=args.resume
+        project,
+        str(out),
+        weights=args.weights,
+        partial=args.partial,
+        resume=args.resume,
+        tensorboard_dir=args.tensorboard,
     )
     final, control = _run_trainer(job, _task_printer(ProgressPrinter)(sys.stdout))
     if final is None:
@@ -193,6 +199,8 @@ def train_command(args) -> int:
         if control.pressed:
             return EXIT_INTERRUPTED  # the printer said where the weights are
         print(f"wrote {out / 'model.pt'}, {out / 'checkpoint.pt'} and {out / 'metrics.csv'}")
+        if args.tensorboard:
+            print(f"TensorBoard logs: tensorboard --logdir {args.tensorboard}")
         return EXIT_OK
     print(f"error: {final['reason']}", file=sys.stderr)
     for line in final.get("details", []):
