@@ -134,3 +134,16 @@ def test_ports_are_easy_to_hit_when_zoomed_out(window, qtbot):
     drag(window, start + off, end - off)
     relu = node(window, "relu1")
     assert [e.src for e in window.document.graph.inputs(relu)] == [node(window, "input")]
+
+
+def test_a_right_click_inside_a_small_card_is_on_the_card_not_its_ports(window, qtbot):
+    from tests.ui.test_editor_menus import right_click
+
+    drop_layer(window, "Input", QPointF(95, 0))
+    drop_layer(window, "Linear", QPointF(95, 300))
+    click_empty_canvas(window)
+    for _ in range(5):
+        press(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    card = window.scene.nodes[node(window, "fc1")]
+    menu = right_click(window, card.sceneBoundingRect().center())
+    assert "Replace With…" in [a.text() for a in menu.actions()]

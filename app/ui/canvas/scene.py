@@ -352,6 +352,8 @@ class GraphScene(CardDrawing, QGraphicsScene):
         reach = max(6.0, 8.0 / zoom)
         area = QRectF(pos.x() - reach, pos.y() - reach, 2 * reach, 2 * reach)
         ports = [item for item in self.items(area) if isinstance(item, PortItem)]
+        # Only outwards from the card's edge: inside, the card is what was meant.
+        ports = [p for p in ports if (pos.y() - p.anchor().y()) * _OUTWARD[p.kind] >= -6]
         return min(ports, key=lambda p: _distance(p.anchor(), pos), default=None)
 
     def _node_at(self, pos: QPointF) -> NodeItem | None:
@@ -391,6 +393,9 @@ def _bsp_depth(items: int) -> int:
     # Qt deepens it with the item count (16 levels for 10,000 nodes), and an edge across the
     # canvas then sits in thousands of leaves: the first paint of a big graph took seconds.
     return min(max(math.ceil(math.log2(max(items, 1))), 5), 10)
+
+
+_OUTWARD = {"in": -1.0, "out": 1.0}  # inputs on a card's top edge, outputs on its bottom
 
 
 def _distance(a: QPointF, b: QPointF) -> float:
