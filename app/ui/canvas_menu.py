@@ -47,9 +47,8 @@ def _node_entries(window, menu: QMenu, card: NodeItem) -> None:
         menu.addAction(actions["open_block"])
     _add(menu, "Replace With…", lambda: window.editing.ask_replace(card.node))
     menu.addSeparator()
-    for name in ("cut", "copy", "duplicate", "delete"):
+    for name in ("cut", "copy", "duplicate", "delete", "delete_chain"):
         menu.addAction(actions[name])
-    _add(menu, "Delete, Keeping the Chain", window.editing.delete_keeping_chain)
     menu.addSeparator()
     menu.addAction(actions["make_block"])
 
