@@ -193,21 +193,27 @@ def _dynamo(module, trace: tuple, signature: _Signature, draft: Path) -> None:
 @contextlib.contextmanager
 def _quiet():
     """Silence the exporters: warnings, prints, and the IR dump torch's C++ writes to fd 2."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    try:
+        saved = os.dup(1), os.dup(2)
+    except OSError:  # no console (a windowed app): only Python's streams to silence
+        saved = None
     with open(os.devnull, "w") as null, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        os.dup2(null.fileno(), 1)
-        os.dup2(null.fileno(), 2)
+        if saved:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
         try:
             with contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
                 yield
         finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
+            if saved:
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                os.close(saved[0])
+                os.close(saved[1])
 
 
 def _compare(module, check: tuple, signature: _Signature, draft: Path):
