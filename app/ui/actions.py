@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMenu, QStyle
 
 from torchcanvas.app.ui.document import EXAMPLES
 from torchcanvas.app.ui.import_actions import import_model
+from torchcanvas.app.ui.onnx_export import export_onnx
 
 GESTURES = [  # what no action has a key for: mouse gestures and keys of the canvas itself
     ("Tab, or double-click on the canvas", "Add a layer: type a few letters, Enter"),
@@ -71,6 +72,12 @@ def build_actions(window) -> dict[str, QAction]:
         "save": _action(window, "&Save", window.save_project, keys.Save, sp.SP_DialogSaveButton),
         "save_as": _action(window, "Save &As…", window.save_project_as, "Ctrl+Shift+S"),
         "export": _action(window, "&Export Python…", window.export_python, "Ctrl+E"),
+        "export_onnx": _action(
+            window,
+            "Export &ONNX…",
+            lambda: export_onnx(window),
+            tip="Write the model as ONNX (dynamic batch), for onnxruntime and other engines",
+        ),
         "import": _action(
             window,
             "&Import Model…",
@@ -143,7 +150,7 @@ def build_menus(window, actions: dict[str, QAction]) -> None:
     window.recent_menu = file_menu.addMenu("Open &Recent")
     file_menu.addAction(actions["recover"])
     file_menu.addSeparator()
-    for name in ("save", "save_as", "export"):
+    for name in ("save", "save_as", "export", "export_onnx"):
         file_menu.addAction(actions[name])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])
