@@ -2,28 +2,63 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from torchcanvas.graph.library import snake_case
 
 PROJECT_FILTER = "TorchCanvas projects (*.json);;All files (*)"
 PYTHON_FILTER = "Python files (*.py)"
 WEIGHTS_FILTER = "PyTorch weights (*.pt *.pth);;All files (*)"
 
 
+def suggested_name(document, suffix: str) -> str:
+    """A file name for something made from the open project: the project file's own name
+    (digit_classifier.json -> digit_classifier.py), else the model's (DigitsCNN ->
+    digits_cnn.py)."""
+    path = getattr(document, "path", None)
+    stem = Path(path).stem if path else snake_case(document.model.name)
+    return f"{stem}{suffix}"
+
+
 class Dialogs:
-    """File choosers and message boxes parented to the window."""
+    """File choosers and message boxes parented to the window.
+
+    File choosers start in the open project's folder; for an untitled project, in the
+    folder last used (then the home folder), never in the process's working folder.
+    """
 
     def __init__(self, parent) -> None:
         self.parent = parent
+        self.last_folder: str | None = None
+
+    def start_folder(self) -> str:
+        """Where a file chooser opens now."""
+        document = getattr(self.parent, "document", None)
+        path = getattr(document, "path", None)
+        if path:
+            return str(Path(path).resolve().parent)
+        if self.last_folder and Path(self.last_folder).is_dir():
+            return self.last_folder
+        return str(Path.home())
+
+    def _used(self, path: str) -> str | None:
+        if path:
+            self.last_folder = str(Path(path).resolve().parent)
+        return path or None
 
     def open_path(self, title: str = "Open project", filter_: str = PROJECT_FILTER) -> str | None:
         """A file to open, or None."""
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, "", filter_)
-        return path or None
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, self.start_folder(), filter_)
+        return self._used(path)
 
     def save_path(self, title: str, suggestion: str, filter_: str) -> str | None:
-        """A file to write, or None."""
+        """A file to write, or None; a bare suggested name is proposed in the start folder."""
+        if not Path(suggestion).is_absolute():
+            suggestion = str(Path(self.start_folder()) / suggestion)
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggestion, filter_)
-        return path or None
+        return self._used(path)
 
     def ask_save(self, label: str) -> str:
         """'save', 'discard' or 'cancel' for unsaved changes."""
