@@ -16,7 +16,7 @@ from torchcanvas.app.ui.canvas.view import GraphView
 from torchcanvas.app.ui.canvas_menu import show_menu
 from torchcanvas.app.ui.clipboard import NodeClipboard
 from torchcanvas.app.ui.code_view import CodeView
-from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs
+from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs, suggested_name
 from torchcanvas.app.ui.document import Document
 from torchcanvas.app.ui.editing import Editing
 from torchcanvas.app.ui.inspector import Inspector
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
 
     def save_project_as(self) -> bool:
         """Save under a new name."""
-        suggestion = f"{self.document.model.name}.json"
+        suggestion = suggested_name(self.document, ".json")
         path = self.dialogs.save_path("Save project", suggestion, "TorchCanvas projects (*.json)")
         if not path:
             return False
@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
             listed = "\n".join(str(p) for p in analysis.errors)
             self.dialogs.error("Cannot export yet", f"Fix these problems first:\n{listed}")
             return False
-        suggestion = f"{self.document.model.name.lower()}.py"
+        suggestion = suggested_name(self.document, ".py")
         path = self.dialogs.save_path("Export Python", suggestion, PYTHON_FILTER)
         if not path:
             return False
