@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 import PySide6.QtWidgets  # noqa: F401  (pyqtgraph must bind to PySide6)
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QGraphicsGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 REDRAW_SECONDS = 0.5
 SMOOTHING = 0.9  # exponential moving average of the step loss
@@ -22,23 +22,79 @@ COLORS = {
 }
 
 
-def _plot(title: str, y_label: str) -> pg.PlotWidget:
+LR_PLOT_HEIGHT = 100  # legend, a strip of curve, the step axis and its label
+AXIS_WIDTH = 46  # the same for all three plots, so that their step axes line up
+LEGEND_ROW = 0  # the PlotItem's title row holds the legend, above the data
+LEGEND_GAP = 8  # pixels between legend entries
+LEGEND_LINE_OVERLAP = -6  # a LabelItem is taller than its text: pull the lines together
+
+
+def _plot(y_label: str, x_axis: bool = False) -> pg.PlotWidget:
     plot = pg.PlotWidget(background="w")
-    plot.setTitle(title, color="#424242", size="9pt")
-    plot.setLabel("left", y_label)
-    plot.getAxis("left").enableAutoSIPrefix(False)
-    # No grid: pyqtgraph draws it with the axes, which then repaint on every curve update.
     item = plot.getPlotItem()
+    item.setLabel("left", y_label)
+    left = item.getAxis("left")
+    left.enableAutoSIPrefix(False)
+    left.setWidth(AXIS_WIDTH)
+    if x_axis:
+        item.setLabel("bottom", "step")
+    else:  # the plots share the step axis: only the lowest one labels it
+        item.getAxis("bottom").setStyle(showValues=False)
+        item.getAxis("bottom").setHeight(4)
+    # No grid: pyqtgraph draws it with the axes, which then repaint on every curve update.
     item.setDownsampling(auto=True, mode="peak")
     item.setClipToView(True)
-    item.addLegend(offset=(-10, 10), labelTextSize="8pt")
+    # A legend in the title row, outside the data; curves named in plot() join it.
+    # (An offset of 0 would anchor it to the bottom: pyqtgraph reads <= 0 as "from the end".)
+    legend = pg.LegendItem(offset=(AXIS_WIDTH, 1), labelTextSize="8pt", frame=False)
+    legend.setParentItem(item)
+    item.legend = legend
     return plot
+
+
+def fit_legend(plot: pg.PlotWidget) -> None:
+    """Lay the legend out in as many columns as fit, and give its row that height."""
+    item = plot.getPlotItem()
+    legend = item.legend
+    room = max(plot.width() - AXIS_WIDTH - 4, 1)
+    widths = [  # preferred widths: the grid stretches labels to its widest column
+        sample.boundingRect().width() + label.item.boundingRect().width() + LEGEND_GAP
+        for sample, label in legend.items
+    ]
+    columns = max(1, len(widths))
+    while columns > 1 and _columns_width(widths, columns) > room:
+        columns -= 1
+    # LegendItem.setColumnCount keeps the grid's old cells: place the entries in a new one.
+    for index in range(legend.layout.count() - 1, -1, -1):
+        legend.layout.removeAt(index)
+    grid = QGraphicsGridLayout()
+    grid.setHorizontalSpacing(2)
+    grid.setVerticalSpacing(LEGEND_LINE_OVERLAP)
+    grid.setContentsMargins(0, 1, 0, 0)
+    for index, (sample, label) in enumerate(legend.items):
+        row, column = divmod(index, columns)
+        grid.addItem(sample, row, 2 * column, alignment=Qt.AlignmentFlag.AlignVCenter)
+        grid.addItem(label, row, 2 * column + 1)
+    legend.setLayout(grid)
+    legend.layout, legend.columnCount = grid, columns
+    rows = -(-len(widths) // columns)
+    line = max((label.item.boundingRect().height() for _s, label in legend.items), default=0)
+    height = rows * line + (rows - 1) * LEGEND_LINE_OVERLAP + 2 if widths else 4
+    # (LegendItem.updateSize leaves out the spacing, and the grid spreads the difference.)
+    legend.resize(_columns_width(widths, columns) if widths else 0, height)
+    item.layout.setRowFixedHeight(LEGEND_ROW, height)
+
+
+def _columns_width(widths: list[float], columns: int) -> float:
+    return sum(max(widths[c::columns]) for c in range(columns))
 
 
 class RunCurves:
     """The data of one run and the curve items that draw it."""
 
-    def __init__(self, plots: dict[str, pg.PlotWidget], faded: bool = False) -> None:
+    def __init__(
+        self, plots: dict[str, pg.PlotWidget], faded: bool = False, named: bool = True
+    ) -> None:
         self.steps: list[float] = []
         self.losses: list[float] = []
         self.smooth: list[float] = []
@@ -48,7 +104,6 @@ class RunCurves:
         self._drawn_epochs = -1
         self.items = {}
         style = Qt.PenStyle.DashLine if faded else Qt.PenStyle.SolidLine
-        suffix = " (previous)" if faded else ""
         for key, plot_name, label in (
             ("raw", "loss", "train loss"),
             ("smooth", "loss", "train loss, smoothed"),
@@ -60,12 +115,18 @@ class RunCurves:
             color = COLORS[key] if not faded else (160, 160, 160, 140)
             pen = pg.mkPen(color, width=1 if key == "raw" else 2, style=style)
             symbol = "o" if key in ("val", "train_acc", "val_acc") else None
-            name = None if faded and key == "raw" else label + suffix
+            name = label if not faded else self._faded_name(key, named)
             self.items[key] = plots[plot_name].plot(
                 [], [], pen=pen, name=name, symbol=symbol, symbolSize=5, symbolBrush=color
             )
         if faded:
             self.items["raw"].hide()
+
+    @staticmethod
+    def _faded_name(key: str, named: bool) -> str | None:
+        # Earlier runs are all grey: one entry per plot says what grey means.
+        first = {"smooth": "earlier run", "val_acc": "earlier run", "lr": "earlier run"}
+        return first.get(key) if named else None
 
     def add_steps(self, steps: list[int], losses: list[float], lr: float) -> None:
         """Per-step training losses."""
@@ -114,14 +175,15 @@ class CurvesView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plots = {
-            "loss": _plot("Loss", "loss"),
-            "acc": _plot("Accuracy", "accuracy"),
-            "lr": _plot("Learning rate", "lr"),
+            "loss": _plot("loss"),
+            "acc": _plot("accuracy"),
+            "lr": _plot("lr", x_axis=True),  # (the legend spells it out)
         }
-        self.plots["acc"].setYRange(0, 1)
+        self.plots["acc"].setYRange(0, 1, padding=0.05)
+        # Fixed ticks: three or two labels fit however short the plot gets.
+        self.plots["acc"].getAxis("left").setTicks([[(0, "0%"), (0.5, "50%"), (1, "100%")]])
         for name in ("acc", "lr"):
             self.plots[name].setXLink(self.plots["loss"])
-        self.plots["loss"].setLabel("bottom", "step")
         self.current = RunCurves(self.plots)
         self.overlays: list[RunCurves] = []
         self._dirty = False
@@ -141,8 +203,29 @@ class CurvesView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plots["loss"], 3)
         layout.addWidget(self.plots["acc"], 2)
-        layout.addWidget(self.plots["lr"], 1)
+        layout.addWidget(self.plots["lr"])
+        self.plots["lr"].setFixedHeight(LR_PLOT_HEIGHT)  # a flat line needs little room
         layout.addLayout(buttons)
+        for plot in self.plots.values():
+            plot.installEventFilter(self)
+        self._fit_legends()
+
+    def eventFilter(self, watched, event) -> bool:
+        """Re-flow a plot's legend when the plot changes width."""
+        if event.type() == QEvent.Type.Resize and watched in self.plots.values():
+            fit_legend(watched)
+        return False
+
+    def _fit_legends(self) -> None:
+        for plot in self.plots.values():
+            fit_legend(plot)
+
+    def legend_names(self) -> dict[str, list[str]]:
+        """The legend entries of each plot, as shown."""
+        return {
+            name: [label.text for _sample, label in plot.getPlotItem().legend.items]
+            for name, plot in self.plots.items()
+        }
 
     def add_steps(self, event: dict) -> None:
         """Queue per-step losses; drawn at the next tick."""
@@ -172,11 +255,13 @@ class CurvesView(QWidget):
             grown = max(self._x_max * 2, steps[-1] * 1.25)
             self._x_max = min(grown, self._total) if self._total else grown
             self.plots["loss"].getPlotItem().setXRange(0, self._x_max, padding=0.02)
-        if self.current.lrs:
-            top = max(self.current.lrs) * 1.15
+        peak = max((max(run.lrs) for run in (self.current, *self.overlays) if run.lrs), default=0)
+        if peak:
+            top = peak * 1.15
             if top != self._lr_top:
                 self._lr_top = top
                 self.plots["lr"].getPlotItem().setYRange(0, top, padding=0)
+                self.plots["lr"].getAxis("left").setTicks([[(0, "0"), (peak, f"{peak:.2g}")]])
 
     def new_run(self, total_steps: int | None = None) -> None:
         """Start fresh curves for a new run (overlays stay)."""
@@ -189,12 +274,13 @@ class CurvesView(QWidget):
         loss.disableAutoRange(axis="x")
         loss.setXRange(0, self._x_max, padding=0.02)
         self.plots["lr"].getPlotItem().disableAutoRange(axis="y")
+        self._fit_legends()
 
     def keep_as_overlay(self) -> None:
         """Keep the current run, faded, to compare with the next one."""
         if not self.current.steps:
             return
-        faded = RunCurves(self.plots, faded=True)
+        faded = RunCurves(self.plots, faded=True, named=not self.overlays)
         for key in ("steps", "losses", "smooth", "epochs", "lr_steps", "lrs"):
             setattr(faded, key, list(getattr(self.current, key)))
         faded.draw()

@@ -19,6 +19,7 @@ from torchcanvas.app.train.weights import (
     save_state_dict,
 )
 from torchcanvas.app.ui.activations import badge_for
+from torchcanvas.app.ui.dialogs import suggested_name
 from torchcanvas.codegen.build import build_model
 from torchcanvas.graph.fileio import atomic_write
 from torchcanvas.graph.registry import BLOCK, MODULE
@@ -46,6 +47,7 @@ class TrainingController(QObject):
         self.events_seen = 0
         self._status_at = 0.0
         self._last_progress: dict | None = None
+        self._stopping = False
         self._blocked = False  # the status line shows why Train is disabled
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -161,24 +163,31 @@ class TrainingController(QObject):
         )
         weights = self.weights_path if self.panel.start_from_weights.isChecked() else None
         selected = self.selected_node()
-        job = job_from_project(
-            self.document.project,
-            str(run_dir),
-            weights=str(weights) if weights else None,
-            partial=True,
-            capture_nodes=self.capture_nodes(),
-            capture_interval=CAPTURE_SECONDS,
-            map_nodes=[selected] if selected else [],
-        )
-        self.session = TrainingSession(job)
-        self.session.start()
+        try:
+            job = job_from_project(
+                self.document.project,
+                str(run_dir),
+                weights=str(weights) if weights else None,
+                partial=True,
+                capture_nodes=self.capture_nodes(),
+                capture_interval=CAPTURE_SECONDS,
+                map_nodes=[selected] if selected else [],
+            )
+            session = TrainingSession(job)
+            session.start()
+        except Exception as error:  # noqa: BLE001  (the editor carries on; the panel says why)
+            self.panel.show_phase("not started", 0)
+            self.panel.show_status(f"Could not start training: {error}", "error")
+            return False
+        self.session = session
         self.events_seen = 0
-        steps = self.expected_steps()
-        self.curves.new_run(steps)
+        self._last_progress = None  # the previous run's position must not show
+        self._stopping = False
+        self.curves.new_run(self.expected_steps())
         self.activations.clear()
         self.activations.set_node(selected, self._node_label(selected))
         self.panel.set_running(True, False)
-        self.panel.progress.setFormat("starting…")
+        self.panel.show_phase("starting…", 0)
         self.panel.show_status("Training…")
         self.window.show_training_views()
         self.timer.start()
@@ -199,9 +208,21 @@ class TrainingController(QObject):
 
     def stop(self) -> None:
         """Stop after the current step; the weights so far are kept."""
-        if self.session is not None:
+        if self.running:
             self.session.stop()
+            self._stopping = True
+            self.panel.show_phase(f"stopping at {self._position()}")
             self.panel.show_status("Stopping…")
+
+    def _position(self) -> str:
+        """Where the run is: epoch and step, as the last progress event said."""
+        last = self._last_progress
+        if last is None:
+            return "the start"
+        return (
+            f"epoch {last['epoch'] + 1}/{last['epochs']} · step "
+            f"{last['step']}/{last['steps_per_epoch']}"
+        )
 
     def kill(self) -> None:
         """End the run at once (the window is closing)."""
@@ -235,7 +256,8 @@ class TrainingController(QObject):
 
     def _on_progress(self, event: dict) -> None:
         self._last_progress = event
-        self.panel.show_progress(event)
+        if not self._stopping:  # (the bar says "stopping", with no ETA)
+            self.panel.show_progress(event)
 
     def _on_epoch(self, event: dict) -> None:
         self.curves.add_epoch(event)
@@ -249,7 +271,7 @@ class TrainingController(QObject):
         self.panel.show_status(
             f"Epoch {event['epoch']}: train loss {event['train_loss']:.4f}{val}."
         )
-        if self._last_progress is not None:  # keep the bar in step with the status line
+        if self._last_progress is not None and not self._stopping:  # in step with the status
             steps = self._last_progress["steps_per_epoch"]
             self.panel.show_progress(
                 {
@@ -262,10 +284,13 @@ class TrainingController(QObject):
 
     def _on_paused(self, _event: dict) -> None:
         self.panel.set_running(True, True)
+        self.panel.show_phase(f"paused at {self._position()}")  # an ETA would run out
         self.panel.show_status("Paused.")
 
     def _on_resumed(self, _event: dict) -> None:
         self.panel.set_running(True, False)
+        if self._last_progress is not None:
+            self.panel.show_progress(self._last_progress)
         self.panel.show_status("Training…")
 
     def _on_capture(self, event: dict) -> None:
@@ -285,6 +310,11 @@ class TrainingController(QObject):
         self.window.docks["results"].raise_()
         accuracy = f" Validation accuracy {event['val_acc']:.2%}." if "val_acc" in event else ""
         verb = "Stopped" if event["reason"] == "stopped" else "Finished"
+        if event["reason"] == "stopped":
+            self.panel.show_phase(f"stopped at {self._position()}")
+        else:
+            epochs = len(event["history"])
+            self.panel.show_phase(f"done · {epochs} epoch{'s' * (epochs != 1)}", 1)
         self.panel.show_status(
             f"{verb} after {len(event['history'])} epoch(s).{accuracy} Weights: {event['weights']}",
             "done",
@@ -296,6 +326,8 @@ class TrainingController(QObject):
         kept = f" The last good weights are in {event['weights']}." if event.get("weights") else ""
         if event.get("weights"):
             self.weights_path = Path(event["weights"])
+        started = self._last_progress is not None
+        self.panel.show_phase(f"failed at {self._position()}" if started else "failed to start")
         self.panel.show_status(f"Training failed: {event['reason']}{kept}", "error")
         self.finished.emit(event)
 
@@ -323,7 +355,7 @@ class TrainingController(QObject):
             self.window.dialogs.info("No weights yet", "Train the model or load weights first.")
             return False
         path = path or self.window.dialogs.save_path(
-            "Save weights", f"{self.document.model.name.lower()}.pt", "PyTorch weights (*.pt)"
+            "Save weights", suggested_name(self.document, ".pt"), "PyTorch weights (*.pt)"
         )
         if not path:
             return False

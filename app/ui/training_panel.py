@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,17 +55,19 @@ class TrainingPanel(QWidget):
         self.start_from_weights = QCheckBox("Start from the current weights")
         self.start_from_weights.setEnabled(False)
         form.addRow("", self.start_from_weights)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(form)
-        layout.addLayout(self._buttons())
         self.progress = QProgressBar()
         self.progress.setFormat("idle")
         self.progress.setValue(0)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        # Run controls and progress first: they stay in sight in a short dock, where the
+        # settings (locked while training) scroll.
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(self._buttons())
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addLayout(form)
         layout.addLayout(self._weights_buttons())
         layout.addStretch(1)
 
@@ -136,7 +140,9 @@ class TrainingPanel(QWidget):
         return row
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Data folder")
+        current = self.fields["data_root"].text().strip()
+        start = current if current and Path(current).expanduser().is_dir() else str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Data folder", start)
         if folder:
             self.fields["data_root"].setText(folder)
             self._edited("data_root", folder)
@@ -178,6 +184,14 @@ class TrainingPanel(QWidget):
         color = {"error": "#c62828", "done": "#2e7d32"}.get(kind, "#424242")
         self.status.setStyleSheet(f"color: {color};")
         self.status.setText(text)
+
+    def show_phase(self, text: str, value: float | None = None) -> None:
+        """The bar reads `text` (no rate or ETA that would go stale); `value` is the share
+        done, 0 to 1, or None to leave the bar as it is."""
+        if value is not None:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(1000 * min(max(value, 0.0), 1.0)))
+        self.progress.setFormat(text)
 
     def show_progress(self, event: dict) -> None:
         """Epoch, step, samples/s and ETA."""
