@@ -55,7 +55,9 @@ def test_check_counts_only_what_reaches_an_output_and_shows_ports(tmp_path, caps
     assert "lstm       LSTM       output 32x128, h_n 1xNx128, c_n 1xNx128" in out
 
 
-def test_train_refuses_a_model_with_two_inputs_with_a_clear_message(capsys):
-    assert main(["train", str(EXAMPLES / "two_inputs.json"), "--epochs", "1"]) == 2
+def test_train_refuses_two_inputs_on_a_one_sample_source_with_a_clear_message(capsys, tmp_path):
+    args = ["train", str(EXAMPLES / "two_inputs.json"), "--epochs", "1"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert "cannot train" in err and "the model has 2 Inputs and 1 Outputs" in err
+    assert "the model has 2 Inputs (image, features) but digits" in err
+    assert "one array per Input (data: npz)" in err

@@ -222,6 +222,7 @@ def eval_command(args) -> int:
         evaluate_regression,
         tensor_batches,
     )
+    from torchcanvas.app.train.inputs import input_specs, loader_args
     from torchcanvas.app.train.job import resolve_device
     from torchcanvas.app.train.optim import make_loss
     from torchcanvas.app.train.weights import WeightsError, apply, read_state_dict
@@ -233,9 +234,9 @@ def eval_command(args) -> int:
         device = resolve_device(settings["device"])
         model = build_model(project.model).to(device)
         apply(model, read_state_dict(args.weights), strict=True)
-        input_meta = analysis.meta(analysis.inputs[0])
-        name = analysis.names[analysis.inputs[0]]
-        bundle = load_data(settings, input_meta.per_sample, split=args.split, input_name=name)
+        specs = input_specs(analysis)  # every Input, in the forward's order
+        named = loader_args(specs, settings["data"])
+        bundle = load_data(settings, specs[0].shape, split=args.split, **named)
         check_targets(bundle, analysis.meta(analysis.outputs[0]).per_sample, settings)
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -10,61 +10,80 @@ import numpy as np
 import torch
 
 from torchcanvas.app.train.bundle import DataError, data_file, read_data_file, shape_text
+from torchcanvas.app.train.inputs import Inputs, InputSpec, as_input, check_shape
 
 
 @dataclass
 class Arrays:
     """The arrays the model trains on, as tensors, with the names behind them."""
 
-    x: torch.Tensor
+    x: torch.Tensor | Inputs  # several Inputs: Inputs, in the forward's order
     y: torch.Tensor  # classification: (N,) int64 labels; regression: (N, *target) float32
     class_names: list[str]
-    input_array: str
+    input_arrays: list[str]
     targets: list[str]
 
 
-def load_npz(settings: dict, input_shape: tuple[int, ...], input_name: str = "x") -> Arrays:
+def load_npz(settings: dict, specs: list[InputSpec]) -> Arrays:
     """Read data_path as an .npz archive (numbers only, never pickles) and check it."""
     path = data_file(settings, "npz")
     arrays = read_archive(read_data_file(path), path.name)
     file = path.name
-    key = next((k for k in dict.fromkeys((input_name, "x")) if k in arrays), None)
-    if key is None:
-        raise DataError(
-            f"{file} has no array {input_name!r} or 'x' for the Input; its arrays are "
-            f"{', '.join(arrays) or 'none'}."
-        )
+    keys = [input_array(arrays, spec, len(specs), file) for spec in specs]
     targets = list(settings.get("targets") or ()) or ["y"]
     for name in targets:
         if name not in arrays:
             raise DataError(
                 f"{file} has no target array {name!r}; its arrays are {', '.join(arrays)}."
             )
-    x = finite(samples(arrays[key], key, file), key, file)
-    if x.ndim == 1 and tuple(input_shape) == (1,):  # one value per sample: a column
-        x = x[:, None]
-    for name in targets:
-        if len(samples(arrays[name], name, file)) != len(x):
+    inputs = [input_tensor(arrays[k], k, spec, file) for k, spec in zip(keys, specs)]
+    count = len(inputs[0])
+    for name in [*keys[1:], *targets]:
+        if len(samples(arrays[name], name, file)) != count:
             raise DataError(
-                f"{file}: array {key!r} has {len(x)} samples but {name!r} has "
+                f"{file}: array {keys[0]!r} has {count} samples but {name!r} has "
                 f"{len(arrays[name])}; every array needs one entry per sample."
             )
-    if tuple(x.shape[1:]) != tuple(input_shape):
-        raise DataError(
-            f"{file}: array {key!r} holds samples of shape {shape_text(x.shape[1:])} but the "
-            f"Input {input_name!r} expects {shape_text(input_shape)}; set the Input shape to "
-            f"{list(x.shape[1:])} or reshape the array."
-        )
-    x_tensor = torch.from_numpy(x.astype(np.float32))
+    x = inputs[0] if len(inputs) == 1 else Inputs(inputs)
     if settings.get("task", "classification") == "regression":
-        y = np.concatenate(
-            [finite(arrays[n], n, file).reshape(len(x), -1) for n in targets], axis=1
-        )
+        y = np.concatenate([finite(arrays[n], n, file).reshape(count, -1) for n in targets], 1)
         if len(targets) == 1 and arrays[targets[0]].ndim > 2:  # keep a shaped target as it is
             y = arrays[targets[0]]
-        return Arrays(x_tensor, torch.from_numpy(y.astype(np.float32)), [], key, targets)
+        return Arrays(x, torch.from_numpy(y.astype(np.float32)), [], keys, targets)
     labels, names = class_labels(arrays, targets, file)
-    return Arrays(x_tensor, labels, names, key, targets)
+    return Arrays(x, labels, names, keys, targets)
+
+
+def input_array(arrays: dict, spec: InputSpec, inputs: int, file: str) -> str:
+    """The array an Input reads: its own name (or x when it is the only Input)."""
+    if spec.name in arrays:
+        return spec.name
+    if inputs == 1 and "x" in arrays:
+        return "x"
+    there = ", ".join(arrays) or "none"
+    if inputs == 1:
+        raise DataError(
+            f"{file} has no array {spec.name!r} or 'x' for the Input; its arrays are {there}."
+        )
+    raise DataError(
+        f"{file} has no array {spec.name!r} for Input {spec.name}; arrays there: {there}. "
+        f"Save one array per Input, named after the Input node."
+    )
+
+
+def input_tensor(array: np.ndarray, key: str, spec: InputSpec, file: str) -> torch.Tensor:
+    """One Input's samples: finite numbers of the Input's shape, in its dtype."""
+    x = finite(samples(array, key, file), key, file)
+    if x.ndim == 1 and tuple(spec.shape) == (1,):  # one value per sample: a column
+        x = x[:, None]
+    where = f"{file}: array {key!r}"
+    if spec.numeric or x.dtype.kind == "b":
+        x = x.astype(np.float64 if spec.dtype == "float64" else np.float32)
+    elif x.dtype.kind in "iu":
+        x = x.astype(np.int64)  # uint16 and the like are no torch dtypes; cast below
+    tensor = as_input(torch.from_numpy(np.ascontiguousarray(x)), spec, where)
+    check_shape(tensor, spec, where)
+    return tensor
 
 
 def read_archive(data: bytes, file: str) -> dict[str, np.ndarray]:

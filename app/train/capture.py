@@ -7,6 +7,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from torchcanvas.app.train.inputs import call, first
+
 MAP_CHANNELS = 16  # feature maps sent per node
 MAP_SIZE = 16  # each downsampled to at most MAP_SIZE x MAP_SIZE
 VECTOR_SIZE = 128  # vectors downsampled to at most this many values
@@ -17,10 +19,11 @@ class Capture:
     """Summaries of chosen nodes: stats on a training batch, maps of one probe sample."""
 
     def __init__(
-        self, model: torch.nn.Module, probe: torch.Tensor | None, interval: float = 0.5
+        self, model: torch.nn.Module, probe: torch.Tensor | tuple | None, interval: float = 0.5
     ) -> None:
         self.model = model
-        self.probe = probe  # one sample with its batch dimension, on the model's device
+        # one sample with its batch dimension, on the model's device (a tuple: several Inputs)
+        self.probe = probe
         self.interval = interval
         self.nodes: dict[str, torch.nn.Module] = {}  # node id -> its module
         self.map_nodes: list[str] = []
@@ -98,7 +101,7 @@ class Capture:
                 stats["grad"] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
         maps = self._probe_maps()
         payload = {"stats": self._stats, "maps": maps}
-        on_cuda = self.probe is not None and self.probe.device.type == "cuda"
+        on_cuda = self.probe is not None and first(self.probe).device.type == "cuda"
         copied = _to_cpu(payload, non_blocking=on_cuda)
         event = None
         if on_cuda:
@@ -121,7 +124,7 @@ class Capture:
         try:
             self.model.eval()
             with torch.no_grad():
-                self.model(self.probe)
+                call(self.model, self.probe)
         finally:
             self.model.train(was_training)
             for handle in handles:

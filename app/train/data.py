@@ -24,12 +24,24 @@ FILE_SOURCES = ("csv", "npz")  # the user's own files, named by data_path
 
 
 def load_data(
-    settings: dict, input_shape: tuple[int, ...], split: str = "train", input_name: str = "x"
+    settings: dict,
+    input_shape: tuple[int, ...],
+    split: str = "train",
+    input_name: str = "x",
+    inputs: list | None = None,
 ) -> DataBundle:
-    """Load the source named in `settings` and split it; DataError on any failure."""
+    """Load the source named in `settings` and split it; DataError on any failure.
+
+    `inputs` (InputSpecs in forward order) overrides `input_shape` and `input_name`.
+    """
+    from torchcanvas.app.train.inputs import InputSpec
+
     source = settings["data"]
+    specs = list(inputs or [InputSpec(input_name, tuple(input_shape))])
     if source in FILE_SOURCES:
-        return _load_file(settings, tuple(input_shape), split, input_name)
+        return _load_file(settings, specs, split)
+    _check_plain_input(source, specs)
+    input_shape = specs[0].shape
     if settings.get("task", "classification") == "regression":
         raise DataError(
             f"regression needs real-valued targets, and {SOURCE_TITLES.get(source, source)} "
@@ -51,44 +63,54 @@ def load_data(
     )
 
 
-def _load_file(settings: dict, input_shape, split: str, input_name: str) -> DataBundle:
+def _load_file(settings: dict, specs: list, split: str) -> DataBundle:
     """A CSV table or an npz archive, split and standardized with the training split's stats."""
     from torchcanvas.app.train.arrays import load_npz
+    from torchcanvas.app.train.inputs import as_input, split_bundle
     from torchcanvas.app.train.tables import load_csv
 
     source = settings["data"]
     if split == "test":
         raise DataError(f"the {source} source has no separate test set; evaluate on val.")
     if source == "csv":
-        table = load_csv(settings, input_shape)
-        x, y, names, targets, features = (
-            table.x,
-            table.y,
-            table.class_names,
-            table.targets,
-            table.features,
-        )
+        if len(specs) > 1:
+            raise DataError(
+                f"the model has {len(specs)} Inputs ({', '.join(s.name for s in specs)}) and "
+                f"one table cannot say which columns go to which; save one array per Input "
+                f"in an .npz archive (data: npz)."
+            )
+        table = load_csv(settings, specs[0].shape)
+        x = as_input(table.x, specs[0], f"the {source} features")
+        y, names, targets, features = table.y, table.class_names, table.targets, table.features
     else:
-        arrays = load_npz(settings, input_shape, input_name)
-        x, y, names, targets, features = (
-            arrays.x,
-            arrays.y,
-            arrays.class_names,
-            arrays.targets,
-            [arrays.input_array],
-        )
+        arrays = load_npz(settings, specs)
+        x, y, names, targets = arrays.x, arrays.y, arrays.class_names, arrays.targets
+        features = arrays.input_arrays
     train_idx, val_idx = split_indices(len(x), settings["val_split"], settings["seed"])
-    bundle = _bundle(
-        source, names, x[train_idx], y[train_idx], x[val_idx], y[val_idx], settings, x[train_idx]
-    )
+    bundle = split_bundle(source, names, x, y, train_idx, val_idx, settings, specs)
     bundle.task = settings.get("task", "classification")
     bundle.target_names, bundle.feature_names = list(targets), list(features)
     return bundle
 
 
+def _check_plain_input(source: str, specs: list) -> None:
+    """The built-in sources give one float32 sample per item: one float32 Input."""
+    title = SOURCE_TITLES.get(source, source)
+    if len(specs) > 1:
+        raise DataError(
+            f"the model has {len(specs)} Inputs ({', '.join(s.name for s in specs)}) but "
+            f"{title} gives one sample per item; train it from an .npz archive with one "
+            f"array per Input (data: npz)."
+        )
+    if specs[0].dtype != "float32":
+        raise DataError(
+            f"the Input takes {specs[0].dtype} values, but {title} gives float32 samples; "
+            f"set the Input's dtype to float32, or train from an .npz archive."
+        )
+
+
 def _bundle(source, names, tx, ty, vx, vy, settings, stats_from) -> DataBundle:
-    per_column = source in FILE_SOURCES and stats_from.ndim == 2
-    mean, std = feature_stats(stats_from) if per_column else channel_stats(stats_from)
+    mean, std = channel_stats(stats_from)  # built-in sources; files: inputs.split_bundle
     if settings.get("normalize", True):
         tx, vx = normalize(tx, mean, std), normalize(vx, mean, std)
     return DataBundle(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from torchcanvas.app.train.inputs import call, first
 from torchcanvas.app.train.job import LOSS_NEEDS_LABELS
 
 
@@ -30,7 +31,7 @@ def evaluate(
     count = 0
     for xb, yb in batches:
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            out = model(xb).float()
+            out = call(model, xb).float()
         total += loss_fn(out, targets_for(loss_name, yb, classes)) * len(yb)
         confusion += torch.bincount(yb * classes + out.argmax(1), minlength=classes**2)
         count += len(yb)
@@ -48,7 +49,7 @@ def evaluate_regression(model, batches, loss_fn, device, autocast_dtype=None) ->
     predicted, true = [], []
     for xb, yb in batches:
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            out = model(xb).float()
+            out = call(model, xb).float()
         total += loss_fn(out, yb) * len(yb)
         predicted.append(out)
         true.append(yb)
@@ -88,10 +89,12 @@ def probe_predictions(model, probe_x, probe_y, mean, std) -> dict:
     """The probe images (de-normalized), their labels (or targets) and the model's predictions."""
     model.eval()
     with torch.no_grad():
-        out = model(probe_x).float()
+        out = call(model, probe_x).float()
     regression = probe_y.is_floating_point()
     predicted = (out if regression else out.argmax(1)).cpu().tolist()
-    images = probe_x.float().cpu()
+    images = first(probe_x).float().cpu()  # several Inputs: the first is pictured
+    if isinstance(mean, dict):
+        mean, std = next(iter(mean.values())), next(iter(std.values()))
     mean, std = torch.tensor(mean or [0.0]), torch.tensor(std or [1.0])
     if images.ndim == 4 and len(mean) in (1, images.shape[1]):
         images = images * std.view(1, -1, 1, 1) + mean.view(1, -1, 1, 1)

@@ -8,6 +8,7 @@ import torch
 
 from torchcanvas.app.train.data import DataBundle
 from torchcanvas.app.train.evaluate import tensor_batches
+from torchcanvas.app.train.inputs import head
 
 PROBE_SAMPLES = 16
 
@@ -22,15 +23,18 @@ class Feed:
 
     def __init__(self, data: DataBundle, device: torch.device, batch_size: int, seed: int):
         self.data, self.device, self.batch_size = data, device, batch_size
-        if data.in_memory:
+        if data.in_memory:  # x: a tensor, or Inputs (several Inputs, moved and indexed as one)
             self.train_x, self.train_y = data.train_x.to(device), data.train_y.to(device)
             self.val_x, self.val_y = data.val_x.to(device), data.val_y.to(device)
-            probe_source = data.val_x if len(data.val_x) else data.train_x
-            probe_labels = data.val_y if len(data.val_y) else data.train_y
+            held = len(data.val_y) > 0
+            probe_source, probe_labels = (
+                (self.val_x, self.val_y) if held else (self.train_x, self.train_y)
+            )
         else:
-            probe_source, probe_labels = self._loaders()
-        self.probe_x = probe_source[:PROBE_SAMPLES].to(device)
-        self.probe_y = probe_labels[:PROBE_SAMPLES].to(device)
+            probe_source, probe_labels = (t.to(device) for t in self._loaders())
+        # one tensor, or a tuple of them in forward order (what TensorBoard's tracer takes)
+        self.probe_x = head(probe_source, PROBE_SAMPLES)
+        self.probe_y = probe_labels[:PROBE_SAMPLES]
         self.generator = torch.Generator(device=device).manual_seed(seed)
 
     def _loaders(self):

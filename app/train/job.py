@@ -36,22 +36,18 @@ class TrainJob:
     activation_bytes: int = 0  # one sample's outputs of every layer, for out-of-memory advice
     tensorboard_dir: str | None = None  # write TensorBoard summaries here (tensorboard.py)
     input_name: str = "x"  # the Input node's name: the npz array it reads
+    inputs: list = field(default_factory=list)  # InputSpecs in forward order (all Inputs)
 
 
 def training_problem(analysis) -> str | None:
-    """Why a valid design cannot be trained on the built-in data sources, or None."""
-    if len(analysis.inputs) != 1 or len(analysis.outputs) != 1:
+    """Why a valid design cannot be trained, or None (the data source is checked on loading)."""
+    if len(analysis.outputs) != 1:
         return (
-            f"the model has {len(analysis.inputs)} Inputs and {len(analysis.outputs)} Outputs; "
-            f"training takes a model with one Input and one Output (export it to train it "
-            f"in your own code)"
+            f"the model has {len(analysis.outputs)} Outputs; training takes a model with one "
+            f"Output (export it to train it in your own code)"
         )
-    meta = analysis.meta(analysis.inputs[0])
-    if meta.dtype != "float32":
-        return (
-            f"the Input takes {meta.dtype} values, but the data sources give float32 "
-            f"samples; set the Input's dtype to float32"
-        )
+    if not analysis.inputs:
+        return "the model has no Input; add one for the data to enter"
     output = analysis.meta(analysis.outputs[0])
     if output.batch_dim != 0:
         return f"the Output receives {output.text()}; its first dimension must be the batch"
@@ -60,6 +56,8 @@ def training_problem(analysis) -> str | None:
 
 def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
     """A TrainJob for `project`; CodegenError for graph problems, TrainingRefused otherwise."""
+    from torchcanvas.app.train.inputs import input_specs
+
     model = project.model
     analysis = model.analysis()
     result = emit_module(model, analysis=analysis)
@@ -79,6 +77,7 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         node_names=result.labels,
         activation_bytes=activation_bytes(analysis),
         input_name=analysis.names[analysis.inputs[0]],
+        inputs=input_specs(analysis),
         **overrides,
     )
 

@@ -39,6 +39,7 @@ from torchcanvas.app.train.faults import (
 )
 from torchcanvas.app.train.feed import Feed, precision
 from torchcanvas.app.train.guard import LossGuard, NonFiniteLoss
+from torchcanvas.app.train.inputs import call, head, loader_args
 from torchcanvas.app.train.job import TrainJob, resolve_device
 from torchcanvas.app.train.optim import make_loss, make_optimizer, make_scheduler
 from torchcanvas.app.train.reports import final_scores, progress_event, started_event
@@ -125,8 +126,7 @@ class Trainer:
         checkpoint = self._read_resume() if self.job.resume else None
         self.device = resolve_device(settings["device"])
         torch.manual_seed(settings["seed"])
-        # Only npz reads arrays by the Input's name; other sources keep the two-argument call.
-        named = {"input_name": self.job.input_name} if settings["data"] == "npz" else {}
+        named = loader_args(self.job.inputs, settings["data"])  # several Inputs, integer ids
         self.data = self.given_data or load_data(settings, self.job.input_shape, **named)
         self.regression = settings.get("task", "classification") == "regression"
         check_targets(self.data, self.job.output_shape, settings)
@@ -138,7 +138,7 @@ class Trainer:
         self.feed = Feed(self.data, self.device, settings["batch_size"], settings["seed"])
         self.probe_x, self.probe_y = self.feed.probe_x, self.feed.probe_y
         self.generator = self.feed.generator
-        self.capture = Capture(self.model, self.probe_x[:1], self.job.capture_interval)
+        self.capture = Capture(self.model, head(self.probe_x, 1), self.job.capture_interval)
         self.capture.set_nodes(self.job.capture_nodes, self.job.map_nodes)
         self.autocast_dtype, self.scaler = precision(self.device, settings.get("amp", True))
         self.emit(started_event(self))
@@ -218,7 +218,7 @@ class Trainer:
         return float(total_loss) / max(seen, 1), accuracy, seen
 
     def _step(self, xb: torch.Tensor, yb: torch.Tensor):
-        if self.settings.get("augment"):
+        if self.settings.get("augment") and isinstance(xb, torch.Tensor):
             xb = augment_batch(xb, self.generator)
         capturing = self.capture.due()
         if capturing:
@@ -227,7 +227,7 @@ class Trainer:
         with torch.autocast(
             self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
         ):
-            out = self.model(xb)
+            out = call(self.model, xb)
             loss = self.loss_fn(out.float(), self._targets(yb))
         try:
             if self.guard.record(self.global_step + 1, loss):

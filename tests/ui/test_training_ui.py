@@ -121,14 +121,16 @@ def test_train_is_disabled_with_the_reason(window):
     assert panel.train_button.isEnabled() and panel.status.text() == "Ready to train."
 
 
-def test_a_model_with_two_inputs_is_refused_with_a_clear_message(window):
+def test_a_model_with_two_inputs_trains_from_an_npz_source_only(window, tmp_path):
     window.open_example("two_inputs")
     window.training.update_train_state()
     panel = window.training_panel
-    assert not panel.train_button.isEnabled()
-    assert "the model has 2 Inputs and 1 Outputs; training takes a model with one" in (
-        panel.status.text()
-    )
+    assert not panel.train_button.isEnabled()  # digits give one 8x8 image per sample
+    assert "samples are 1x8x8 but the Input expects 1x28x28" in panel.status.text()
+    window.document.set_training("data", "npz")
+    window.document.set_training("data_path", str(tmp_path / "d.npz"))
+    window.training.update_train_state()
+    assert panel.train_button.isEnabled()  # the arrays are checked by name on loading
 
 
 def test_a_failing_run_reports_in_the_panel_and_keeps_the_project(window, qtbot, tmp_path):
