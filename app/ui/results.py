@@ -151,12 +151,7 @@ class ResultsView(QWidget):
         # stay apart however many classes there are, and each row says its number.
         row_step = max(1, math.ceil(LINE_PX / max(cell, 1e-3)))
         column_step = max(1, math.ceil(CHAR_PX * (len(str(n - 1)) + 1) / max(cell, 1e-3)))
-        names = [
-            (i + 0.5, f"{elide(class_name(self.classes, i), NAME_CHARS)} {i}")
-            if self.classes
-            else (i + 0.5, str(i))
-            for i in range(0, n, row_step)
-        ]
+        names = [(i + 0.5, self._row_name(i)) for i in range(0, n, row_step)]
         self.matrix_plot.getAxis("left").setTicks([names])
         self.matrix_plot.getAxis("bottom").setTicks(
             [[(i + 0.5, str(i)) for i in range(0, n, column_step)]]
@@ -164,6 +159,10 @@ class ResultsView(QWidget):
         widest = CHAR_PX * len(str(int(self.matrix.max(initial=0)))) + 4
         for text in self._texts:
             text.setVisible(cell >= max(widest, LINE_PX))
+
+    def _row_name(self, index: int) -> str:
+        name = class_name(self.classes, index)
+        return name if name == str(index) else f"{elide(name, NAME_CHARS)} {index}"
 
     def _write_counts(self, matrix: np.ndarray, rows: np.ndarray) -> None:
         for r in range(len(matrix)):

@@ -11,17 +11,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from torchcanvas.app.train.data import fit_problem
 from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
 from torchcanvas.app.train.session import TrainingSession, prewarm
-from torchcanvas.app.train.weights import (
-    WeightsError,
-    apply,
-    match,
-    read_state_dict,
-    save_state_dict,
-)
 from torchcanvas.app.ui.activations import badge_for
-from torchcanvas.app.ui.dialogs import suggested_name
-from torchcanvas.codegen.build import build_model
-from torchcanvas.graph.fileio import atomic_write
+from torchcanvas.app.ui.training_weights import WeightsActions
 from torchcanvas.graph.registry import BLOCK, MODULE
 
 POLL_MS = 100  # the GUI drains the event queue at 10 Hz (plots redraw at 2 Hz)
@@ -29,7 +20,7 @@ STATUS_SECONDS = 0.5
 CAPTURE_SECONDS = 1.0  # activations, sparklines and canvas indicators refresh once a second
 
 
-class TrainingController(QObject):
+class TrainingController(WeightsActions, QObject):
     """Glue between the Training panel, the curves, the activations and a TrainingSession."""
 
     finished = Signal(dict)  # the final event of a run
@@ -347,75 +338,3 @@ class TrainingController(QObject):
         self.activations.set_node(selected, self._node_label(selected))
         if self.running:
             self.session.set_capture(self.capture_nodes(), [selected] if selected else [])
-
-    # ----- weights ----------------------------------------------------------------
-    def save_weights(self, path: str | None = None) -> bool:
-        """Write the current weights as a .pt state_dict."""
-        if self.weights_path is None or not self.weights_path.exists():
-            self.window.dialogs.info("No weights yet", "Train the model or load weights first.")
-            return False
-        path = path or self.window.dialogs.save_path(
-            "Save weights", suggested_name(self.document, ".pt"), "PyTorch weights (*.pt)"
-        )
-        if not path:
-            return False
-        try:
-            atomic_write(path, self.weights_path.read_bytes())
-        except OSError as error:
-            self.window.dialogs.error("Cannot save weights", f"{path}: {error.strerror or error}")
-            return False
-        self.panel.show_status(f"Saved weights to {path}", "done")
-        return True
-
-    def load_weights(self, path: str | None = None) -> bool:
-        """Read a state_dict, show the match report, and apply it strictly or partially."""
-        from torchcanvas.app.ui.dialogs import WEIGHTS_FILTER
-
-        path = path or self.window.dialogs.open_path("Load weights", WEIGHTS_FILTER)
-        if not path:
-            return False
-        try:
-            state = read_state_dict(path)
-            model = build_model(self.document.model)
-        except WeightsError as error:
-            self.window.dialogs.error("Cannot load weights", str(error))
-            return False
-        except Exception as error:  # noqa: BLE001  (e.g. the graph has problems)
-            self.window.dialogs.error("Cannot load weights", f"{type(error).__name__}: {error}")
-            return False
-        report = match(model, state)
-        choice = self.window.dialogs.weights_choice(report, Path(path).name)
-        if choice is None:
-            return False
-        try:
-            apply(model, state, strict=choice == "strict")
-        except WeightsError as error:
-            self.window.dialogs.error(
-                "Weights not loaded", f"{error}\n\n" + "\n".join(report.lines())
-            )
-            return False
-        target = self.window.home / "runs" / f"loaded-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            save_state_dict(model, target)
-        except OSError as error:
-            self.window.dialogs.error(
-                "Weights not loaded",
-                f"They fit, but could not be kept in {target.parent}: {error.strerror or error}",
-            )
-            return False
-        self.weights_path = target
-        self.panel.start_from_weights.setEnabled(True)
-        self.panel.start_from_weights.setChecked(True)
-        self.panel.show_status(f"Loaded {Path(path).name}: {report.summary()}.", "done")
-        return True
-
-    def predict(self, batch):
-        """The current weights' outputs for `batch` (used to compare windows)."""
-        import torch
-
-        model = build_model(self.document.model)
-        model.load_state_dict(torch.load(self.weights_path, weights_only=True))
-        model.eval()
-        with torch.no_grad():
-            return model(batch)
