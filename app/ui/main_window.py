@@ -305,7 +305,15 @@ class MainWindow(QMainWindow):
             return False
         written = [path]
         weights = Path(path).with_suffix(".pt")
-        if self.training.weights_path is not None and self.dialogs.ask(
+        changes = self.training.weights_changes()
+        if self.training.weights_path is not None and changes:
+            listed = "\n".join(f"• {line}" for line in changes)
+            self.dialogs.info(
+                "Weights not exported",
+                f"The current weights were trained on an earlier design and would not load "
+                f"into this code. Since then:\n{listed}\nTrain again to export weights.",
+            )
+        elif self.training.weights_path is not None and self.dialogs.ask(
             "Export weights too?",
             f"Also write the current weights to {weights.name}, beside "
             f"the code? Load them with model.load_state_dict(torch.load('{weights.name}', "

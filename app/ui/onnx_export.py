@@ -68,6 +68,11 @@ def export_onnx(window) -> OnnxExport | None:
     if not out:
         return None
     weights = window.training.weights_path
+    if weights is not None and window.training.weights_changes():
+        weights = None  # trained on an earlier design: they would not load
+        window.statusBar().showMessage(
+            "The current weights belong to an earlier design: exporting fresh ones.", 8000
+        )
     if weights is not None and not window.dialogs.ask(
         "Export the current weights?",
         "Put the weights trained or loaded in this window into the ONNX file? "

@@ -79,6 +79,11 @@ class ResultsView(QWidget):
         plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         return plot
 
+    def clear(self) -> None:
+        """Back to the plain line (another project was opened)."""
+        self.pages.setCurrentIndex(0)
+        self.summary.clear()
+
     def has_results(self) -> bool:
         """Whether a run's results are shown (otherwise the plain line is)."""
         return self.pages.currentIndex() == 1

@@ -35,6 +35,8 @@ class TrainingController(WeightsActions, QObject):
         self.results = window.results
         self.session: TrainingSession | None = None
         self.weights_path: Path | None = None
+        self.weights_source: str | None = None  # the generated code the weights fit
+        self._run_source: str | None = None
         self.events_seen = 0
         self._status_at = 0.0
         self._last_progress: dict | None = None
@@ -67,12 +69,21 @@ class TrainingController(WeightsActions, QObject):
         return self.session is not None and self.session.running
 
     def _on_document_replaced(self) -> None:
-        self.weights_path = None  # they belonged to the design that was open before
+        # Runs, curves, results and weights belonged to the design that was open before.
+        self.weights_path = self.weights_source = None
+        self.panel.start_from_weights.setChecked(False)
+        self.curves.clear()
+        self.results.clear()
+        self.activations.clear()
+        self.panel.show_phase("", 0)
+        self.panel.show_status("")
         self.refresh_settings()
+        self.update_train_state()
 
     def use_weights(self, path: Path) -> None:
         """Make a saved state_dict the current weights (an import brings its own)."""
         self.weights_path = Path(path)
+        self.weights_source = self.current_source()
         self.update_train_state()
 
     def refresh_settings(self) -> None:
@@ -153,6 +164,8 @@ class TrainingController(WeightsActions, QObject):
             f"{time.strftime('%Y%m%d-%H%M%S')}"
         )
         weights = self.weights_path if self.panel.start_from_weights.isChecked() else None
+        if weights is not None and not self.confirm_weights("Start from the current weights"):
+            return False
         selected = self.selected_node()
         try:
             job = job_from_project(
@@ -171,6 +184,7 @@ class TrainingController(WeightsActions, QObject):
             self.panel.show_status(f"Could not start training: {error}", "error")
             return False
         self.session = session
+        self._run_source = self.current_source()  # the weights it writes belong to this
         self.events_seen = 0
         self._last_progress = None  # the previous run's position must not show
         self._stopping = False
@@ -296,7 +310,7 @@ class TrainingController(WeightsActions, QObject):
 
     def _on_finished(self, event: dict) -> None:
         self._end_run()
-        self.weights_path = Path(event["weights"])
+        self.weights_path, self.weights_source = Path(event["weights"]), self._run_source
         self.results.show_results(event)
         self.window.docks["results"].raise_()
         accuracy = f" Validation accuracy {event['val_acc']:.2%}." if "val_acc" in event else ""
@@ -316,7 +330,7 @@ class TrainingController(WeightsActions, QObject):
         self._end_run()
         kept = f" The last good weights are in {event['weights']}." if event.get("weights") else ""
         if event.get("weights"):
-            self.weights_path = Path(event["weights"])
+            self.weights_path, self.weights_source = Path(event["weights"]), self._run_source
         started = self._last_progress is not None
         self.panel.show_phase(f"failed at {self._position()}" if started else "failed to start")
         self.panel.show_status(f"Training failed: {event['reason']}{kept}", "error")

@@ -14,16 +14,49 @@ from torchcanvas.app.train.weights import (
 )
 from torchcanvas.app.ui.dialogs import suggested_name
 from torchcanvas.codegen.build import build_model
+from torchcanvas.codegen.emit import CodegenError
+from torchcanvas.codegen.fingerprint import design_changes, design_source
 from torchcanvas.graph.fileio import atomic_write
 
 
 class WeightsActions:
     """Mixed into the TrainingController: uses its window, document, panel, weights_path."""
 
+    def current_source(self) -> str | None:
+        """The generated code of the design as it is now (None while it has problems)."""
+        try:
+            return design_source(self.document.model)
+        except CodegenError:
+            return None
+
+    def weights_changes(self) -> list[str]:
+        """How the design differs from the one the current weights were trained on."""
+        if self.weights_source is None:
+            return []
+        now = self.current_source()
+        if now is None:
+            return ["the design has problems now"]
+        return design_changes(self.weights_source, now)
+
+    def confirm_weights(self, doing: str) -> bool:
+        """Go on with the current weights: yes when the design is the one they fit, else ask
+        (naming what differs)."""
+        changes = self.weights_changes()
+        if not changes:
+            return True
+        listed = "\n".join(f"• {line}" for line in changes)
+        return self.window.dialogs.ask(
+            "The design changed since these weights",
+            f"The weights were trained on the design as it was. Since then:\n{listed}\n\n"
+            f"{doing} anyway? Tensors that no longer fit will not load into this design.",
+        )
+
     def save_weights(self, path: str | None = None) -> bool:
         """Write the current weights as a .pt state_dict."""
         if self.weights_path is None or not self.weights_path.exists():
             self.window.dialogs.info("No weights yet", "Train the model or load weights first.")
+            return False
+        if not self.confirm_weights("Save them"):
             return False
         path = path or self.window.dialogs.save_path(
             "Save weights", suggested_name(self.document, ".pt"), "PyTorch weights (*.pt)"
@@ -75,7 +108,7 @@ class WeightsActions:
                 f"They fit, but could not be kept in {target.parent}: {error.strerror or error}",
             )
             return False
-        self.weights_path = target
+        self.weights_path, self.weights_source = target, self.current_source()
         self.panel.start_from_weights.setEnabled(True)
         self.panel.start_from_weights.setChecked(True)
         self.panel.show_status(f"Loaded {Path(path).name}: {report.summary()}.", "done")
