@@ -6,12 +6,15 @@ from PySide6.QtWidgets import QMenu
 
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
+from torchcanvas.app.ui.design_lock import READ_ONLY
 
 
 def show_menu(window, target, pos, screen) -> QMenu:
     """Build and pop up the menu for `target` (None: the canvas) at `screen`."""
     menu = QMenu(window)
-    if isinstance(target, PortItem):
+    if window.design_locked:
+        menu.addAction(READ_ONLY).setEnabled(False)
+    elif isinstance(target, PortItem):
         _port_entries(window, menu, target, pos)
     elif isinstance(target, NodeItem):
         _node_entries(window, menu, target)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QCursor
 
 from torchcanvas.app.ui.canvas.node_item import WIDTH as CARD_WIDTH
 from torchcanvas.app.ui.canvas.node_item import NodeItem
+from torchcanvas.app.ui.design_lock import READ_ONLY
 from torchcanvas.app.ui.palette import HIDDEN
 from torchcanvas.app.ui.quick_add import Entry, SearchPopup
 from torchcanvas.graph.hints import value_problem
@@ -54,6 +55,9 @@ class Editing(QObject):
 
     def ask(self, title: str, entries: list[Entry], then, at: QPointF | None = None) -> None:
         """Open the search box at the cursor (or the scene point `at`); `then(key)` after."""
+        if self.window.design_locked and title != "Find a node":
+            self.window.statusBar().showMessage(READ_ONLY, 5000)
+            return
         view = self.window.view
         spot = view.viewport().mapToGlobal(view.mapFromScene(at)) if at else QCursor.pos()
         if at is None and not view.viewport().rect().contains(view.viewport().mapFromGlobal(spot)):
@@ -206,6 +210,8 @@ class Editing(QObject):
         """Move the selected cards by (dx, dy): one undo step per key press."""
         graph = self.document.graph
         nodes = [item.node for item in self.window.scene.selected_nodes()]
+        if self.window.design_locked or not nodes:
+            return
         old = {n: graph.pos(n) for n in nodes}
         new = {n: (p[0] + dx, p[1] + dy) for n, p in old.items()}
         self.document.moved(old, new)  # the command moves them

@@ -16,6 +16,7 @@ from torchcanvas.app.ui.canvas.view import GraphView
 from torchcanvas.app.ui.canvas_menu import show_menu
 from torchcanvas.app.ui.clipboard import NodeClipboard
 from torchcanvas.app.ui.code_view import CodeView
+from torchcanvas.app.ui.design_lock import banner
 from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs, suggested_name
 from torchcanvas.app.ui.document import Document
 from torchcanvas.app.ui.editing import Editing
@@ -93,6 +94,9 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.blocks.breadcrumb)
+        self.lock_banner = banner()  # while training: the design is read-only
+        self.design_locked = False
+        layout.addWidget(self.lock_banner)
         layout.addWidget(self.view, 1)
         self.setCentralWidget(centre)
 

@@ -12,6 +12,7 @@ from torchcanvas.app.train.data import fit_problem
 from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
 from torchcanvas.app.train.session import TrainingSession, prewarm
 from torchcanvas.app.ui.activations import badge_for
+from torchcanvas.app.ui.design_lock import set_locked
 from torchcanvas.app.ui.training_weights import WeightsActions
 from torchcanvas.graph.registry import BLOCK, MODULE
 
@@ -192,6 +193,7 @@ class TrainingController(WeightsActions, QObject):
         self.activations.clear()
         self.activations.set_node(selected, self._node_label(selected))
         self.panel.set_running(True, False)
+        set_locked(self.window, True)
         self.panel.show_phase("starting…", 0)
         self.panel.show_status("Training…")
         self.window.show_training_views()
@@ -338,6 +340,7 @@ class TrainingController(WeightsActions, QObject):
 
     def _end_run(self) -> None:
         self.timer.stop()
+        set_locked(self.window, False)
         self.curves.tick(force=True)
         for item in self.window.scene.nodes.values():
             item.set_activity(None, "")

@@ -48,6 +48,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         # graph caches it per revision), so a refresh that finds the same one has nothing to do.
         self._drawn = None
         self.crowded = False  # this repaint draws so many items that edges go plain
+        self.locked = False  # a run is training this design: no wires, no moves
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_port: PortItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
@@ -133,6 +134,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         spec = self.model.spec(node)
         item = NodeItem(node, self.model.node_name(node), spec)
         item.openable = spec.kind in (BLOCK, CONTAINER)
+        item.setFlag(NodeItem.GraphicsItemFlag.ItemIsMovable, not self.locked)
         self.nodes[node] = item
         self._edges_at.setdefault(node, {})
         self.addItem(item)
@@ -287,7 +289,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
             self.toggle_expanded([item.node])
             event.accept()
             return
-        port = self._port_at(event.scenePos())
+        port = None if self.locked else self._port_at(event.scenePos())
         if port is not None and event.button() == Qt.MouseButton.LeftButton:
             self._start_wire(port)
             event.accept()
