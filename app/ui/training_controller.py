@@ -8,11 +8,14 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from torchcanvas.app.train.bundle import resolve_data_path
 from torchcanvas.app.train.data import fit_problem
 from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
+from torchcanvas.app.train.preview import describe_source
 from torchcanvas.app.train.session import TrainingSession, prewarm
 from torchcanvas.app.ui.activations import badge_for
 from torchcanvas.app.ui.design_lock import set_locked
+from torchcanvas.app.ui.document import EXAMPLES
 from torchcanvas.app.ui.training_weights import WeightsActions
 from torchcanvas.graph.registry import BLOCK, MODULE
 
@@ -91,12 +94,40 @@ class TrainingController(WeightsActions, QObject):
         """Show the project's training settings."""
         self.panel.show_settings(self.document.project.training)
         self.update_train_state()
+        self.refresh_preview()
+
+    def data_settings(self) -> dict:
+        """The training settings with a relative data file taken from the project's folder
+        (a bundled example's: the examples folder)."""
+        if self.document.path is not None:
+            base = self.document.path.parent
+        elif self.document.label.endswith("(example)"):
+            base = EXAMPLES
+        else:
+            base = Path.cwd()
+        return resolve_data_path(dict(self.document.project.training), base)
+
+    def refresh_preview(self) -> None:
+        """Say what the chosen CSV or NPZ file gives (or why it cannot be used)."""
+        settings = self.data_settings()
+        analysis = self.document.model.analysis()
+        if settings.get("data") not in ("csv", "npz") or not analysis.inputs:
+            self.panel.preview.setText("")
+            return
+        if not settings.get("data_path"):
+            self.panel.preview.setText("Choose a data file.")
+            return
+        shape = analysis.meta(analysis.inputs[0]).per_sample
+        _ok, text = describe_source(settings, shape)
+        self.panel.preview.setText(text)
 
     def _on_setting_edited(self, key: str, value) -> None:
         error = self.document.set_training(key, value)
         if error:
             self.panel.show_status(f"{key}: {error}", "error")
             self.panel.show_settings(self.document.project.training)
+        if key in ("task", "data", "data_path", "targets", "features"):
+            self.refresh_preview()
 
     def train_problem(self) -> str | None:
         """Why Train is disabled right now, or None."""
@@ -168,10 +199,14 @@ class TrainingController(WeightsActions, QObject):
         if weights is not None and not self.confirm_weights("Start from the current weights"):
             return False
         selected = self.selected_node()
+        extra = {"data_path": self.data_settings().get("data_path", "")}
+        if self.panel.tensorboard.isChecked():
+            extra["tensorboard_dir"] = str(run_dir / "tensorboard")
         try:
             job = job_from_project(
                 self.document.project,
                 str(run_dir),
+                **extra,
                 weights=str(weights) if weights else None,
                 partial=True,
                 capture_nodes=self.capture_nodes(),

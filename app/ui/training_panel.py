@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from torchcanvas.app.train.data import SOURCE_TITLES
-from torchcanvas.graph.settings import LOSSES, OPTIMIZERS, SCHEDULES
+from torchcanvas.graph.settings import LOSSES, OPTIMIZERS, SCHEDULES, TASKS
+
+DATA_FILTER = "Tables and arrays (*.csv *.tsv *.npz);;All files (*)"
 
 
 class TrainingPanel(QWidget):
@@ -41,8 +43,21 @@ class TrainingPanel(QWidget):
         self._loading = False
         self.fields: dict[str, QWidget] = {}
         form = QFormLayout()
+        self._add_choice(form, "task", "Task", list(TASKS))
         self._add_choice(form, "data", "Data", list(SOURCE_TITLES), SOURCE_TITLES)
         form.addRow("Folder", self._folder_row())
+        form.addRow("Data file", self._file_row())
+        for key, label, hint in (
+            ("targets", "Targets", "target columns or arrays (default: the last column, y)"),
+            ("features", "Features", "input columns (default: all the others)"),
+        ):
+            line = self.fields[key] = QLineEdit(placeholderText=hint)
+            line.editingFinished.connect(lambda k=key, w=line: self._edited(k, w.text().strip()))
+            form.addRow(label, line)
+        self.preview = QLabel()  # what the chosen file gives, or why it cannot be used
+        self.preview.setWordWrap(True)
+        self.preview.setStyleSheet("color: #455a64; font-size: 8pt;")
+        form.addRow("", self.preview)
         self._add_check(form, "download", "Download if missing")
         self._add_choice(form, "loss", "Loss", list(LOSSES))
         self._add_choice(form, "optimizer", "Optimizer", list(OPTIMIZERS))
@@ -55,6 +70,8 @@ class TrainingPanel(QWidget):
         self.start_from_weights = QCheckBox("Start from the current weights")
         self.start_from_weights.setEnabled(False)
         form.addRow("", self.start_from_weights)
+        self.tensorboard = QCheckBox("Log to TensorBoard (in the run folder)")
+        form.addRow("", self.tensorboard)
         self.progress = QProgressBar()
         self.progress.setFormat("idle")
         self.progress.setValue(0)
@@ -111,6 +128,26 @@ class TrainingPanel(QWidget):
         self.fields["data_root"] = line
         return row
 
+    def _file_row(self) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        line = self.fields["data_path"] = QLineEdit(placeholderText="a .csv, .tsv or .npz file")
+        line.editingFinished.connect(lambda: self._edited("data_path", line.text().strip()))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_file)
+        layout.addWidget(line)
+        layout.addWidget(browse)
+        return row
+
+    def _browse_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Data file", self.fields["data_path"].text().strip(), DATA_FILTER
+        )
+        if path:
+            self.fields["data_path"].setText(path)
+            self._edited("data_path", path)
+
     def _buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.train_button = QPushButton("Train")
@@ -164,7 +201,8 @@ class TrainingPanel(QWidget):
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 elif isinstance(widget, QLineEdit):
-                    widget.setText(value or "")
+                    listed = isinstance(value, (list, tuple))
+                    widget.setText(", ".join(value) if listed else value or "")
                 else:
                     widget.setValue(value)
         finally:
