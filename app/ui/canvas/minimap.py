@@ -59,7 +59,13 @@ class Minimap(QWidget):
         self.setVisible(needed)
         if needed:
             viewport = self.view.viewport()
-            self.move(viewport.width() - SIZE[0] - MARGIN, viewport.height() - SIZE[1] - MARGIN)
+            # At most a quarter of a small canvas's width and a third of its height.
+            width = int(min(SIZE[0], viewport.width() * 0.25))
+            height = int(min(SIZE[1], viewport.height() * 0.34))
+            if (width, height) != (self.width(), self.height()):
+                self.resize(width, height)
+                self._redraw.start()
+            self.move(viewport.width() - width - MARGIN, viewport.height() - height - MARGIN)
             self.update()
 
     def _seen(self) -> QRectF:
@@ -67,12 +73,12 @@ class Minimap(QWidget):
 
     def _scale(self) -> float:
         b = self._bounds
-        return min((SIZE[0] - 8) / max(b.width(), 1), (SIZE[1] - 8) / max(b.height(), 1))
+        return min((self.width() - 8) / max(b.width(), 1), (self.height() - 8) / max(b.height(), 1))
 
     def _origin(self) -> QPointF:
         """Where the graph's top-left corner is drawn: the graph centred in the map."""
         k, b = self._scale(), self._bounds
-        return QPointF((SIZE[0] - b.width() * k) / 2, (SIZE[1] - b.height() * k) / 2)
+        return QPointF((self.width() - b.width() * k) / 2, (self.height() - b.height() * k) / 2)
 
     def _to_map(self, rect: QRectF) -> QRectF:
         k, b, o = self._scale(), self._bounds, self._origin()
