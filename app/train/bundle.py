@@ -63,6 +63,7 @@ class DataBundle:
     task: str = "classification"
     target_names: list[str] = field(default_factory=list)  # csv columns or npz arrays
     feature_names: list[str] = field(default_factory=list)  # csv input columns
+    preprocess: dict | None = None  # what preprocess.json holds (see preprocess.make_record)
 
     @property
     def num_classes(self) -> int:

@@ -8,6 +8,13 @@ from collections.abc import Mapping
 import torch
 
 from torchcanvas.app.train.metrics import metrics_bytes
+from torchcanvas.app.train.preprocess import (
+    PreprocessError,
+    check_record,
+    misfit,
+    record_bytes,
+    stats_of,
+)
 from torchcanvas.app.train.runfolder import resolve
 from torchcanvas.app.train.weights import CHECKPOINT_FORMAT, WeightsError, safe_load
 from torchcanvas.app.train.weights_io import WeightsFileError, check_tensors
@@ -23,16 +30,27 @@ class CheckpointError(WeightsError):
 
 
 def epoch_files(
-    model, optimizer, scheduler, epoch: int, settings: dict, source_hash: str, history: list
+    model,
+    optimizer,
+    scheduler,
+    epoch: int,
+    settings: dict,
+    source_hash: str,
+    history: list,
+    preprocess: dict | None = None,
 ) -> dict[str, bytes]:
-    """An epoch's run files, role -> bytes: model.pt, checkpoint.pt and metrics.csv."""
-    return {
+    """An epoch's run files, role -> bytes: model.pt, checkpoint.pt, metrics.csv and, with
+    the data's record, preprocess.json (the statistics travel with the weights)."""
+    files = {
         "model": model_bytes(model),
         "checkpoint": checkpoint_bytes(
-            model, optimizer, scheduler, epoch, settings, source_hash, history
+            model, optimizer, scheduler, epoch, settings, source_hash, history, preprocess
         ),
         "metrics": metrics_bytes(history),
     }
+    if preprocess is not None:
+        files["preprocess"] = record_bytes(preprocess)
+    return files
 
 
 def model_bytes(model) -> bytes:
@@ -43,7 +61,14 @@ def model_bytes(model) -> bytes:
 
 
 def checkpoint_bytes(
-    model, optimizer, scheduler, epoch: int, settings: dict, source_hash: str, history: list
+    model,
+    optimizer,
+    scheduler,
+    epoch: int,
+    settings: dict,
+    source_hash: str,
+    history: list,
+    preprocess: dict | None = None,
 ) -> bytes:
     """A resumable checkpoint, serialized so that torch.load(..., weights_only=True) reads it."""
     data = {
@@ -58,6 +83,8 @@ def checkpoint_bytes(
         "graph_hash": source_hash,
         "history": history,
     }
+    if preprocess is not None:  # JSON types only, which weights_only=True reads back
+        data["preprocess"] = preprocess
     buffer = io.BytesIO()
     torch.save(data, buffer)
     return buffer.getvalue()
@@ -117,7 +144,28 @@ def field_problems(data: dict) -> list[str]:
         isinstance(row, dict) and type(row.get("epoch")) is int for row in history
     ):
         problems.append(f"history is {_kind(history)}, not a list of epoch rows")
+    if data.get("preprocess") is not None:  # absent in checkpoints from before it existed
+        try:
+            check_record(data["preprocess"], "preprocess")
+        except PreprocessError as error:
+            problems.append(str(error))
     return problems
+
+
+def saved_stats(data: dict | None, specs: list, source: str, emit) -> dict:
+    """load_data's keyword for a resumed run's saved statistics ({} without them: recomputed,
+    with a log note, so a checkpoint from before they were saved still resumes)."""
+    if data is None:
+        return {}
+    record = data.get("preprocess")
+    problem = "the checkpoint is older than saved statistics" if record is None else None
+    problem = problem or misfit(record, specs, source)
+    if problem:
+        message = f"training statistics recomputed from the training split ({problem})"
+        emit({"type": "log", "message": message})
+        return {}
+    stats = stats_of(record)
+    return {"stats": stats} if stats else {}
 
 
 def _optimizer_problems(state) -> list[str]:

@@ -21,6 +21,7 @@ from torchcanvas.app.train.sources import SYNTHETIC_SAMPLES, synthetic_size  # n
 from torchcanvas.graph.settings import REGRESSION_LOSSES
 
 FILE_SOURCES = ("csv", "npz")  # the user's own files, named by data_path
+SEPARATE_TEST_SETS = ("mnist", "fashion_mnist", "cifar10")  # the rest test on their own data
 
 
 def load_data(
@@ -29,17 +30,28 @@ def load_data(
     split: str = "train",
     input_name: str = "x",
     inputs: list | None = None,
+    stats: dict | None = None,
 ) -> DataBundle:
     """Load the source named in `settings` and split it; DataError on any failure.
 
     `inputs` (InputSpecs in forward order) overrides `input_shape` and `input_name`.
+    `stats` ({Input name: (mean, std)}, saved with a run) replace the training split's, so
+    eval and resume normalize exactly as training did. Every split uses training stats.
     """
     from torchcanvas.app.train.inputs import InputSpec
+    from torchcanvas.app.train.preprocess import make_record
 
-    source = settings["data"]
     specs = list(inputs or [InputSpec(input_name, tuple(input_shape))])
-    if source in FILE_SOURCES:
-        return _load_file(settings, specs, split)
+    if settings["data"] in FILE_SOURCES:
+        bundle = _load_file(settings, specs, split, stats)
+    else:
+        bundle = _load_builtin(settings, specs, split, _pair(stats, specs[0]))
+    bundle.preprocess = make_record(bundle, settings, specs)
+    return bundle
+
+
+def _load_builtin(settings: dict, specs: list, split: str, pair) -> DataBundle:
+    source = settings["data"]
     _check_plain_input(source, specs)
     input_shape = specs[0].shape
     if settings.get("task", "classification") == "regression":
@@ -53,17 +65,39 @@ def load_data(
     root = Path(settings.get("data_root") or DEFAULT_ROOT).expanduser()
     x, y, names, streamed = loader(settings, root, tuple(input_shape), split == "test")
     if streamed is not None:
-        return _streamed_bundle(source, streamed, names, settings, input_shape)
+        from torchcanvas.app.train.streamed import streamed_bundle
+
+        return streamed_bundle(source, streamed, names, settings, input_shape, pair, split)
     check_fit(source, tuple(x.shape[1:]), input_shape)
-    if split == "test":
-        return _bundle(source, names, x, y, x[:0], y[:0], settings, x)
+    if split == "test":  # normalized as training was: with the training split's stats
+        pair = pair or _training_stats(settings, specs, x)
+        return _bundle(source, names, x, y, x[:0], y[:0], settings, pair)
     train_idx, val_idx = split_indices(len(x), settings["val_split"], settings["seed"])
+    pair = pair or channel_stats(x[train_idx])
     return _bundle(
-        source, names, x[train_idx], y[train_idx], x[val_idx], y[val_idx], settings, x[train_idx]
+        source, names, x[train_idx], y[train_idx], x[val_idx], y[val_idx], settings, pair
     )
 
 
-def _load_file(settings: dict, specs: list, split: str) -> DataBundle:
+def _pair(stats: dict | None, spec) -> tuple[list, list] | None:
+    """The saved (mean, std) of one Input; a lone entry serves a lone Input of any name."""
+    if not stats:
+        return None
+    if spec.name in stats:
+        return stats[spec.name]
+    return next(iter(stats.values())) if len(stats) == 1 else None
+
+
+def _training_stats(settings: dict, specs: list, x: torch.Tensor) -> tuple[list, list]:
+    """The training split's stats, for a test split whose run saved none (older runs)."""
+    if settings["data"] in SEPARATE_TEST_SETS:
+        train = load_data(settings, specs[0].shape)
+        return train.mean, train.std
+    train_idx, _ = split_indices(len(x), settings["val_split"], settings["seed"])
+    return channel_stats(x[train_idx])
+
+
+def _load_file(settings: dict, specs: list, split: str, stats: dict | None) -> DataBundle:
     """A CSV table or an npz archive, split and standardized with the training split's stats."""
     from torchcanvas.app.train.arrays import load_npz
     from torchcanvas.app.train.inputs import as_input, split_bundle
@@ -87,10 +121,49 @@ def _load_file(settings: dict, specs: list, split: str) -> DataBundle:
         x, y, names, targets = arrays.x, arrays.y, arrays.class_names, arrays.targets
         features = arrays.input_arrays
     train_idx, val_idx = split_indices(len(x), settings["val_split"], settings["seed"])
-    bundle = split_bundle(source, names, x, y, train_idx, val_idx, settings, specs)
+    plain = {**settings, "normalize": False} if stats else settings
+    bundle = split_bundle(source, names, x, y, train_idx, val_idx, plain, specs)
+    if stats and settings.get("normalize", True):
+        _standardize_saved(bundle, stats, specs)
     bundle.task = settings.get("task", "classification")
     bundle.target_names, bundle.feature_names = list(targets), list(features)
     return bundle
+
+
+def _standardize_saved(bundle: DataBundle, stats: dict, specs: list) -> None:
+    """Standardize a file bundle's splits with saved stats (per Input; ids pass unchanged)."""
+    from torchcanvas.app.train.inputs import Inputs, standardized
+
+    pairs = [_pair(stats, spec) or ([], []) for spec in specs]
+
+    def apply(x):
+        tensors = x.tensors if isinstance(x, Inputs) else (x,)
+        for tensor, pair, spec in zip(tensors, pairs, specs):
+            check_pair(pair, tensor, True, spec.name)
+        done = [standardized(t, *p).contiguous() for t, p in zip(tensors, pairs)]
+        return Inputs(done) if isinstance(x, Inputs) else done[0]
+
+    bundle.train_x, bundle.val_x = apply(bundle.train_x), apply(bundle.val_x)
+    if len(specs) > 1:
+        bundle.mean = {s.name: p[0] for s, p in zip(specs, pairs)}
+        bundle.std = {s.name: p[1] for s, p in zip(specs, pairs)}
+    else:
+        bundle.mean, bundle.std = pairs[0]
+
+
+def check_pair(pair, x: torch.Tensor, file_source: bool, where: str) -> None:
+    """Refuse saved stats whose count fits neither one value nor the data's channels/features."""
+    mean = pair[0]
+    if not mean or not x.is_floating_point():
+        return
+    axis = -1 if file_source and x.ndim in (2, 3) else 1
+    size = x.shape[axis] if x.ndim >= 2 else 1
+    if len(mean) not in (1, size):
+        kind = "feature" if axis == -1 else "channel"
+        raise DataError(
+            f"the saved statistics of {where!r} hold {len(mean)} values (one per {kind}) but "
+            f"the data has {size} {kind}s; these weights were trained on other data."
+        )
 
 
 def _check_plain_input(source: str, specs: list) -> None:
@@ -109,9 +182,10 @@ def _check_plain_input(source: str, specs: list) -> None:
         )
 
 
-def _bundle(source, names, tx, ty, vx, vy, settings, stats_from) -> DataBundle:
-    mean, std = channel_stats(stats_from)  # built-in sources; files: inputs.split_bundle
+def _bundle(source, names, tx, ty, vx, vy, settings, pair) -> DataBundle:
+    mean, std = pair  # built-in sources; files: inputs.split_bundle
     if settings.get("normalize", True):
+        check_pair(pair, tx, False, "the input")
         tx, vx = normalize(tx, mean, std), normalize(vx, mean, std)
     return DataBundle(
         source,
@@ -274,20 +348,6 @@ def _count_class_folders(settings: dict, input_shape) -> int:
 
 def _shape_text(shape) -> str:
     return "x".join(str(d) for d in shape) or "a single value"
-
-
-def _streamed_bundle(source, dataset, names, settings, input_shape) -> DataBundle:
-    from torch.utils.data import Subset
-
-    check_fit(source, tuple(dataset[0][0].shape), input_shape)
-    train_idx, val_idx = split_indices(len(dataset), settings["val_split"], settings["seed"])
-    return DataBundle(
-        source,
-        tuple(input_shape),
-        list(names),
-        train_set=Subset(dataset, train_idx.tolist()),
-        val_set=Subset(dataset, val_idx.tolist()),
-    )
 
 
 _LOADERS = {

@@ -17,6 +17,7 @@ from torchcanvas.app.train.checkpoint import (
     epoch_problem,
     fit_problem,
     read_checkpoint,
+    saved_stats,
 )
 from torchcanvas.app.train.data import (
     DataBundle,
@@ -127,6 +128,7 @@ class Trainer:
         self.device = resolve_device(settings["device"])
         torch.manual_seed(settings["seed"])
         named = loader_args(self.job.inputs, settings["data"])  # several Inputs, integer ids
+        named.update(saved_stats(checkpoint, self.job.inputs, settings["data"], self.emit))
         self.data = self.given_data or load_data(settings, self.job.input_shape, **named)
         self.regression = settings.get("task", "classification") == "regression"
         check_targets(self.data, self.job.output_shape, settings)
@@ -348,6 +350,7 @@ class Trainer:
             self.settings,
             self.source_hash,
             self.history,
+            self.data.preprocess,  # preprocess.json: the statistics go with the weights
         )
         try:
             runfolder.save_epoch(self.out_dir, epoch, blobs)

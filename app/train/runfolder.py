@@ -2,7 +2,8 @@
 
 An epoch's files are written under new names (`model.<hash>.pt`, ...), then `manifest.json`
 is replaced: that is the commit. Only then are the new files renamed to `model.pt`,
-`checkpoint.pt` and `metrics.csv`, and the manifest rewritten to name them. The manifest
+`checkpoint.pt`, `metrics.csv` and `preprocess.json` (the training statistics, from runs
+that record them), and the manifest rewritten to name them. The manifest
 holds each file's sha256, so a reader always finds the committed files, wherever a kill
 left them; folders from older versions (no manifest) are read as they are.
 """
@@ -19,10 +20,15 @@ from torchcanvas.graph.fileio import atomic_write, open_regular, read_limited
 
 MANIFEST = "manifest.json"
 RUN_FORMAT = "torchcanvas-run"
-STABLE = {"model": "model.pt", "checkpoint": "checkpoint.pt", "metrics": "metrics.csv"}
-_PENDING = re.compile(r"^(model|checkpoint|metrics)\.[0-9a-f]{16}\.(pt|csv)$")
+STABLE = {
+    "model": "model.pt",
+    "checkpoint": "checkpoint.pt",
+    "metrics": "metrics.csv",
+    "preprocess": "preprocess.json",  # the training statistics (see preprocess.py)
+}
+_PENDING = re.compile(r"^(model|checkpoint|metrics|preprocess)\.[0-9a-f]{16}\.(pt|csv|json)$")
 # What a killed atomic_write leaves: `.<name>.<random>.tmp` for one of the run's names.
-_TEMP = re.compile(r"^\.(model|checkpoint|metrics|manifest|probe)[^/]*\.tmp$")
+_TEMP = re.compile(r"^\.(model|checkpoint|metrics|preprocess|manifest|probe)[^/]*\.tmp$")
 _MANIFEST_BYTES = 64 * 1024
 
 
