@@ -216,12 +216,7 @@ def eval_command(args) -> int:
     if project is None:
         return EXIT_BAD_INPUT
     from torchcanvas.app.train.data import DataError, check_targets, load_data
-    from torchcanvas.app.train.evaluate import (
-        confusion_text,
-        evaluate,
-        evaluate_regression,
-        tensor_batches,
-    )
+    from torchcanvas.app.train.evaluate import confusion_text, evaluate, evaluate_regression
     from torchcanvas.app.train.inputs import input_specs, loader_args
     from torchcanvas.app.train.job import resolve_device
     from torchcanvas.app.train.optim import make_loss
@@ -236,6 +231,7 @@ def eval_command(args) -> int:
         apply(model, read_state_dict(args.weights), strict=True)
         specs = input_specs(analysis)  # every Input, in the forward's order
         named = loader_args(specs, settings["data"])
+        named.update(_saved_stats(args.weights, specs, settings["data"]))
         bundle = load_data(settings, specs[0].shape, split=args.split, **named)
         check_targets(bundle, analysis.meta(analysis.outputs[0]).per_sample, settings)
     except WeightsError as error:
@@ -246,23 +242,50 @@ def eval_command(args) -> int:
     except (DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    x, y = (bundle.val_x, bundle.val_y) if args.split == "val" else (bundle.train_x, bundle.train_y)
+    count, batches = _eval_batches(bundle, args.split, device)
     if settings.get("task") == "regression":
-        batches = tensor_batches(x.to(device), y.to(device), 512)
         scores = evaluate_regression(model, batches, make_loss(settings["loss"]), device)
-        print(f"{args.split} samples: {len(x)}")
-        print(_regression_text(scores) if len(x) else "no samples to evaluate")
+        print(f"{args.split} samples: {count}")
+        print(_regression_text(scores) if count else "no samples to evaluate")
         return EXIT_OK
     loss, accuracy, matrix = evaluate(
-        model,
-        tensor_batches(x.to(device), y.to(device), 512),
-        make_loss(settings["loss"]),
-        settings["loss"],
-        bundle.num_classes,
-        device,
+        model, batches, make_loss(settings["loss"]), settings["loss"], bundle.num_classes, device
     )
-    print(f"{args.split} samples: {len(x)}")
+    print(f"{args.split} samples: {count}")
     print(f"loss: {loss:.4f}")
     print(f"accuracy: {accuracy:.2%}")
     print(confusion_text(matrix, bundle.class_names))
     return EXIT_OK
+
+
+def _saved_stats(weights, specs, source: str) -> dict:
+    """load_data's keyword for the training statistics saved with the weights ({} when none)."""
+    from torchcanvas.app.train.preprocess import find_record, misfit, stats_of
+
+    record, where = find_record(weights)
+    problem = misfit(record, specs, source) if record is not None else None
+    if record is None or problem:
+        why = problem or "a run from before they were saved, or a plain state_dict"
+        print(
+            f"note: no training statistics to use with {weights} ({why}); normalizing with "
+            f"statistics recomputed from the training split",
+            file=sys.stderr,
+        )
+        return {}
+    stats = stats_of(record)
+    return {"stats": stats} if stats else {}
+
+
+def _eval_batches(bundle, split: str, device):
+    """(samples, batches of 512 on the device) of the split: tensors, or a streamed set."""
+    from torchcanvas.app.train.evaluate import tensor_batches
+
+    if bundle.in_memory:
+        x, y = (bundle.val_x, bundle.val_y) if split == "val" else (bundle.train_x, bundle.train_y)
+        return len(y), tensor_batches(x.to(device), y.to(device), 512)
+    import torch
+    from torch.utils.data import DataLoader
+
+    dataset = bundle.val_set if split == "val" else bundle.train_set
+    loader = DataLoader(dataset, 512, num_workers=min(4, torch.get_num_threads()))
+    return len(dataset), ((xb.to(device), yb.to(device)) for xb, yb in loader)

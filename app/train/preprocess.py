@@ -200,6 +200,8 @@ def misfit(record: dict, specs: list, source: str) -> str | None:
     """Why a record's statistics do not apply to these Inputs and this source, or None."""
     saved = [(i["name"], tuple(i["shape"]), i["dtype"]) for i in record["inputs"]]
     own = [(s.name, tuple(s.shape), s.dtype) for s in specs]
+    if len(saved) == 1 and len(own) == 1:  # a lone Input is `x` to the built-in sources
+        own = [(saved[0][0], *own[0][1:])]
     if specs and saved != own:
         described = ", ".join(f"{n} {'x'.join(map(str, s))} {d}" for n, s, d in saved)
         return f"they are for the Inputs {described}, and the design's Inputs differ"
