@@ -21,7 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format", choices=("py", "onnx"), help="default: onnx for a .onnx output, else py"
     )
-    export.add_argument("--weights", help="ONNX: state_dict (.pt/.pth, or a run folder) to put in")
+    export.add_argument(
+        "--weights",
+        help="a run folder or its model.pt: ONNX puts the weights in, .py adds preprocess()",
+    )
     _add_training_commands(sub)
     from torchcanvas.app.cli.import_command import add_parser
 

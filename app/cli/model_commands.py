@@ -68,24 +68,39 @@ def export(args) -> int:
         return EXIT_BAD_INPUT
     if _export_format(args) == "onnx":
         return export_onnx_command(args, project)
-    if getattr(args, "weights", None):
-        print("error: --weights goes with --format onnx", file=sys.stderr)
-        return EXIT_BAD_INPUT
     try:
-        result = emit_module(project.model, args.class_name)
+        if getattr(args, "weights", None):
+            source, class_name, added = _with_run(project.model, args)
+        else:
+            result = emit_module(project.model, args.class_name)
+            source, class_name, added = result.source, result.class_name, None
     except CodegenError as error:
         print(f"error: cannot export {args.project}; fix these first:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_PROBLEMS
+    except ValueError as error:  # weights that do not fit, or statistics that cannot be read
+        print(f"error: {error}", file=sys.stderr)
+        for line in error.report.lines() if getattr(error, "report", None) else []:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     out = Path(args.output)
     try:
-        atomic_write(out, result.source.encode("utf-8"))
+        atomic_write(out, source.encode("utf-8"))
     except OSError as error:
         print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"wrote {out} (class {result.class_name})")
+    print(f"wrote {out} (class {class_name})")
+    if added:
+        print(f"with {added}" if added.startswith("preprocess") else f"note: {added}")
     return EXIT_OK
+
+
+def _with_run(model, args) -> tuple[str, str, str]:
+    """The .py with preprocess() from the training statistics saved with --weights."""
+    from torchcanvas.app.train.preprocess import python_with_run
+
+    return python_with_run(model, args.class_name, args.weights)
 
 
 def _export_format(args) -> str:

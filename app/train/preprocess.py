@@ -209,3 +209,30 @@ def misfit(record: dict, specs: list, source: str) -> str | None:
         trained = SOURCE_TITLES.get(record["source"], "another source")
         return f"they are of {trained}, and the settings say {SOURCE_TITLES.get(source, source)}"
     return None
+
+
+def python_with_run(model, class_name: str | None, weights) -> tuple[str, str, str]:
+    """(source, class name, what was added): the module, with preprocess() and CLASSES from
+    the statistics saved with `weights` (which must load strictly into the design).
+
+    Raises CodegenError, WeightsError or PreprocessError, each with its message.
+    """
+    from torchcanvas.app.train.weights import apply, read_state_dict
+    from torchcanvas.codegen.build import build_model
+    from torchcanvas.codegen.emit import emit_module
+    from torchcanvas.codegen.preprocess import add_preprocess
+
+    result = emit_module(model, class_name)
+    apply(build_model(model), read_state_dict(weights), strict=True)  # they must fit the .py
+    record, where = find_record(weights)
+    if record is None:
+        return (
+            result.source,
+            result.class_name,
+            (
+                f"no training statistics are saved with {weights} (a run from before they were, "
+                f"or a plain state_dict): no preprocess(); normalize inputs as training did"
+            ),
+        )
+    added = "preprocess()" + (" and CLASSES" if record["class_names"] else "")
+    return add_preprocess(result, record), result.class_name, f"{added} from {where}"
