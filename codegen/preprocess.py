@@ -8,10 +8,11 @@ design validated as identifiers, and class or column names as string literals.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from torchcanvas.codegen.emit import CodegenError, EmitResult
-from torchcanvas.codegen.pyformat import INDENT, assign
-from torchcanvas.graph.expr import BinOp, Call, ListOf
+from torchcanvas.codegen.pyformat import INDENT, LINE_LENGTH, assign, definition, return_values
+from torchcanvas.graph.expr import BinOp, Call
 
 MAIN = 'if __name__ == "__main__":'
 TORCH_DTYPES = {
@@ -32,15 +33,31 @@ def add_preprocess(result: EmitResult, record: dict) -> str:
     names = _constant_names(result.arguments, taken)
     lines: list[str] = []
     if record.get("class_names"):
-        lines += assign("", "CLASSES", ListOf(tuple(map(string, record["class_names"]))))
+        lines += constant("CLASSES", [string(n) for n in record["class_names"]])
     if record.get("features") and len(entries) == 1:
-        lines += assign("", "FEATURES", ListOf(tuple(map(string, record["features"]))))
+        lines += constant("FEATURES", [string(n) for n in record["features"]])
     lines += _statistics(result.arguments, entries, names, lines)
     lines += ["", ""] if lines else []
     lines += _function(result.arguments, entries, names, record)
     source = result.source.split("\n")
     at = source.index(MAIN)
     return "\n".join(source[:at] + lines + ["", ""] + source[at:])
+
+
+def constant(name: str, items: list[str]) -> list[str]:
+    """`NAME = [a, b]`, or one item per line with a trailing comma as ruff explodes a list."""
+    flat = f"{name} = [{', '.join(items)}]"
+    if _width(flat) <= LINE_LENGTH:
+        return [flat]
+    return [f"{name} = [", *(f"{INDENT}{item}," for item in items), "]"]
+
+
+def _width(text: str) -> int:
+    """Columns as ruff counts them: wide characters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
 
 
 def string(text: str) -> str:
@@ -105,8 +122,8 @@ def _statistics(arguments, entries, names, before: list[str]) -> list[str]:
         described = ", ".join(f"{a} {WHERE[e['layout']]}" for a, e, _ in used)
         lines.append(f"# The training split's mean and std of each Input: {described}.")
     for _, entry, (mean, std) in used:
-        lines += assign("", mean, ListOf(tuple(repr(float(v)) for v in entry["mean"])))
-        lines += assign("", std, ListOf(tuple(repr(float(v)) for v in entry["std"])))
+        lines += constant(mean, [repr(float(v)) for v in entry["mean"]])
+        lines += constant(std, [repr(float(v)) for v in entry["std"]])
     return lines
 
 
@@ -115,10 +132,10 @@ def _function(arguments, entries, names, record: dict) -> list[str]:
     taken = set(arguments)
     mean_var = next(n for n in ("mean", "mean_", "mean__") if n not in taken)
     std_var = next(n for n in ("std", "std_", "std__") if n not in taken)
-    lines = [f"def preprocess({', '.join(arguments)}):", *_doc(arguments, entries, record)]
+    lines = [*definition("", "preprocess", arguments), *_doc(arguments, entries, record)]
     for argument, entry, (mean, std) in zip(arguments, entries, names):
         lines += _steps(argument, entry, record, (mean, std), (mean_var, std_var))
-    lines.append(f"{INDENT}return {', '.join(arguments)}")
+    lines += return_values(INDENT, arguments)
     return lines
 
 
@@ -181,5 +198,13 @@ def _steps(argument: str, entry: dict, record: dict, constants, locals_) -> list
     if entry["layout"] == "channel":
         view = ", ".join(["-1"] + ["1"] * (len(entry["shape"]) - 1))
         mean_var, std_var = f"{mean_var}.view({view})", f"{std_var}.view({view})"
-    lines += assign(indent, name, BinOp("/", (f"({name} - {mean_var})", std_var)))
-    return lines
+    flat = f"{indent}{name} = ({name} - {mean_var}) / {std_var}"
+    if _width(flat) <= LINE_LENGTH:
+        return [*lines, flat]
+    # ruff splits the first parenthesized operand: `x = (` / `x - mean` / `) / std`
+    return [
+        *lines,
+        f"{indent}{name} = (",
+        f"{indent}{INDENT}{name} - {mean_var}",
+        f"{indent}) / {std_var}",
+    ]

@@ -243,3 +243,46 @@ def test_damaged_statistics_are_refused_with_the_file_named(digits_run, tmp_path
     shutil.copy(digits_run / "preprocess.json", copied / "preprocess.json")
     accuracy, _ = eval_output(capsys, DIGITS, copied / "model.pt")  # copied beside: used
     assert accuracy == eval_output(capsys, DIGITS, digits_run)[0]
+
+
+ODD_NAMES = ["it's", 'say "hi"', "both ' and \"", "naïve", "tab\there", "back\\slash", "é\u200b"]
+
+
+@pytest.mark.parametrize("long_names", [False, True])
+def test_preprocess_for_several_inputs_is_ruff_clean_and_exact(tmp_path, long_names):
+    from torchcanvas.codegen.emit import emit_module
+    from torchcanvas.codegen.preprocess import add_preprocess
+
+    text = (EXAMPLES / "two_inputs.json").read_text()
+    image, features = ("image", "features")
+    if long_names:  # the longest names a design allows make the longest lines
+        image, features = "i" * 40, "f" * 40
+        text = text.replace('"name": "image"', f'"name": "{image}"')
+        text = text.replace('"name": "features"', f'"name": "{features}"')
+    (tmp_path / "two.json").write_text(text)
+    model = load_project(tmp_path / "two.json").model
+    entry = {"dtype": "float32"}
+    record = {
+        "source": "npz",
+        "scale": 255.0 if long_names else None,
+        "class_names": ODD_NAMES,
+        "features": [],
+        "inputs": [
+            {**entry, "name": image, "shape": [1, 28, 28], "layout": "all"}
+            | {"mean": [0.25], "std": [0.5]},
+            {**entry, "name": features, "shape": [12], "layout": "feature"}
+            | {"mean": [0.1 * i for i in range(12)], "std": [1.0 + i for i in range(12)]},
+        ],
+    }
+    source = add_preprocess(emit_module(model), record)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "two_model.py").write_text(source)
+    assert not ruff_problems(tmp_path / "out"), source
+    module = _import(tmp_path / "out" / "two_model.py")
+    assert module.CLASSES == ODD_NAMES
+    x, y = module.preprocess(np.full((2, 1, 28, 28), 51.0), np.full((2, 12), 51.0))
+    scale = 255.0 if long_names else 1.0
+    assert torch.equal(x, (torch.full((2, 1, 28, 28), 51.0) / scale - 0.25) / 0.5)
+    mean, std = (torch.tensor(v) for v in (record["inputs"][1]["mean"], record["inputs"][1]["std"]))
+    assert torch.equal(y, (torch.full((2, 12), 51.0) / scale - mean) / std)
+    getattr(module, model.name)()(x, y)  # what preprocess gives, the model takes
