@@ -286,3 +286,45 @@ def test_preprocess_for_several_inputs_is_ruff_clean_and_exact(tmp_path, long_na
     mean, std = (torch.tensor(v) for v in (record["inputs"][1]["mean"], record["inputs"][1]["std"]))
     assert torch.equal(y, (torch.full((2, 12), 51.0) / scale - mean) / std)
     getattr(module, model.name)()(x, y)  # what preprocess gives, the model takes
+
+
+def test_table_rows_that_fill_an_image_input_are_reshaped_by_preprocess(tmp_path, capsys):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    header = [f"p{i}" for i in range(64)] + ["digit"]
+    rows = [
+        [*map(int, image.reshape(-1)), int(t)] for image, t in zip(digits.images, digits.target)
+    ]
+    with (tmp_path / "pixels.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows[:600]])
+    project = load_project(DIGITS)  # Input (1, 8, 8): 64 columns fill it
+    project.training.update(data="csv", data_path=str(tmp_path / "pixels.csv"), targets=["digit"])
+    save_project(project, tmp_path / "pixels.json")
+    run, exported = tmp_path / "run", tmp_path / "export" / "pixels_model.py"
+    args = ["train", str(tmp_path / "pixels.json"), "--epochs", "1", "--device", "cpu"]
+    assert main([*args, "--out", str(run)]) == 0
+    exported.parent.mkdir()
+    assert (
+        main(["export", str(tmp_path / "pixels.json"), "-o", str(exported), "--weights", str(run)])
+        == 0
+    )
+    assert not ruff_problems(exported.parent)
+    module = _import(exported)
+    assert module.FEATURES == header[:-1] and ".reshape(-1, 1, 8, 8)" in exported.read_text()
+    model = getattr(module, project.model.name)()
+    model.load_state_dict(torch.load(run / "model.pt", weights_only=True))
+    model.eval()
+    raw = np.array([row[:-1] for row in rows[:600]], dtype=float)
+    _, val_idx = split_indices(600, 0.2, 0)
+    stats = {
+        "input": tuple(
+            read_record(run / "preprocess.json")["inputs"][0][k] for k in ("mean", "std")
+        )
+    }
+    app = load_data({**project.training, "device": "cpu"}, (1, 8, 8), stats=stats)
+    assert torch.equal(module.preprocess(raw[val_idx.numpy()]), app.val_x)
+    _, matrix = eval_output(capsys, tmp_path / "pixels.json", run)
+    with torch.no_grad():
+        predicted = model(module.preprocess(raw[val_idx.numpy()])).argmax(1)
+    assert int((predicted == app.val_y).sum()) == sum(matrix[i][i] for i in range(10))
