@@ -154,6 +154,8 @@ def _what(entry: dict, record: dict) -> str:
         features = int(len(record["features"]))
         text = f"rows of the {features} FEATURES columns, (N, {features})"
         steps.append(f"reshaped to {_shape(shape)}")
+    elif record.get("features"):
+        text = f"rows of the FEATURES columns, {_shape(shape)} {entry['dtype']}"
     else:
         text = f"{_shape(shape)} {entry['dtype']}"
     scale = _scale(entry, record)
