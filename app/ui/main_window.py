@@ -29,6 +29,7 @@ from torchcanvas.app.ui.qt_fixes import hide_ghost_tab_bars
 from torchcanvas.app.ui.summary import SummaryView
 from torchcanvas.app.ui.training_docks import add_training, show_training_views
 from torchcanvas.codegen.emit import CodegenError
+from torchcanvas.graph.fileio import atomic_write
 from torchcanvas.graph.project import ProjectError
 
 AUTOSAVE_MS = 60_000
@@ -325,7 +326,8 @@ class MainWindow(QMainWindow):
         ):
             if self.training.save_weights(str(weights)):
                 written.append(str(weights))
-        self.statusBar().showMessage(f"Exported {' and '.join(written)}", 4000)
+                written[0] += with_preprocess(self.document.model, path, self.training.weights_path)
+        self.statusBar().showMessage(f"Exported {' and '.join(written)}", 8000)
         return True
 
     # ----- recent files, layout, autosave -------------------------------------------
@@ -409,3 +411,16 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         """The keyboard shortcuts."""
         self.dialogs.info("Keyboard shortcuts", shortcuts_html(shortcut_rows(self)))
+
+
+def with_preprocess(model, path: str, weights) -> str:
+    """Rewrite the exported `path` with the run's preprocess() and CLASSES (from the
+    statistics saved beside `weights`); returns what to add to the status line."""
+    from torchcanvas.app.train.preprocess import python_with_run
+
+    try:
+        source, _name, added = python_with_run(model, None, weights)
+        atomic_write(path, source.encode("utf-8"))
+    except Exception as error:  # noqa: BLE001  (the plain module is written already)
+        return f" (without preprocess(): {error})"
+    return f" ({added})" if added else ""

@@ -61,3 +61,23 @@ def test_a_run_keeps_its_design_and_another_project_starts_clean(window, qtbot, 
     assert (
         "Mlp" in window.code_view.text.toPlainText() or "MLP" in window.code_view.text.toPlainText()
     )
+
+
+def test_export_with_a_run_s_weights_carries_its_preprocess(window, qtbot, tmp_path):
+    open_digits(window, epochs=1)
+    QTest.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.training.weights_path is not None, timeout=LONG)
+    qtbot.waitUntil(lambda: not window.training.running, timeout=LONG)
+    window.dialogs.save_paths = [str(tmp_path / "digits.py")]
+    window.dialogs.ask_answers = [True]  # the weights too
+    press(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert "preprocess()" in window.statusBar().currentMessage()
+    namespace: dict = {}
+    exec((tmp_path / "digits.py").read_text(), namespace)
+    model = namespace["DigitsCNN"]()
+    model.load_state_dict(torch.load(tmp_path / "digits.pt", weights_only=True))
+    raw = torch.randint(0, 17, (5, 1, 8, 8)).float()  # digits' raw pixels: 0..16
+    batch = namespace["preprocess"](raw)
+    assert batch.shape == raw.shape and abs(float(batch.mean())) < 3
+    with torch.no_grad():
+        assert torch.equal(model.eval()(batch), window.training.predict(batch))
