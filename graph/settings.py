@@ -44,7 +44,7 @@ TRAINING_PARAMS: tuple[Param, ...] = (
     Param(
         "data_path",
         STR,
-        "CSV/TSV or .npz file of the csv and npz sources (relative: to the project file).",
+        "CSV/TSV file (csv), or .npz, .npy or folder of .npy (npz); relative: to the project.",
         "",
     ),
     Param(

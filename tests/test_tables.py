@@ -12,6 +12,7 @@ import torch
 
 from torchcanvas.app.__main__ import main
 from torchcanvas.app.train.data import DataError, load_data
+from torchcanvas.app.train.inputs import InputSpec
 from torchcanvas.graph.model import ModelGraph
 from torchcanvas.graph.project import Project, save_project
 from torchcanvas.graph.settings import coerce_training
@@ -243,3 +244,42 @@ def test_bad_data_from_the_cli_writes_nothing(tmp_path, capsys, text, message):
     assert main(["train", str(tmp_path / "p.json"), "--out", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_an_npy_pair_and_a_folder_of_npy_files(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = np.arange(40) % 2
+    np.save(tmp_path / "X_train.npy", x)
+    np.save(tmp_path / "y_train.npy", y)
+    pair = load_data(settings(data="npz", data_path=str(tmp_path / "X_train.npy")), (3,))
+    assert pair.target_names == ["y_train"] and pair.num_classes == 2
+    whole = torch.cat([pair.train_x, pair.val_x]) * torch.tensor(pair.std) + torch.tensor(pair.mean)
+    assert torch.allclose(whole.sort(0).values, torch.from_numpy(x).sort(0).values, atol=1e-5)
+    np.save(tmp_path / "labels_b.npy", 1 - y)
+    named = settings(data="npz", data_path=str(tmp_path / "X_train.npy"), targets=["labels_b"])
+    flipped = load_data(named, (3,))
+    assert torch.equal(flipped.train_y, 1 - pair.train_y)
+    folder = tmp_path / "arrays"
+    folder.mkdir()
+    np.save(folder / "image.npy", rng.normal(size=(40, 1, 4, 4)).astype(np.float32))
+    np.save(folder / "features.npy", x)
+    np.save(folder / "y.npy", y)
+    specs = [InputSpec("image", (1, 4, 4), "float32"), InputSpec("features", (3,), "float32")]
+    both = load_data(settings(data="npz", data_path=str(folder)), (1, 4, 4), inputs=specs)
+    assert [tuple(t.shape[1:]) for t in both.train_x.tensors] == [(1, 4, 4), (3,)]
+
+
+def test_npy_files_that_do_not_fit_are_named(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((5, 2)))
+    with pytest.raises(DataError, match=r"x.npy: no targets file y.npy beside it \(there: no "):
+        load_data(settings(data="npz", data_path=str(tmp_path / "x.npy")), (2,))
+    np.save(tmp_path / "y.npy", np.zeros(4))
+    with pytest.raises(DataError, match="'x' has 5 samples but 'y' has 4"):
+        load_data(settings(data="npz", data_path=str(tmp_path / "x.npy")), (2,))
+    np.save(tmp_path / "y.npy", np.empty(5, dtype=object), allow_pickle=True)
+    with pytest.raises(DataError, match="y.npy holds Python objects"):
+        load_data(settings(data="npz", data_path=str(tmp_path / "x.npy")), (2,))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="holds no .npy files"):
+        load_data(settings(data="npz", data_path=str(tmp_path / "empty")), (2,))

@@ -1,16 +1,19 @@
-"""NumPy .npz archives: one array per Input (by the Input's name, or x) and the targets (y)."""
+"""NumPy arrays (.npz, an .npy pair or a folder of .npy): one per Input (by the Input's name,
+or x) and the targets (y)."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from torchcanvas.app.train.bundle import DataError, data_file, read_data_file, shape_text
 from torchcanvas.app.train.inputs import Inputs, InputSpec, as_input, check_shape
+from torchcanvas.app.train.npyfiles import read_folder, read_pair
 
 
 @dataclass
@@ -27,10 +30,9 @@ class Arrays:
 def load_npz(settings: dict, specs: list[InputSpec]) -> Arrays:
     """Read data_path as an .npz archive (numbers only, never pickles) and check it."""
     path = data_file(settings, "npz")
-    arrays = read_archive(read_data_file(path), path.name)
+    arrays, targets = read_arrays(path, list(settings.get("targets") or ()))
     file = path.name
     keys = [input_array(arrays, spec, len(specs), file) for spec in specs]
-    targets = list(settings.get("targets") or ()) or ["y"]
     for name in targets:
         if name not in arrays:
             raise DataError(
@@ -52,6 +54,16 @@ def load_npz(settings: dict, specs: list[InputSpec]) -> Arrays:
         return Arrays(x, torch.from_numpy(y.astype(np.float32)), [], keys, targets)
     labels, names = class_labels(arrays, targets, file)
     return Arrays(x, labels, names, keys, targets)
+
+
+def read_arrays(path: Path, targets: list[str]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The arrays at `path` (an .npz, an .npy with its targets beside it, or a folder of .npy
+    files) and the names of the target arrays among them."""
+    if path.is_dir():
+        return read_folder(path), targets or ["y"]
+    if path.suffix.lower() == ".npy":
+        return read_pair(path, targets)
+    return read_archive(read_data_file(path), path.name), targets or ["y"]
 
 
 def input_array(arrays: dict, spec: InputSpec, inputs: int, file: str) -> str:
@@ -94,8 +106,8 @@ def read_archive(data: bytes, file: str) -> dict[str, np.ndarray]:
         raise DataError(f"{file}: not a NumPy .npz archive ({error}).") from None
     if isinstance(archive, np.ndarray):
         raise DataError(
-            f"{file} is a single .npy array; save the inputs and targets together with "
-            f"numpy.savez('data.npz', x=x, y=y)."
+            f"{file} is a single .npy array; name it .npy (with its targets in y.npy beside "
+            f"it), or save inputs and targets together with numpy.savez('data.npz', x=x, y=y)."
         )
     arrays = {}
     with archive:

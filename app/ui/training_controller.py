@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from torchcanvas.app.train.bundle import resolve_data_path
 from torchcanvas.app.train.data import fit_problem
+from torchcanvas.app.train.inputs import input_specs
 from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
 from torchcanvas.app.train.preview import describe_source
 from torchcanvas.app.train.session import TrainingSession, prewarm
@@ -46,6 +47,8 @@ class TrainingController(WeightsActions, QObject):
         self._last_progress: dict | None = None
         self._stopping = False
         self._blocked = False  # the status line shows why Train is disabled
+        self._data_problem: str | None = None  # the data file's preview found this
+        self._preview_cache: tuple = (None, (True, ""))
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
         self._connect()
@@ -62,7 +65,7 @@ class TrainingController(WeightsActions, QObject):
         panel.save_weights_clicked.connect(self.save_weights)
         self.document.replaced.connect(self._on_document_replaced)
         self.document.settings_changed.connect(self.update_train_state)
-        self.window.scene.analysis_updated.connect(lambda _a: self.update_train_state())
+        self.window.scene.analysis_updated.connect(lambda _a: self.refresh_preview())
         self.window.scene.selectionChanged.connect(self._on_selection_changed)
         self.document.navigated.connect(self._on_selection_changed)  # other cards, other paths
 
@@ -111,15 +114,32 @@ class TrainingController(WeightsActions, QObject):
         """Say what the chosen CSV or NPZ file gives (or why it cannot be used)."""
         settings = self.data_settings()
         analysis = self.document.model.analysis()
-        if settings.get("data") not in ("csv", "npz") or not analysis.inputs:
-            self.panel.preview.setText("")
-            return
-        if not settings.get("data_path"):
-            self.panel.preview.setText("Choose a data file.")
-            return
-        shape = analysis.meta(analysis.inputs[0]).per_sample
-        _ok, text = describe_source(settings, shape)
+        self._data_problem = None
+        if settings.get("data") not in ("csv", "npz") or not analysis.ok:
+            text = ""
+        elif not settings.get("data_path"):
+            text = self._data_problem = "Choose a data file."
+        else:
+            ok, text = self._described(settings, analysis)
+            self._data_problem = None if ok else text
         self.panel.preview.setText(text)
+        self.update_train_state()
+
+    def _described(self, settings: dict, analysis) -> tuple[bool, str]:
+        """describe_source, read again only when the file, the data keys or the Inputs changed
+        (graph edits call this too, and a large file takes a while to read)."""
+        specs = input_specs(analysis)
+        path = Path(settings["data_path"])
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        keys = ("task", "data", "data_path", "targets", "features", "val_split", "seed")
+        key = (stamp, repr([settings.get(k) for k in keys]), repr(specs))
+        if self._preview_cache[0] != key:
+            shape = analysis.meta(analysis.inputs[0]).per_sample
+            self._preview_cache = (key, describe_source(settings, shape, inputs=specs))
+        return self._preview_cache[1]
 
     def _on_setting_edited(self, key: str, value) -> None:
         error = self.document.set_training(key, value)
@@ -127,6 +147,7 @@ class TrainingController(WeightsActions, QObject):
             self.panel.show_status(f"{key}: {error}", "error")
             self.panel.show_settings(self.document.project.training)
         if key in ("task", "data", "data_path", "targets", "features"):
+            self._preview_cache = (None, (True, ""))  # read the file again: it may have changed
             self.refresh_preview()
 
     def train_problem(self) -> str | None:
@@ -138,6 +159,8 @@ class TrainingController(WeightsActions, QObject):
         refused = training_problem(analysis)
         if refused:
             return f"Cannot train: {refused}"
+        if self._data_problem:
+            return f"Cannot train on this data: {self._data_problem}"
         return fit_problem(
             self.document.project.training,
             analysis.meta(analysis.inputs[0]).per_sample,

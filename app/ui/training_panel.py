@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 from torchcanvas.app.train.data import SOURCE_TITLES
 from torchcanvas.graph.settings import LOSSES, OPTIMIZERS, SCHEDULES, TASKS
 
-DATA_FILTER = "Tables and arrays (*.csv *.tsv *.npz);;All files (*)"
+DATA_FILTER = "Tables and arrays (*.csv *.tsv *.npz *.npy);;All files (*)"
+FILE_KINDS = {".csv": "csv", ".tsv": "csv", ".tab": "csv", ".npz": "npz", ".npy": "npz"}
 
 
 class TrainingPanel(QWidget):
@@ -132,8 +133,10 @@ class TrainingPanel(QWidget):
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        line = self.fields["data_path"] = QLineEdit(placeholderText="a .csv, .tsv or .npz file")
-        line.editingFinished.connect(lambda: self._edited("data_path", line.text().strip()))
+        line = self.fields["data_path"] = QLineEdit(
+            placeholderText="a .csv, .tsv, .npz or .npy file"
+        )
+        line.editingFinished.connect(lambda: self._file_chosen(line.text().strip()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_file)
         layout.addWidget(line)
@@ -146,7 +149,15 @@ class TrainingPanel(QWidget):
         )
         if path:
             self.fields["data_path"].setText(path)
-            self._edited("data_path", path)
+            self._file_chosen(path)
+
+    def _file_chosen(self, path: str) -> None:
+        """data_path set; a file that says what it is (.csv, .npz) picks its source too."""
+        kind = FILE_KINDS.get(Path(path).suffix.lower())
+        sources = self.fields["data"]
+        if kind and sources.currentData() != kind and sources.findData(kind) >= 0:
+            sources.setCurrentIndex(sources.findData(kind))  # emits the data edit
+        self._edited("data_path", path)
 
     def _buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()

@@ -3,6 +3,7 @@ them, and a TensorBoard log, used as a user uses them."""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -33,3 +34,38 @@ def test_a_csv_is_previewed_checked_and_trained_with_a_tensorboard_log(window, q
     run = window.training.weights_path.parent
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert window.results.classes == ["class_0", "class_1", "class_2"]
+
+
+def test_a_file_the_preview_refuses_disables_train_until_it_is_fixed(window, qtbot, tmp_path):
+    window.open_example("wine_mlp")
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: "178 samples" in panel.preview.text())
+    assert panel.train_button.isEnabled()
+    type_into(qtbot, panel.fields["targets"], "nope")
+    assert not panel.train_button.isEnabled()
+    assert "Cannot train on this data" in panel.status.text()
+    assert "no target column 'nope'" in panel.status.text()
+    type_into(qtbot, panel.fields["targets"], "cultivar")
+    assert panel.train_button.isEnabled() and "Cannot train" not in panel.status.text()
+
+
+def test_typing_an_npy_file_picks_the_array_source_and_its_pair(window, qtbot, tmp_path):
+    window.open_example("wine_mlp")
+    panel = window.training_panel
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x_wine.npy", rng.normal(size=(30, 13)).astype(np.float32))
+    np.save(tmp_path / "y_wine.npy", np.arange(30) % 3)
+    targets = panel.fields["targets"]
+    targets.setFocus()
+    targets.selectAll()
+    qtbot.keyClick(targets, Qt.Key.Key_Backspace)
+    qtbot.keyClick(targets, Qt.Key.Key_Return)
+    type_into(qtbot, panel.fields["data_path"], str(tmp_path / "x_wine.npy"))
+    assert panel.fields["data"].currentData() == "npz"
+    assert window.document.project.training["data"] == "npz"
+    assert "30 samples" in panel.preview.text() and "3 classes" in panel.preview.text()
+    assert panel.train_button.isEnabled()
+    (tmp_path / "y_wine.npy").unlink()
+    type_into(qtbot, panel.fields["data_path"], str(tmp_path / "x_wine.npy"))
+    assert "no targets file y.npy" in panel.preview.text()
+    assert not panel.train_button.isEnabled()
