@@ -28,3 +28,40 @@ def describe_source(settings: dict, input_shape: tuple[int, ...], inputs=None) -
         names = ", ".join(bundle.class_names[:8]) + (" …" if len(bundle.class_names) > 8 else "")
         lines.append(f"{bundle.num_classes} classes: {names}")
     return True, "\n".join(lines)
+
+
+def data_sample_shape(settings: dict, spec) -> tuple[int, ...] | None:
+    """The per-sample shape the source gives one Input `spec` on its own terms (a table's
+    feature count, an array's sample shape, a data set's image size); None if unknown."""
+    from torchcanvas.app.train.data import FILE_SOURCES, KNOWN_SHAPES
+
+    source = settings.get("data")
+    if source in KNOWN_SHAPES:
+        return KNOWN_SHAPES[source]
+    if source not in FILE_SOURCES or not settings.get("data_path"):
+        return None
+    try:
+        if source == "csv":
+            return (len(_table_features(settings)),)
+        return _array_sample_shape(settings, spec)
+    except (DataError, OSError, ValueError):
+        return None
+
+
+def _table_features(settings: dict) -> list[str]:
+    from torchcanvas.app.train.bundle import data_file, read_data_file
+    from torchcanvas.app.train.tables import choose_columns, parse_table
+
+    path = data_file(settings, "CSV")
+    header, _rows, _lines = parse_table(read_data_file(path), path)
+    return choose_columns(header, settings, path.name)[0]
+
+
+def _array_sample_shape(settings: dict, spec) -> tuple[int, ...] | None:
+    from torchcanvas.app.train.arrays import input_array, read_arrays
+    from torchcanvas.app.train.bundle import data_file
+
+    path = data_file(settings, "npz")
+    arrays, _targets = read_arrays(path, list(settings.get("targets") or ()))
+    array = arrays[input_array(arrays, spec, 1, path.name)]
+    return tuple(array.shape[1:]) or (1,)

@@ -10,11 +10,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from torchcanvas.app.train.bundle import resolve_data_path
 from torchcanvas.app.train.data import fit_problem
-from torchcanvas.app.train.inputs import input_specs
 from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
-from torchcanvas.app.train.preview import describe_source
 from torchcanvas.app.train.session import TrainingSession, prewarm
 from torchcanvas.app.ui.activations import badge_for
+from torchcanvas.app.ui.data_check import DataCheck
 from torchcanvas.app.ui.design_lock import set_locked
 from torchcanvas.app.ui.document import EXAMPLES
 from torchcanvas.app.ui.training_weights import WeightsActions
@@ -47,8 +46,7 @@ class TrainingController(WeightsActions, QObject):
         self._last_progress: dict | None = None
         self._stopping = False
         self._blocked = False  # the status line shows why Train is disabled
-        self._data_problem: str | None = None  # the data file's preview found this
-        self._preview_cache: tuple = (None, (True, ""))
+        self.data_check = DataCheck(self)
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
         self._connect()
@@ -63,6 +61,7 @@ class TrainingController(WeightsActions, QObject):
         panel.stop_clicked.connect(self.stop)
         panel.load_weights_clicked.connect(self.load_weights)
         panel.save_weights_clicked.connect(self.save_weights)
+        panel.fit_input_clicked.connect(self.data_check.fit_input)
         self.document.replaced.connect(self._on_document_replaced)
         self.document.settings_changed.connect(self.update_train_state)
         self.window.scene.analysis_updated.connect(lambda _a: self.refresh_preview())
@@ -111,35 +110,9 @@ class TrainingController(WeightsActions, QObject):
         return resolve_data_path(dict(self.document.project.training), base)
 
     def refresh_preview(self) -> None:
-        """Say what the chosen CSV or NPZ file gives (or why it cannot be used)."""
-        settings = self.data_settings()
-        analysis = self.document.model.analysis()
-        self._data_problem = None
-        if settings.get("data") not in ("csv", "npz") or not analysis.ok:
-            text = ""
-        elif not settings.get("data_path"):
-            text = self._data_problem = "Choose a data file."
-        else:
-            ok, text = self._described(settings, analysis)
-            self._data_problem = None if ok else text
-        self.panel.preview.setText(text)
+        """Say what the chosen CSV or NPZ file gives (or why not), and whether Train can run."""
+        self.data_check.refresh()
         self.update_train_state()
-
-    def _described(self, settings: dict, analysis) -> tuple[bool, str]:
-        """describe_source, read again only when the file, the data keys or the Inputs changed
-        (graph edits call this too, and a large file takes a while to read)."""
-        specs = input_specs(analysis)
-        path = Path(settings["data_path"])
-        try:
-            stamp = path.stat().st_mtime_ns
-        except OSError:
-            stamp = None
-        keys = ("task", "data", "data_path", "targets", "features", "val_split", "seed")
-        key = (stamp, repr([settings.get(k) for k in keys]), repr(specs))
-        if self._preview_cache[0] != key:
-            shape = analysis.meta(analysis.inputs[0]).per_sample
-            self._preview_cache = (key, describe_source(settings, shape, inputs=specs))
-        return self._preview_cache[1]
 
     def _on_setting_edited(self, key: str, value) -> None:
         error = self.document.set_training(key, value)
@@ -147,7 +120,7 @@ class TrainingController(WeightsActions, QObject):
             self.panel.show_status(f"{key}: {error}", "error")
             self.panel.show_settings(self.document.project.training)
         if key in ("task", "data", "data_path", "targets", "features"):
-            self._preview_cache = (None, (True, ""))  # read the file again: it may have changed
+            self.data_check.forget()  # read the file again: it may have changed
             self.refresh_preview()
 
     def train_problem(self) -> str | None:
@@ -159,8 +132,8 @@ class TrainingController(WeightsActions, QObject):
         refused = training_problem(analysis)
         if refused:
             return f"Cannot train: {refused}"
-        if self._data_problem:
-            return f"Cannot train on this data: {self._data_problem}"
+        if self.data_check.problem:
+            return f"Cannot train on this data: {self.data_check.problem}"
         return fit_problem(
             self.document.project.training,
             analysis.meta(analysis.inputs[0]).per_sample,
@@ -174,6 +147,7 @@ class TrainingController(WeightsActions, QObject):
         problem = self.train_problem()
         self.panel.set_running(False, False, can_train=problem is None)
         self.panel.start_from_weights.setEnabled(self.weights_path is not None)
+        self.data_check.offer_input_shape(problem)
         if problem:
             self.panel.show_status(problem, "error")
         elif self._blocked:  # the reason shown is gone; other messages stay

@@ -38,6 +38,7 @@ class TrainingPanel(QWidget):
     stop_clicked = Signal()
     load_weights_clicked = Signal()
     save_weights_clicked = Signal()
+    fit_input_clicked = Signal()  # set the Input's shape to the one the data gives
 
     def __init__(self, devices: list[str], parent=None) -> None:
         super().__init__(parent)
@@ -85,6 +86,11 @@ class TrainingPanel(QWidget):
         layout.addLayout(self._buttons())
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        self.fit_input_button = QPushButton()
+        self.fit_input_button.setToolTip("Change the Input node's shape to the data's (undoable)")
+        self.fit_input_button.clicked.connect(self.fit_input_clicked)
+        self.fit_input_button.hide()
+        layout.addWidget(self.fit_input_button)
         layout.addLayout(form)
         layout.addLayout(self._weights_buttons())
         layout.addStretch(1)
@@ -233,6 +239,12 @@ class TrainingPanel(QWidget):
         color = {"error": "#c62828", "done": "#2e7d32"}.get(kind, "#424242")
         self.status.setStyleSheet(f"color: {color};")
         self.status.setText(text)
+
+    def offer_input_shape(self, shape: tuple[int, ...] | None) -> None:
+        """Show 'Set the Input to 1×8×8' for the data's shape, or hide it (None)."""
+        if shape:
+            self.fit_input_button.setText(f"Set the Input to {'×'.join(map(str, shape))}")
+        self.fit_input_button.setVisible(bool(shape))
 
     def show_phase(self, text: str, value: float | None = None) -> None:
         """The bar reads `text` (no rate or ETA that would go stale); `value` is the share

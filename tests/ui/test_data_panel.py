@@ -69,3 +69,32 @@ def test_typing_an_npy_file_picks_the_array_source_and_its_pair(window, qtbot, t
     type_into(qtbot, panel.fields["data_path"], str(tmp_path / "x_wine.npy"))
     assert "no targets file y.npy" in panel.preview.text()
     assert not panel.train_button.isEnabled()
+
+
+def test_a_new_project_offers_the_input_shape_its_data_gives(window, qtbot):
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # File ▸ New
+    panel = window.training_panel
+    graph = window.document.model
+    (source,) = [n for n in graph.nodes() if graph.node_type(n) == "Input"]
+    assert graph.params(source)["shape"] == (1, 28, 28)
+    assert panel.fit_input_button.isVisible()  # before the graph is even wired
+    assert panel.fit_input_button.text() == "Set the Input to 1×8×8"
+    QTest.mouseClick(panel.fit_input_button, Qt.MouseButton.LeftButton)
+    assert graph.params(source)["shape"] == (1, 8, 8)
+    qtbot.waitUntil(lambda: not panel.fit_input_button.isVisible())
+    QTest.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert graph.params(source)["shape"] == (1, 28, 28)
+    qtbot.waitUntil(panel.fit_input_button.isVisible)
+
+
+def test_a_table_offers_its_feature_count_for_the_input(window, qtbot):
+    window.open_example("wine_mlp")
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: "178 samples" in panel.preview.text())
+    assert not panel.fit_input_button.isVisible()
+    type_into(qtbot, panel.fields["features"], "alcohol, ash")
+    assert "gives 2 feature values per row" in panel.preview.text()
+    assert panel.fit_input_button.text() == "Set the Input to 2"
+    QTest.mouseClick(panel.fit_input_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.train_button.isEnabled())
+    assert "178 samples" in panel.preview.text() and "each 2" in panel.preview.text()
