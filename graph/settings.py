@@ -89,6 +89,9 @@ TRAINING_PARAMS: tuple[Param, ...] = (
         "device", CHOICE, "Where to train; auto picks CUDA when present.", "auto", choices=DEVICES
     ),
     Param("amp", BOOL, "Mixed precision on CUDA.", True),
+    Param(
+        "compile", BOOL, "torch.compile the model: a slower start, faster steps on a GPU.", False
+    ),
 )
 
 TRAINING_INDEX = {p.name: p for p in TRAINING_PARAMS}

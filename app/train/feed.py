@@ -8,6 +8,7 @@ import torch
 
 from torchcanvas.app.train.data import DataBundle
 from torchcanvas.app.train.evaluate import tensor_batches
+from torchcanvas.app.train.fastpath import fits_on_device, tensor_bytes
 from torchcanvas.app.train.inputs import head
 
 PROBE_SAMPLES = 16
@@ -23,19 +24,29 @@ class Feed:
 
     def __init__(self, data: DataBundle, device: torch.device, batch_size: int, seed: int):
         self.data, self.device, self.batch_size = data, device, batch_size
+        self.home = device  # where in-memory data lives: the device when it fits there
         if data.in_memory:  # x: a tensor, or Inputs (several Inputs, moved and indexed as one)
-            self.train_x, self.train_y = data.train_x.to(device), data.train_y.to(device)
-            self.val_x, self.val_y = data.val_x.to(device), data.val_y.to(device)
+            nbytes = sum(tensor_bytes(t) for t in (data.train_x, data.val_x))
+            if not fits_on_device(device, nbytes):
+                self.home = torch.device("cpu")
+            self.train_x, self.train_y = self._placed(data.train_x), self._placed(data.train_y)
+            self.val_x, self.val_y = self._placed(data.val_x), self._placed(data.val_y)
             held = len(data.val_y) > 0
             probe_source, probe_labels = (
                 (self.val_x, self.val_y) if held else (self.train_x, self.train_y)
             )
         else:
-            probe_source, probe_labels = (t.to(device) for t in self._loaders())
+            probe_source, probe_labels = self._loaders()
         # one tensor, or a tuple of them in forward order (what TensorBoard's tracer takes)
-        self.probe_x = head(probe_source, PROBE_SAMPLES)
-        self.probe_y = probe_labels[:PROBE_SAMPLES]
+        self.probe_x = head(probe_source[:PROBE_SAMPLES].to(device), PROBE_SAMPLES)
+        self.probe_y = probe_labels[:PROBE_SAMPLES].to(device)
         self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def _placed(self, x):
+        """x at its home; pinned on the CPU when batches will be copied to a GPU from there."""
+        if self.home.type == "cpu" and self.device.type == "cuda":
+            return x.pin_memory() if isinstance(x, torch.Tensor) else x
+        return x.to(self.home)
 
     def _loaders(self):
         from torch.utils.data import DataLoader
@@ -68,17 +79,24 @@ class Feed:
             return
         count = len(self.train_x)
         order = torch.randperm(count, device=self.device, generator=self.generator)
-        for index in order.split(self.batch_size):
+        for index in order.to(self.home).split(self.batch_size):
             if len(index) < 2 < count:
                 continue  # a lone last sample breaks batch-norm in training mode
-            yield self.train_x[index], self.train_y[index]
+            yield self._to_device(self.train_x[index]), self._to_device(self.train_y[index])
 
     def val(self):
         """The validation batches, in order."""
         if not self.data.in_memory:
             yield from self._moved(self.val_loader)
             return
-        yield from tensor_batches(self.val_x, self.val_y, max(self.batch_size, 256))
+        batches = tensor_batches(self.val_x, self.val_y, max(self.batch_size, 256))
+        if self.home == self.device:
+            yield from batches
+            return
+        yield from self._moved(batches)
+
+    def _to_device(self, x):
+        return x if self.home == self.device else x.to(self.device, non_blocking=True)
 
     def _moved(self, loader):
         for xb, yb in loader:

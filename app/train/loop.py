@@ -32,6 +32,7 @@ from torchcanvas.app.train.evaluate import (
     probe_predictions,
     targets_for,
 )
+from torchcanvas.app.train.fastpath import speed_ups, to_channels_last
 from torchcanvas.app.train.faults import (
     TrainingFault,
     TrainingStopped,
@@ -143,6 +144,7 @@ class Trainer:
         self.capture = Capture(self.model, head(self.probe_x, 1), self.job.capture_interval)
         self.capture.set_nodes(self.job.capture_nodes, self.job.map_nodes)
         self.autocast_dtype, self.scaler = precision(self.device, settings.get("amp", True))
+        self.channels_last, self.step_model = speed_ups(self)
         self.emit(started_event(self))
 
     def _build_model(self) -> None:
@@ -229,7 +231,10 @@ class Trainer:
         with torch.autocast(
             self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
         ):
-            out = call(self.model, xb)
+            if self.channels_last:
+                xb = to_channels_last(xb)
+            # hooks of a capture step run on the eager model: a compiled one would recompile
+            out = call(self.model if capturing else self.step_model, xb)
             loss = self.loss_fn(out.float(), self._targets(yb))
         try:
             if self.guard.record(self.global_step + 1, loss):

@@ -69,6 +69,7 @@ class TrainingPanel(QWidget):
         self._add_choice(form, "schedule", "LR schedule", list(SCHEDULES))
         self._add_check(form, "augment", "Augment (crop + flip)")
         self._add_choice(form, "device", "Device", devices)
+        self._add_check(form, "compile", "Compile the model (torch.compile)")
         self.start_from_weights = QCheckBox("Start from the current weights")
         self.start_from_weights.setEnabled(False)
         form.addRow("", self.start_from_weights)
