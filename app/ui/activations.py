@@ -8,7 +8,14 @@ from collections import deque
 import numpy as np
 import pyqtgraph as pg
 import PySide6.QtWidgets  # noqa: F401  (pyqtgraph must bind to PySide6)
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 HISTORY = 400  # sparkline points kept per node and statistic
 STATS = (
@@ -63,7 +70,9 @@ class ActivationView(QWidget):
         self.history: dict[str, dict[str, deque]] = {}
         self.latest: dict[str, dict] = {}
         self.title = QLabel("Select a node on the canvas, then train, to see its activations.")
-        self.title.setWordWrap(True)
+        # One line, cut at the dock's edge: a wrapping label makes the dock's scroll area
+        # size the whole view by its preferred height (716 px) and hide the maps below.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.picture = pg.PlotWidget(background="w")
         self.picture.setAspectLocked(True)
         self.picture.hideAxis("left")

@@ -30,6 +30,8 @@ def test_train_watch_pause_resume_stop_save_and_reload(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.activations.shown_kind() == "maps", timeout=LONG)
     assert window.activations.latest["conv1"]["map"].shape == (16, 8, 8)  # by module path
     assert "conv1" in window.activations.title.text()
+    viewport = window.activations.parentWidget()  # the dock's scroll area's viewport
+    assert window.activations.height() <= viewport.height()  # the maps are not scrolled away
     qtbot.waitUntil(lambda: window.scene.nodes[relu1].activity is not None, timeout=LONG)
 
     panel.pause_button.click()
