@@ -14,12 +14,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="print the summary table and the problems")
     check.add_argument("project")
-    export = sub.add_parser("export", help="write the model as a Python module or ONNX")
+    export = sub.add_parser(
+        "export", help="write the model as a Python module, ONNX, or a training script"
+    )
     export.add_argument("project")
     export.add_argument("-o", "--output", required=True, help="the .py or .onnx file to write")
     export.add_argument("--class-name", help="class name (default: the project's name)")
     export.add_argument(
-        "--format", choices=("py", "onnx"), help="default: onnx for a .onnx output, else py"
+        "--format",
+        choices=("py", "onnx", "script"),
+        help="py: the model class; onnx; script: a training script for python and torchrun "
+        "(default: onnx for a .onnx output, else py)",
     )
     export.add_argument(
         "--weights",

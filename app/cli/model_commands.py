@@ -68,6 +68,8 @@ def export(args) -> int:
         return EXIT_BAD_INPUT
     if _export_format(args) == "onnx":
         return export_onnx_command(args, project)
+    if _export_format(args) == "script":
+        return export_script_command(args, project)
     try:
         if getattr(args, "weights", None):
             source, class_name, added = _with_run(project.model, args)
@@ -143,3 +145,35 @@ def export_onnx_command(args, project) -> int:
     for note in done.notes:
         print(f"note: {note}")
     return EXIT_OK
+
+
+def export_script_command(args, project) -> int:
+    """Write the standalone training script; refuse a source it cannot read with exit 2."""
+    from torchcanvas.app.export_script import ScriptError, training_script
+
+    if getattr(args, "weights", None):
+        print("error: --weights does not apply to a training script", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        source = training_script(project, args.project, args.class_name)
+    except CodegenError as error:
+        print(f"error: cannot export {args.project}; fix these first:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except ScriptError as error:
+        print(f"error: cannot write a training script for {args.project}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.output)
+    try:
+        atomic_write(out, source.encode("utf-8"))
+    except OSError as error:
+        print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {out} (a training script for class {_script_class(source)})")
+    print(f"run it: python {out.name} --epochs N   or   torchrun --nproc_per_node=N {out.name}")
+    return EXIT_OK
+
+
+def _script_class(source: str) -> str:
+    return next(line.split()[2] for line in source.splitlines() if line.startswith("MODEL_CLASS"))
