@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.bench_import",
     "bench.bench_wide",
     "bench.bench_gpu",
+    "bench.bench_script",
 ]
 
 
