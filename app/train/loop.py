@@ -380,6 +380,7 @@ class Trainer:
             "checkpoint": str(runfolder.committed(self.out_dir, "checkpoint")),
             "elapsed": time.monotonic() - getattr(self, "t0", time.monotonic()),
             "classes": self.data.class_names,
+            "targets": self.data.target_names,
         }
         if self.data.val_size:
             event.update(final_scores(self.validation_scores(), self.regression))

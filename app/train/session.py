@@ -191,7 +191,10 @@ class TrainingSession:
         spare = _take_spare() if self.mode == "process" else None
         if spare is not None:
             self._commands, self._events, self._worker = spare.commands, spare.events, spare.process
-            spare.jobs.put(self.job)
+            # Held as long as the session: a queue dropped while the spare is still starting
+            # takes its semaphores with it, and the spare dies unpickling them.
+            self._jobs = spare.jobs
+            self._jobs.put(self.job)
             return
         args = (self.job, self._commands, self._events)
         if self.mode == "process":

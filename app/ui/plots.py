@@ -18,7 +18,14 @@ COLORS = {
     "val": (230, 81, 0),
     "train_acc": (30, 90, 200),
     "val_acc": (230, 81, 0),
+    "val_r2": (230, 81, 0),
     "lr": (67, 160, 71),
+}
+SCORES_KEYS = ("train_acc", "val_acc", "val_r2")
+# The middle plot: per task, the epoch series it shows (key in the epoch event, legend name).
+SCORES = {
+    "classification": (("train_acc", "train accuracy"), ("val_acc", "validation accuracy")),
+    "regression": (("val_r2", "validation R²"),),
 }
 
 
@@ -93,8 +100,13 @@ class RunCurves:
     """The data of one run and the curve items that draw it."""
 
     def __init__(
-        self, plots: dict[str, pg.PlotWidget], faded: bool = False, named: bool = True
+        self,
+        plots: dict[str, pg.PlotWidget],
+        faded: bool = False,
+        named: bool = True,
+        task: str = "classification",
     ) -> None:
+        self.task = task
         self.steps: list[float] = []
         self.losses: list[float] = []
         self.smooth: list[float] = []
@@ -104,17 +116,17 @@ class RunCurves:
         self._drawn_epochs = -1
         self.items = {}
         style = Qt.PenStyle.DashLine if faded else Qt.PenStyle.SolidLine
+        scores = [(key, "acc", label) for key, label in SCORES[task]]
         for key, plot_name, label in (
             ("raw", "loss", "train loss"),
             ("smooth", "loss", "train loss, smoothed"),
             ("val", "loss", "validation loss"),
-            ("train_acc", "acc", "train accuracy"),
-            ("val_acc", "acc", "validation accuracy"),
+            *scores,
             ("lr", "lr", "learning rate"),
         ):
             color = COLORS[key] if not faded else (160, 160, 160, 140)
             pen = pg.mkPen(color, width=1 if key == "raw" else 2, style=style)
-            symbol = "o" if key in ("val", "train_acc", "val_acc") else None
+            symbol = "o" if key in ("val", *SCORES_KEYS) else None
             name = label if not faded else self._faded_name(key, named)
             self.items[key] = plots[plot_name].plot(
                 [], [], pen=pen, name=name, symbol=symbol, symbolSize=5, symbolBrush=color
@@ -125,7 +137,7 @@ class RunCurves:
     @staticmethod
     def _faded_name(key: str, named: bool) -> str | None:
         # Earlier runs are all grey: one entry per plot says what grey means.
-        first = {"smooth": "earlier run", "val_acc": "earlier run", "lr": "earlier run"}
+        first = dict.fromkeys(("smooth", "val_acc", "val_r2", "lr"), "earlier run")
         return first.get(key) if named else None
 
     def add_steps(self, steps: list[int], losses: list[float], lr: float) -> None:
@@ -154,11 +166,10 @@ class RunCurves:
         rows = [e for e in self.epochs if e.get("val_loss") is not None]
         x = np.asarray([e["step"] for e in rows])
         self.items["val"].setData(x, np.asarray([e["val_loss"] for e in rows]))
-        self.items["val_acc"].setData(x, np.asarray([e["val_acc"] for e in rows]))
-        self.items["train_acc"].setData(
-            np.asarray([e["step"] for e in self.epochs]),
-            np.asarray([e["train_acc"] for e in self.epochs]),
-        )
+        for key, _label in SCORES[self.task]:
+            scored = [e for e in self.epochs if e.get(key) is not None]
+            steps = np.asarray([e["step"] for e in scored])
+            self.items[key].setData(steps, np.asarray([e[key] for e in scored], dtype=float))
         self.items["lr"].setData(np.asarray(self.lr_steps), np.asarray(self.lrs))
 
     def remove(self, plots: dict[str, pg.PlotWidget]) -> None:
@@ -179,9 +190,8 @@ class CurvesView(QWidget):
             "acc": _plot("accuracy"),
             "lr": _plot("lr", x_axis=True),  # (the legend spells it out)
         }
-        self.plots["acc"].setYRange(0, 1, padding=0.05)
-        # Fixed ticks: three or two labels fit however short the plot gets.
-        self.plots["acc"].getAxis("left").setTicks([[(0, "0%"), (0.5, "50%"), (1, "100%")]])
+        self.task = "classification"
+        self._score_axis()
         for name in ("acc", "lr"):
             self.plots[name].setXLink(self.plots["loss"])
         self.current = RunCurves(self.plots)
@@ -209,6 +219,19 @@ class CurvesView(QWidget):
         for plot in self.plots.values():
             plot.installEventFilter(self)
         self._fit_legends()
+
+    def _score_axis(self) -> None:
+        """Accuracy from 0 to 100% for classification; R² (at most 1) for regression."""
+        plot, axis = self.plots["acc"], self.plots["acc"].getAxis("left")
+        if self.task == "regression":
+            plot.setLabel("left", "R²")
+            axis.setTicks(None)
+            plot.enableAutoRange(axis="y")
+            return
+        plot.setLabel("left", "accuracy")
+        plot.setYRange(0, 1, padding=0.05)
+        # Fixed ticks: three or two labels fit however short the plot gets.
+        axis.setTicks([[(0, "0%"), (0.5, "50%"), (1, "100%")]])
 
     def eventFilter(self, watched, event) -> bool:
         """Re-flow a plot's legend when the plot changes width."""
@@ -263,10 +286,13 @@ class CurvesView(QWidget):
                 self.plots["lr"].getPlotItem().setYRange(0, top, padding=0)
                 self.plots["lr"].getAxis("left").setTicks([[(0, "0"), (peak, f"{peak:.2g}")]])
 
-    def new_run(self, total_steps: int | None = None) -> None:
-        """Start fresh curves for a new run (overlays stay)."""
+    def new_run(self, total_steps: int | None = None, task: str | None = None) -> None:
+        """Start fresh curves for a new run (overlays stay); `task` picks the middle plot."""
         self.current.remove(self.plots)
-        self.current = RunCurves(self.plots)
+        if task and task != self.task:
+            self.task = task
+            self._score_axis()
+        self.current = RunCurves(self.plots, task=self.task)
         self._total = total_steps
         self._x_max = min(100, total_steps) if total_steps else 100
         self._lr_top = None
@@ -280,7 +306,7 @@ class CurvesView(QWidget):
         """Keep the current run, faded, to compare with the next one."""
         if not self.current.steps:
             return
-        faded = RunCurves(self.plots, faded=True, named=not self.overlays)
+        faded = RunCurves(self.plots, faded=True, named=not self.overlays, task=self.task)
         for key in ("steps", "losses", "smooth", "epochs", "lr_steps", "lrs"):
             setattr(faded, key, list(getattr(self.current, key)))
         faded.draw()

@@ -1,4 +1,5 @@
-"""After training: the confusion matrix and probe samples with true and predicted labels."""
+"""After training: the confusion matrix and probe samples with true and predicted labels, or
+for regression the predicted-vs-true and residual plots."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pyqtgraph as pg
 import PySide6.QtWidgets  # noqa: F401  (pyqtgraph must bind to PySide6)
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from torchcanvas.app.ui.regression_results import RegressionView
 
 PROBE_COLUMNS = 4
 EMPTY_TEXT = "Train a model to see results here."
@@ -47,9 +50,11 @@ class ResultsView(QWidget):
         self._texts: list[pg.TextItem] = []
         self._probe_labels: list[pg.LabelItem] = []
         self._probe_classes: list[tuple[int, int]] = []
+        self.regression = RegressionView()
         row = QHBoxLayout()
         row.addWidget(self.matrix_plot, 1)
         row.addWidget(self.probes, 1)
+        row.addWidget(self.regression, 2)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -91,20 +96,31 @@ class ResultsView(QWidget):
     def show_results(self, event: dict) -> None:
         """Draw the confusion matrix and the probe grid of a finished run."""
         self.classes = [str(name) for name in event.get("classes") or []]
+        epochs = f"after {len(event['history'])} epoch(s) ({event['reason']})"
         if "val_acc" in event:
             self.summary.setText(
                 f"Validation accuracy <b>{event['val_acc']:.2%}</b>, loss "
-                f"{event['val_loss']:.4f}, after {len(event['history'])} "
-                f"epoch(s) ({event['reason']})."
+                f"{event['val_loss']:.4f}, {epochs}."
+            )
+        elif "val_r2" in event:
+            self.summary.setText(
+                f"Validation R² <b>{event['val_r2']:.3f}</b>, MAE {event['val_mae']:.4g}, "
+                f"MSE {event['val_mse']:.4g}, {epochs}."
             )
         else:
-            self.summary.setText(f"After {len(event['history'])} epoch(s) ({event['reason']}).")
+            self.summary.setText(f"{epochs[0].upper()}{epochs[1:]}.")
+        scatter = event.get("scatter")
+        self.regression.setVisible(bool(scatter))
+        if scatter:
+            target = (event.get("targets") or ["y"])[0]
+            self.regression.show_scatter(scatter["true"], scatter["predicted"], target)
         confusion = event.get("confusion")
         self.matrix_plot.setVisible(bool(confusion))
         if confusion:
             self._show_matrix(np.asarray(confusion), self.classes)
-        self.probes.setVisible(bool(event.get("probe")))
-        if event.get("probe"):
+        # probes show class labels; a regression run's predictions are in the scatter
+        self.probes.setVisible(bool(event.get("probe")) and not scatter)
+        if event.get("probe") and not scatter:
             self._show_probes(event["probe"], self.classes)
         self.pages.setCurrentIndex(1)
 

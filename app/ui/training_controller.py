@@ -221,7 +221,8 @@ class TrainingController(WeightsActions, QObject):
         self.events_seen = 0
         self._last_progress = None  # the previous run's position must not show
         self._stopping = False
-        self.curves.new_run(self.expected_steps())
+        task = self.document.project.training.get("task", "classification")
+        self.curves.new_run(self.expected_steps(), task)
         self.activations.clear()
         self.activations.set_node(selected, self._node_label(selected))
         self.panel.set_running(True, False)
@@ -304,9 +305,11 @@ class TrainingController(WeightsActions, QObject):
         if now - self._status_at < STATUS_SECONDS:
             return  # short epochs: a status line twice a second is plenty to read
         self._status_at = now
-        val = (
-            f", validation accuracy {event['val_acc']:.1%}" if event["val_acc"] is not None else ""
-        )
+        val = ""
+        if event.get("val_acc") is not None:
+            val = f", validation accuracy {event['val_acc']:.1%}"
+        elif event.get("val_r2") is not None:
+            val = f", validation R² {event['val_r2']:.3f}, MAE {event['val_mae']:.4g}"
         self.panel.show_status(
             f"Epoch {event['epoch']}: train loss {event['train_loss']:.4f}{val}."
         )
@@ -348,6 +351,8 @@ class TrainingController(WeightsActions, QObject):
         self.results.show_results(event)
         self.window.docks["results"].raise_()
         accuracy = f" Validation accuracy {event['val_acc']:.2%}." if "val_acc" in event else ""
+        if "val_r2" in event:
+            accuracy = f" Validation R² {event['val_r2']:.3f}, MAE {event['val_mae']:.4g}."
         verb = "Stopped" if event["reason"] == "stopped" else "Finished"
         if event["reason"] == "stopped":
             self.panel.show_phase(f"stopped at {self._position()}")
