@@ -36,8 +36,26 @@ LEGEND_GAP = 8  # pixels between legend entries
 LEGEND_LINE_OVERLAP = -6  # a LabelItem is taller than its text: pull the lines together
 
 
+class CompactAxis(pg.AxisItem):
+    """Tick labels that fit the fixed axis width: 40000 -> 40k, 2500000 -> 2.5M."""
+
+    def tickStrings(self, values, scale, spacing):
+        """pyqtgraph's labels, with thousands and millions written short."""
+        if max((abs(v) for v in values), default=0) < 10_000:
+            return super().tickStrings(values, scale, spacing)
+        return [compact_number(v * scale) for v in values]
+
+
+def compact_number(value: float) -> str:
+    """12000 -> '12k', 1500000 -> '1.5M' (for axes where 5 digits do not fit)."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
 def _plot(y_label: str, x_axis: bool = False) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background="w")
+    plot = pg.PlotWidget(background="w", axisItems={"left": CompactAxis("left")})
     item = plot.getPlotItem()
     item.setLabel("left", y_label)
     left = item.getAxis("left")

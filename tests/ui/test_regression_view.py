@@ -51,3 +51,14 @@ def test_a_regression_run_shows_r2_and_its_scatter_then_a_classifier_its_matrix(
     assert curves.legend_names()["acc"] == ["train accuracy", "validation accuracy"]
     assert results.matrix_plot.isVisible() and not results.regression.isVisible()
     assert "Validation accuracy" in results.summary.text()
+
+
+def test_large_losses_get_short_tick_labels():
+    from torchcanvas.app.ui.plots import compact_number
+
+    assert [compact_number(v) for v in (40_000, 2_500_000, 12_345, 950)] == [
+        "40k",
+        "2.5M",
+        "12.3k",
+        "950",
+    ]
