@@ -86,7 +86,11 @@ class EdgeItem(QGraphicsPathItem):
 
     def route(self, start: QPointF, end: QPointF) -> None:
         """Redraw between two anchors."""
-        self.setPath(curve(start, end))  # asks for the old bounds first: still cached
+        self.set_route(curve(start, end))
+
+    def set_route(self, path: QPainterPath) -> None:
+        """Redraw along `path` (a curve, or a lane around cards)."""
+        self.setPath(path)  # asks for the old bounds first: still cached
         self._bounds = self._stroke = self._label_box = None
 
     def set_label(self, text: str) -> None:

@@ -13,6 +13,12 @@ from torchcanvas.app.ui.canvas.card_text import (
 )
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem
 from torchcanvas.app.ui.canvas.node_item import NodeItem
+from torchcanvas.app.ui.canvas.routing import (
+    MAX_ROUTED_CARDS,
+    CardIndex,
+    blocking_cards,
+    lane_path,
+)
 
 ROOM = 800.0  # canvas beyond the cards, to drop and drag into
 
@@ -41,8 +47,16 @@ class CardDrawing:
         return self.nodes[node].set_ports(inputs, outputs)
 
     def _route_edges_of(self, node: str) -> None:
-        for edge in self._edges_at.get(node, ()):
+        self._card_index = None  # the card moved or changed size
+        own = self._edges_at.get(node, ())
+        for edge in own:
             self._route(self.edges[edge])
+        card = self.nodes.get(node)
+        if card is not None and len(self.nodes) <= MAX_ROUTED_CARDS:
+            # other edges that now pass behind the card find a way around it
+            for item in self.items(card.sceneBoundingRect()):
+                if isinstance(item, EdgeItem) and item.edge not in own:
+                    self._route(item)
 
     def _route(self, item: EdgeItem) -> None:
         edge = item.edge
@@ -52,12 +66,24 @@ class CardDrawing:
         # An edge from a port that no longer exists (fewer chunks) hangs off the last one.
         start = src.out_ports.get(edge.src_port) or list(src.out_ports.values())[-1]
         end = dst.in_ports.get(edge.dst_port) or list(dst.in_ports.values())[-1]
-        item.route(start.anchor(), end.anchor())
+        start_at, end_at = start.anchor(), end.anchor()
+        cards = blocking_cards(self, start_at, end_at, (edge.src, edge.dst))
+        if cards:
+            item.set_route(lane_path(start_at, end_at, cards, self))
+        else:
+            item.route(start_at, end_at)
+
+    def cards_in(self, rect: QRectF) -> list[tuple[QRectF, str]]:
+        """(rect, node) of the cards that overlap `rect` (scene coordinates)."""
+        if getattr(self, "_card_index", None) is None:
+            self._card_index = CardIndex(self.nodes)
+        return self._card_index.overlapping(rect)
 
     def _update_cards(self, analysis, route_all: bool) -> None:
         """Show `analysis` on the cards and edges; edges are routed again only where a card
         changed its size (`route_all`: every edge, after a rebuild)."""
         reshaped = [node for node in self.nodes if self._refresh_card(node, analysis)]
+        self._card_index = None
         labels: dict[tuple[str, str], str] = {}  # a value read n times is formatted once
         for edge, item in self.edges.items():
             value = (edge.src, edge.src_port)
