@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMenu, QStyle
 from torchcanvas.app.ui.document import EXAMPLES
 from torchcanvas.app.ui.import_actions import import_model
 from torchcanvas.app.ui.onnx_export import export_onnx
+from torchcanvas.app.ui.script_export import export_script
 
 GESTURES = [  # what no action has a key for: mouse gestures and keys of the canvas itself
     ("Tab, or double-click on the canvas", "Add a layer: type a few letters, Enter"),
@@ -77,6 +78,12 @@ def build_actions(window) -> dict[str, QAction]:
             "Export &ONNX…",
             lambda: export_onnx(window),
             tip="Write the model as ONNX (dynamic batch), for onnxruntime and other engines",
+        ),
+        "export_script": _action(
+            window,
+            "Export &Training Script…",
+            lambda: export_script(window),
+            tip="Write train.py: the model, its data and settings, for python and torchrun",
         ),
         "import": _action(
             window,
@@ -150,7 +157,7 @@ def build_menus(window, actions: dict[str, QAction]) -> None:
     window.recent_menu = file_menu.addMenu("Open &Recent")
     file_menu.addAction(actions["recover"])
     file_menu.addSeparator()
-    for name in ("save", "save_as", "export", "export_onnx"):
+    for name in ("save", "save_as", "export", "export_onnx", "export_script"):
         file_menu.addAction(actions[name])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])
