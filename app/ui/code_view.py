@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 
 from torchcanvas.codegen.emit import CodegenError, emit_module
 
+PLACEHOLDER = "# Fix the problems to see the generated code."
+
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
@@ -85,6 +87,12 @@ class CodeView(QWidget):
         self.model = model
         self.refresh()
 
+    def forget(self) -> None:
+        """Drop the code shown (another project was opened: its last valid code is not this
+        one's), then show the new project's."""
+        self.text.clear()
+        self.refresh()
+
     def schedule_refresh(self) -> None:
         """Regenerate soon (edits come in bursts)."""
         self._timer.start()
@@ -95,15 +103,16 @@ class CodeView(QWidget):
             source = emit_module(self.model).source
         except CodegenError as error:
             count = len(error.problems)
+            shown = self.text.toPlainText() not in ("", PLACEHOLDER)
+            below = "the code below is from the last valid graph" if shown else "fix it to see code"
             self.status.setText(
-                f"⚠ The graph has {count} problem{'s' * (count != 1)}; the "
-                f"code below is from the last valid graph. First: "
+                f"⚠ The graph has {count} problem{'s' * (count != 1)}; {below}. First: "
                 f"{error.problems[0]}"
             )
             self.status.show()
             self.export_button.setEnabled(False)
-            if not self.text.toPlainText():
-                self.text.setPlainText("# Fix the problems to see the generated code.")
+            if not shown:
+                self.text.setPlainText(PLACEHOLDER)
             return
         self.status.hide()
         self.export_button.setEnabled(True)

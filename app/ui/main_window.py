@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
 
     def _on_document_replaced(self) -> None:
         self.inspector.show_node(None)
-        self.code_view.refresh()
+        self.code_view.forget()
         QTimer.singleShot(0, self.view.show_top)
 
     def _on_connect_requested(self, src: str, dst: str, src_port, dst_port) -> None:

@@ -81,3 +81,12 @@ def test_export_with_a_run_s_weights_carries_its_preprocess(window, qtbot, tmp_p
     assert batch.shape == raw.shape and abs(float(batch.mean())) < 3
     with torch.no_grad():
         assert torch.equal(model.eval()(batch), window.training.predict(batch))
+
+
+def test_file_new_does_not_show_the_previous_projects_code(window, qtbot):
+    window.open_example("digits_cnn")
+    assert "class DigitsCNN" in window.code_view.text.toPlainText()
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # File ▸ New
+    shown = window.code_view.text.toPlainText()
+    assert "DigitsCNN" not in shown and shown.startswith("# Fix the problems")
+    assert "last valid graph" not in window.code_view.status.text()
