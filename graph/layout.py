@@ -1,4 +1,4 @@
-"""Auto-arrange: layered top-to-bottom positions in topological order."""
+"""Auto-arrange: layered positions in topological order, top to bottom or left to right."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ ROW_GAP = 64.0  # between the bottom of one row's tallest card and the next row
 COLUMN_GAP = 50.0
 CARD_WIDTH = 190.0
 PORT_SPACING = 62.0  # a card grows wider than CARD_WIDTH when it has many ports
+CARD_HEIGHT = 70.0
+DOWN, RIGHT = "down", "right"  # which way data flows on the canvas
+DIRECTIONS = (DOWN, RIGHT)
+COLUMN_GAP_RIGHT = 90.0  # left to right: room for the edges between columns
+ROW_GAP_RIGHT = 40.0
 
 
 def estimated_size(model, node: str) -> tuple[float, float]:
@@ -23,23 +28,35 @@ def estimated_size(model, node: str) -> tuple[float, float]:
     return width, 22 + 16 * (1 + lines) + 8 + 12 * strips
 
 
-def layered_positions(model, sizes: dict | None = None) -> dict[str, tuple[float, float]]:
-    """Canvas positions: one row per longest-path layer, branches side by side.
+def layered_positions(
+    model, sizes: dict | None = None, direction: str = DOWN
+) -> dict[str, tuple[float, float]]:
+    """Canvas positions: one row per longest-path layer, branches side by side; with
+    direction "right", one column per layer, branches one above the other.
 
     `sizes` maps node ids to the (width, height) of their cards; missing ones are estimated.
     """
     sizes = {n: (sizes or {}).get(n) or estimated_size(model, n) for n in model.nodes()}
+    if direction == RIGHT:  # the same layout with the axes swapped
+        swapped = {n: (h, w) for n, (w, h) in sizes.items()}
+        placed = _layered(model, swapped, COLUMN_GAP_RIGHT, ROW_GAP_RIGHT, CARD_HEIGHT)
+        return {n: (y, x) for n, (x, y) in placed.items()}
+    return _layered(model, sizes, ROW_GAP, COLUMN_GAP, CARD_WIDTH)
+
+
+def _layered(model, sizes: dict, layer_gap: float, gap: float, middle: float) -> dict:
+    """Rows down the page (callers swap the axes for columns)."""
     rows = _rows(model)
     positions: dict[str, tuple[float, float]] = {}
     y = 0.0
     for row in sorted(rows):
         names = _sorted_row(model, rows[row], positions, sizes)
-        total = sum(sizes[n][0] for n in names) + COLUMN_GAP * (len(names) - 1)
-        x = -total / 2 + CARD_WIDTH / 2
+        total = sum(sizes[n][0] for n in names) + gap * (len(names) - 1)
+        x = -total / 2 + middle / 2
         for name in names:
             positions[name] = (x, y)
-            x += sizes[name][0] + COLUMN_GAP
-        y += max(sizes[n][1] for n in names) + ROW_GAP
+            x += sizes[name][0] + gap
+        y += max(sizes[n][1] for n in names) + layer_gap
     return positions
 
 
@@ -70,9 +87,11 @@ def _sorted_row(model, names: list[str], placed: dict, sizes: dict) -> list[str]
     return sorted(names, key=lambda n: (parent_x(n), index[n]))
 
 
-def arrange(model, sizes: dict | None = None) -> dict[str, tuple[float, float]]:
+def arrange(
+    model, sizes: dict | None = None, direction: str = DOWN
+) -> dict[str, tuple[float, float]]:
     """Move every node to its layered position; returns the old positions (for undo)."""
     old = {node: model.pos(node) for node in model.nodes()}
-    for node, pos in layered_positions(model, sizes).items():
+    for node, pos in layered_positions(model, sizes, direction).items():
         model.move(node, pos)
     return old

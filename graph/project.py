@@ -17,6 +17,7 @@ from torchcanvas.graph.graphjson import (
     load_blocks,
     load_graph,
 )
+from torchcanvas.graph.layout import DIRECTIONS, DOWN
 from torchcanvas.graph.library import Library
 from torchcanvas.graph.migrate import MigrationError, migrate
 from torchcanvas.graph.model import GraphError, ModelGraph
@@ -27,7 +28,7 @@ from torchcanvas.graph.settings import coerce_training, default_training
 FORMAT = "torchcanvas"
 VERSION = 3
 MAX_FILE_BYTES = 20 * 1024 * 1024
-_TOP_KEYS = {"format", "version", "name", "blocks", "nodes", "edges", "training"}
+_TOP_KEYS = {"format", "version", "name", "blocks", "nodes", "edges", "training", "view"}
 
 
 class ProjectError(ValueError):
@@ -40,6 +41,7 @@ class Project:
 
     model: ModelGraph
     training: dict[str, Any] = field(default_factory=default_training)
+    direction: str = DOWN  # how the canvas lays the network out: down or right
 
     def __post_init__(self) -> None:
         if self.model.library is None:
@@ -60,6 +62,8 @@ def project_to_dict(project: Project) -> dict:
         document["blocks"] = [block_to_dict(library.get(name)) for name in library.order()]
     document.update(graph_to_dict(model))
     document["training"] = dict(project.training)
+    if project.direction != DOWN:  # files laid out top to bottom keep their bytes
+        document["view"] = {"direction": project.direction}
     return document
 
 
@@ -171,7 +175,17 @@ def project_from_dict(document: Any) -> Project:
         settings = coerce_training(training)
     except ParamError as error:
         raise ProjectError(f"training: {error}") from None
-    return Project(model, settings)
+    return Project(model, settings, _direction(document.get("view", {})))
+
+
+def _direction(view: Any) -> str:
+    """The layout direction saved under "view" (absent: top to bottom)."""
+    if not isinstance(view, dict) or set(view) - {"direction"}:
+        raise ProjectError('view: expected {"direction": "down" or "right"}')
+    direction = view.get("direction", DOWN)
+    if direction not in DIRECTIONS:
+        raise ProjectError(f"view: direction must be 'down' or 'right', not {direction!r:.40}")
+    return direction
 
 
 def _check_header(document: Any) -> None:

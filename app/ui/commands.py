@@ -177,3 +177,29 @@ def _args(edge: Edge) -> tuple[str, str, str, str]:
 
 def _slot_order(edge: Edge) -> int:
     return int(edge.dst_port) if edge.dst_port.isdigit() else -1
+
+
+class DirectionCommand(QUndoCommand):
+    """Lay the canvas out the other way (down or right) and auto-arrange it, as one step."""
+
+    def __init__(self, document, direction: str, arrange) -> None:
+        super().__init__("Lay Out Left to Right" if direction == "right" else "Lay Out Top Down")
+        self.document, self.direction = document, direction
+        self.before = document.project.direction
+        self.arrange = arrange  # () -> new positions, worked out once the cards have turned
+        self.old = {n: document.graph.pos(n) for n in document.graph.nodes()}
+        self.new: dict | None = None
+
+    def redo(self) -> None:
+        self.document.turn(self.direction)
+        if self.new is None:
+            self.new = self.arrange()
+        for node, pos in self.new.items():
+            if node in self.document.graph:
+                self.document.graph.move(node, pos)
+
+    def undo(self) -> None:
+        self.document.turn(self.before)
+        for node, pos in self.old.items():
+            if node in self.document.graph:
+                self.document.graph.move(node, pos)

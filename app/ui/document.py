@@ -59,6 +59,7 @@ class Document(QObject):
     settings_changed = Signal()
     library_changed = Signal()  # a block definition was added, removed or edited
     navigated = Signal()  # another graph is on the canvas
+    direction_changed = Signal(str)  # the canvas lays data out "down" or "right" now
 
     def __init__(self, parent=None, home: Path | None = None) -> None:
         super().__init__(parent)
@@ -286,10 +287,28 @@ class Document(QObject):
         self.undo.push(cmd.RenameModelCommand(self.model, new))
         return None
 
+    @property
+    def direction(self) -> str:
+        """Which way the canvas lays the data out: "down" or "right" (saved in the project)."""
+        return self.project.direction
+
+    def set_direction(self, direction: str, sizes) -> None:
+        """Turn the layout (and auto-arrange in it) as one undo step; `sizes()` gives the
+        cards' sizes once they have turned."""
+        if direction != self.project.direction:
+            arrange = lambda: layered_positions(self.graph, sizes(), direction)  # noqa: E731
+            self.undo.push(cmd.DirectionCommand(self, direction, arrange))
+
+    def turn(self, direction: str) -> None:
+        """Set the direction (for DirectionCommand); views follow `direction_changed`."""
+        self.project.direction = direction
+        self.direction_changed.emit(direction)
+
     def arrange(self, sizes: dict | None = None) -> None:
-        """Auto-arrange (layered, top to bottom) as one undoable step; `sizes` of the cards."""
+        """Auto-arrange (layered, in the canvas's direction) as one undoable step; `sizes` of
+        the cards."""
         old = {n: self.graph.pos(n) for n in self.graph.nodes()}
-        new = layered_positions(self.graph, sizes)
+        new = layered_positions(self.graph, sizes, self.project.direction)
         if old != new:
             command = cmd.MoveCommand(self.graph, old, new, "Auto-arrange")
             self.undo.push(command)

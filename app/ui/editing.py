@@ -16,9 +16,11 @@ from torchcanvas.app.ui.design_lock import READ_ONLY
 from torchcanvas.app.ui.palette import HIDDEN
 from torchcanvas.app.ui.quick_add import Entry, SearchPopup
 from torchcanvas.graph.hints import value_problem
+from torchcanvas.graph.layout import RIGHT
 from torchcanvas.graph.registry import all_specs
 
 GAP = 50.0  # between a card and the one added below it
+SIDE_GAP = 90.0  # left to right: between a card and the one added right of it
 
 
 class Editing(QObject):
@@ -128,13 +130,17 @@ class Editing(QObject):
         """Insert after `item` into its only outgoing `edge`, moving what follows down."""
         doc, graph = self.document, self.document.graph
         doc.undo.beginMacro(f"Insert {type_name}")
-        step = item.height() + GAP
         below = downstream(graph, edge.dst)
+        if self._sideways():  # left to right: what follows moves right
+            step = (item.width + SIDE_GAP, 0.0)
+            spot = QPointF(item.x() + item.width + SIDE_GAP + CARD_WIDTH / 2, item.y() + 11)
+        else:
+            step = (0.0, item.height() + GAP)
+            spot = QPointF(item.x() + CARD_WIDTH / 2, item.y() + item.height() + GAP + 11)
         doc.moved(
             {n: graph.pos(n) for n in below},
-            {n: (graph.pos(n)[0], graph.pos(n)[1] + step) for n in below},
+            {n: (graph.pos(n)[0] + step[0], graph.pos(n)[1] + step[1]) for n in below},
         )
-        spot = QPointF(item.x() + CARD_WIDTH / 2, item.y() + item.height() + GAP + 11)
         self._finish_insert(type_name, self._insert(type_name, edge, spot))
 
     def insert(self, type_name: str, edge, pos: QPointF) -> None:
@@ -197,11 +203,20 @@ class Editing(QObject):
 
     # ----- placing --------------------------------------------------------------------
     def free_spot_below(self, item: NodeItem) -> QPointF:
-        """Top-left of a card-sized place below `item`, moved right past any card there."""
+        """Top-left of a card-sized place below `item` (right of it, left to right), moved
+        along past any card there."""
+        if self._sideways():
+            x, y = item.x() + item.width + SIDE_GAP, item.y()
+            while self._taken(QRectF(x, y, CARD_WIDTH, 70)):
+                y += 110
+            return QPointF(x, y)
         x, y = item.x(), item.y() + item.height() + GAP
         while self._taken(QRectF(x, y, CARD_WIDTH, 70)):
             x += CARD_WIDTH + 40
         return QPointF(x, y)
+
+    def _sideways(self) -> bool:
+        return self.window.scene.direction == RIGHT
 
     def _taken(self, rect: QRectF) -> bool:
         return any(isinstance(i, NodeItem) for i in self.window.scene.items(rect))

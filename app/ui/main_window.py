@@ -18,6 +18,7 @@ from torchcanvas.app.ui.clipboard import NodeClipboard
 from torchcanvas.app.ui.code_view import CodeView
 from torchcanvas.app.ui.design_lock import banner
 from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs, suggested_name
+from torchcanvas.app.ui.direction import add_direction_action
 from torchcanvas.app.ui.document import Document
 from torchcanvas.app.ui.editing import Editing
 from torchcanvas.app.ui.inspector import Inspector
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self._build_centre()
         self.actions_by_name = build_actions(self)
         build_menus(self, self.actions_by_name)
+        add_direction_action(self)
         self.training = add_training(self)
         self._build_status_bar()
         self._connect_signals()

@@ -18,11 +18,15 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 
 from torchcanvas.app.ui import style
 from torchcanvas.app.ui.canvas.node_item import COMPACT_ZOOM
+from torchcanvas.app.ui.canvas.routing import SWAP
 from torchcanvas.graph.model import Edge
 
 
-def curve(start: QPointF, end: QPointF) -> QPainterPath:
-    """A top-to-bottom bezier; long straight drops bulge aside so they skip the cards between."""
+def curve(start: QPointF, end: QPointF, sideways: bool = False) -> QPainterPath:
+    """A top-to-bottom bezier (left to right when `sideways`); long straight drops bulge
+    aside so they skip the cards between."""
+    if sideways:
+        return SWAP.map(curve(SWAP.map(start), SWAP.map(end)))
     path = QPainterPath(start)
     dy = end.y() - start.y()
     dx = end.x() - start.x()
@@ -84,9 +88,9 @@ class EdgeItem(QGraphicsPathItem):
         """The model edge this item draws."""
         return self.edge
 
-    def route(self, start: QPointF, end: QPointF) -> None:
+    def route(self, start: QPointF, end: QPointF, sideways: bool = False) -> None:
         """Redraw between two anchors."""
-        self.set_route(curve(start, end))
+        self.set_route(curve(start, end, sideways))
 
     def set_route(self, path: QPainterPath) -> None:
         """Redraw along `path` (a curve, or a lane around cards)."""

@@ -38,6 +38,10 @@ class Minimap(QWidget):
         view.zoom_changed.connect(lambda _z: self.follow_view())
         self.hide()
 
+    def schedule(self) -> None:
+        """Redraw soon (the cards moved without an edit the minimap hears of)."""
+        self._redraw.start()
+
     def rebuild(self) -> None:
         """Draw the cards again (the graph changed) and decide whether to show."""
         scene = self.view.scene()

@@ -7,6 +7,12 @@ from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QStyleOptionGraphicsItem
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.card_ports import (
+    paint_side_labels,
+    place_sideways,
+    side_height,
+    text_margins,
+)
 from torchcanvas.app.ui.canvas.card_text import port_tip
 from torchcanvas.graph.registry import LayerSpec
 
@@ -105,6 +111,7 @@ class NodeItem(QGraphicsItem):
         self.out_ports: dict[str, PortItem] = {}
         self.width = WIDTH
         self._port_width = WIDTH
+        self.sideways = False  # left to right: ports down the card's sides
         self._bounds: QRectF | None = None
         self._problem: tuple | None = None  # (severity, tooltip) last shown
         # No itemChange hook: PySide converts the change kind of every notification (a
@@ -117,14 +124,20 @@ class NodeItem(QGraphicsItem):
     # ----- content ----------------------------------------------------------------
     def height(self) -> float:
         """Card height for the current number of detail lines and port-label strips."""
+        inside = LINE * len(self.inside) + 6 if self.inside is not None else 0.0
+        if self.sideways:
+            return side_height(self, HEADER + LINE * (1 + len(self.details)) + 8 + inside)
         top = STRIP if len(self.in_ports) > 1 else 0.0
         bottom = BOTTOM_STRIP - 6 if len(self.out_ports) > 1 else 0.0
-        inside = LINE * len(self.inside) + 6 if self.inside is not None else 0.0
         return HEADER + LINE * (1 + len(self.details)) + 8 + top + bottom + inside
+
+    def header_height(self) -> float:
+        """The coloured header's height."""
+        return HEADER
 
     def _top(self) -> float:
         """Where the text starts: below the header and the input labels."""
-        return HEADER + (STRIP if len(self.in_ports) > 1 else 0.0)
+        return HEADER + (STRIP if len(self.in_ports) > 1 and not self.sideways else 0.0)
 
     def boundingRect(self) -> QRectF:
         if self._bounds is None:  # Qt asks often; _layout() forgets it whenever the size changes
@@ -183,15 +196,24 @@ class NodeItem(QGraphicsItem):
             self.activity, self.badge = level, badge
             self.update()
 
-    def set_ports(self, inputs: list[tuple], outputs: list[tuple]) -> bool:
+    def set_sideways(self, sideways: bool) -> None:
+        """Ports on the sides (left to right) or on the top and bottom edges."""
+        if sideways != self.sideways:
+            self.prepareGeometryChange()
+            self.sideways = sideways
+            ports = (_described(self.in_ports), _described(self.out_ports))
+            self.set_ports(*ports, force=True)
+
+    def set_ports(self, inputs: list[tuple], outputs: list[tuple], force: bool = False) -> bool:
         """Show these (name, label, optional) ports; returns whether anything changed."""
         have_in, have_out = _described(self.in_ports), _described(self.out_ports)
-        if have_in == inputs and have_out == outputs:
+        if have_in == inputs and have_out == outputs and not force:
             return False
         self.prepareGeometryChange()
         self._sync(self.in_ports, "in", have_in, inputs)
         self._sync(self.out_ports, "out", have_out, outputs)
-        self._port_width = max(WIDTH, PORT_SPACING * max(len(inputs), len(outputs)))
+        spread = 1 if self.sideways else max(len(inputs), len(outputs))  # ports along a side
+        self._port_width = max(WIDTH, PORT_SPACING * spread)
         self.width = max(self._port_width, EXPANDED_WIDTH if self.inside is not None else 0)
         self._layout()
         self.update()
@@ -214,6 +236,9 @@ class NodeItem(QGraphicsItem):
 
     def _layout(self) -> None:
         self._bounds = None
+        if self.sideways:
+            place_sideways(self)
+            return
         for ports, y in ((self.in_ports, 0.0), (self.out_ports, self.height())):
             count = len(ports)
             for index, port in enumerate(ports.values()):
@@ -302,17 +327,19 @@ class NodeItem(QGraphicsItem):
         painter.setFont(style.font(8.5))
         painter.setPen(style.MUTED)
         y = self._top() + 2
+        left, right = text_margins(self)
+        room = self.width - left - right
         for line in self.details:
             painter.drawText(
-                QRectF(8, y, self.width - 16, LINE),
+                QRectF(left, y, room, LINE),
                 Qt.AlignmentFlag.AlignVCenter,
-                _elide(line, int(self.width / 6.3)),
+                _elide(line, int(room / 6.3)),
             )
             y += LINE
         painter.setPen(style.PROBLEM if self.severity == "error" else style.TEXT)
         painter.setFont(style.font(9, bold=True))
         painter.drawText(
-            QRectF(8, y, self.width - 16, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
+            QRectF(left, y, room, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
         )
 
     def _paint_inside(self, painter: QPainter) -> None:
@@ -356,6 +383,9 @@ class NodeItem(QGraphicsItem):
 
         Only those in the exposed part: a merge of 1,024 inputs is a card 60,000 px wide.
         """
+        if self.sideways:
+            paint_side_labels(self, painter)
+            return
         painter.setFont(style.font(7))
         painter.setPen(style.MUTED)
         bottom = self.height() - BOTTOM_STRIP

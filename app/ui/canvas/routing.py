@@ -7,25 +7,47 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QPainterPath
+from PySide6.QtGui import QPainterPath, QTransform
 
 SKIP_DROP = 150.0  # a shorter drop spans one row gap: no card can be in its way
 MAX_ROUTED_CARDS = 2000  # beyond this, edges keep the cheap bulge (see bench_wide)
 LANE_MARGIN = 26.0  # between the lane and the cards it passes
 EXIT = 22.0  # how far the edge leaves a port before it turns (rows are 64 px apart)
 RADIUS = 12.0
+SWAP = QTransform(0, 1, 1, 0, 0, 0)  # x <-> y: left to right is top to bottom, mirrored
 LANE_TRIES = 4  # a lane blocked by other cards moves past them, a few times at most
 
 
-def blocking_cards(scene, start: QPointF, end: QPointF, ends: tuple) -> list[QRectF]:
+def routed_path(scene, start: QPointF, end: QPointF, ends: tuple, sideways: bool):
+    """A lane path around the cards between two ports, or None when none is in the way.
+
+    Left to right is worked out as top to bottom with x and y swapped."""
+    if sideways:
+        start, end = SWAP.map(start), SWAP.map(end)
+    cards = blocking_cards(scene, start, end, ends, sideways)
+    if not cards:
+        return None
+    path = lane_path(start, end, cards, scene, sideways)
+    return SWAP.map(path) if sideways else path
+
+
+def _cards(scene, area: QRectF, sideways: bool) -> list[tuple[QRectF, str]]:
+    """cards_in for an area of the (possibly swapped) plane, rects in that plane."""
+    if not sideways:
+        return scene.cards_in(area)
+    return [(SWAP.mapRect(rect), node) for rect, node in scene.cards_in(SWAP.mapRect(area))]
+
+
+def blocking_cards(
+    scene, start: QPointF, end: QPointF, ends: tuple, sideways: bool = False
+) -> list[QRectF]:
     """The cards (other than the edge's own) in the straight corridor between two ports."""
     if end.y() - start.y() < SKIP_DROP or len(scene.nodes) > MAX_ROUTED_CARDS:
         return []
     left, right = min(start.x(), end.x()), max(start.x(), end.x())
-    corridor = QRectF(
-        left - 12, start.y() + EXIT, right - left + 24, end.y() - start.y() - 2 * EXIT
-    )
-    return [rect for rect, node in scene.cards_in(corridor) if node not in ends]
+    height = end.y() - start.y() - 2 * EXIT
+    corridor = QRectF(left - 12, start.y() + EXIT, right - left + 24, height)
+    return [rect for rect, node in _cards(scene, corridor, sideways) if node not in ends]
 
 
 class CardIndex:
@@ -48,14 +70,16 @@ class CardIndex:
         return [(rect, node) for rect, node in self.rects[first:last] if rect.intersects(area)]
 
 
-def lane_path(start: QPointF, end: QPointF, cards: list[QRectF], scene=None) -> QPainterPath:
+def lane_path(
+    start: QPointF, end: QPointF, cards: list[QRectF], scene=None, sideways: bool = False
+) -> QPainterPath:
     """Down, across to the side of `cards` nearer to both ports, down, across, in; a lane
     that would run behind another card moves out past it too."""
     top, bottom = start.y() + EXIT, end.y() - EXIT
     lane = _lane(start, end, cards)
     for _ in range(LANE_TRIES):
         band = QRectF(lane - LANE_MARGIN / 2, top, LANE_MARGIN, bottom - top)
-        more = [rect for rect, _node in scene.cards_in(band)] if scene is not None else []
+        more = [r for r, _node in _cards(scene, band, sideways)] if scene is not None else []
         if not more:
             break
         cards = cards + more

@@ -13,6 +13,7 @@ from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
 from torchcanvas.app.ui.canvas.scene_cards import CardDrawing
 from torchcanvas.graph.graphbase import gc_paused
+from torchcanvas.graph.layout import DOWN, RIGHT
 from torchcanvas.graph.model import Edge, ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER
 
@@ -48,6 +49,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         # graph caches it per revision), so a refresh that finds the same one has nothing to do.
         self._drawn = None
         self.crowded = False  # this repaint draws so many items that edges go plain
+        self.direction = DOWN  # which way the data flows: cards' ports and edges follow it
         self.locked = False  # a run is training this design: no wires, no moves
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_port: PortItem | None = None
@@ -133,6 +135,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
     def _add_card(self, node: str) -> None:
         spec = self.model.spec(node)
         item = NodeItem(node, self.model.node_name(node), spec)
+        item.sideways = self.direction == RIGHT
         item.openable = spec.kind in (BLOCK, CONTAINER)
         item.setFlag(NodeItem.GraphicsItemFlag.ItemIsMovable, not self.locked)
         self.nodes[node] = item
@@ -301,7 +304,9 @@ class GraphScene(CardDrawing, QGraphicsScene):
         if self._drag_line is not None:
             start = self._drag_port.anchor()
             end = event.scenePos()
-            path = curve(start, end) if self._drag_port.kind == "out" else curve(end, start)
+            sideways = self.direction == RIGHT
+            out = self._drag_port.kind == "out"
+            path = curve(start, end, sideways) if out else curve(end, start, sideways)
             self._drag_line.setPath(path)
             event.accept()
             return
@@ -355,7 +360,8 @@ class GraphScene(CardDrawing, QGraphicsScene):
         area = QRectF(pos.x() - reach, pos.y() - reach, 2 * reach, 2 * reach)
         ports = [item for item in self.items(area) if isinstance(item, PortItem)]
         # Only outwards from the card's edge: inside, the card is what was meant.
-        ports = [p for p in ports if (pos.y() - p.anchor().y()) * _OUTWARD[p.kind] >= -6]
+        axis = 0 if self.direction == RIGHT else 1  # ports face left/right, or up/down
+        ports = [p for p in ports if (pos - p.anchor()).toTuple()[axis] * _OUTWARD[p.kind] >= -6]
         return min(ports, key=lambda p: _distance(p.anchor(), pos), default=None)
 
     def _node_at(self, pos: QPointF) -> NodeItem | None:

@@ -13,12 +13,8 @@ from torchcanvas.app.ui.canvas.card_text import (
 )
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem
 from torchcanvas.app.ui.canvas.node_item import NodeItem
-from torchcanvas.app.ui.canvas.routing import (
-    MAX_ROUTED_CARDS,
-    CardIndex,
-    blocking_cards,
-    lane_path,
-)
+from torchcanvas.app.ui.canvas.routing import MAX_ROUTED_CARDS, CardIndex, routed_path
+from torchcanvas.graph.layout import RIGHT
 
 ROOM = 800.0  # canvas beyond the cards, to drop and drag into
 
@@ -67,11 +63,24 @@ class CardDrawing:
         start = src.out_ports.get(edge.src_port) or list(src.out_ports.values())[-1]
         end = dst.in_ports.get(edge.dst_port) or list(dst.in_ports.values())[-1]
         start_at, end_at = start.anchor(), end.anchor()
-        cards = blocking_cards(self, start_at, end_at, (edge.src, edge.dst))
-        if cards:
-            item.set_route(lane_path(start_at, end_at, cards, self))
+        sideways = self.direction == RIGHT
+        path = routed_path(self, start_at, end_at, (edge.src, edge.dst), sideways)
+        if path is not None:
+            item.set_route(path)
         else:
-            item.route(start_at, end_at)
+            item.route(start_at, end_at, sideways)
+
+    def set_direction(self, direction: str) -> None:
+        """Lay cards and edges out for data flowing `direction` (down or right)."""
+        if direction == self.direction:
+            return
+        self.direction = direction
+        for item in self.nodes.values():
+            item.set_sideways(direction == RIGHT)
+        self._card_index = None
+        for item in self.edges.values():
+            self._route(item)
+        self._set_room(self.content_bounds())
 
     def cards_in(self, rect: QRectF) -> list[tuple[QRectF, str]]:
         """(rect, node) of the cards that overlap `rect` (scene coordinates)."""

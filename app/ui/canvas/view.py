@@ -74,7 +74,7 @@ class GraphView(QGraphicsView):
 
     def show_top(self, min_zoom: float = 0.25) -> None:
         """Start view: the whole graph (small cards draw as labelled boxes); a graph too big
-        for that shows its top at `min_zoom`."""
+        for that shows its top (left to right: its left end) at `min_zoom`."""
         bounds = self._bounds()
         rect = bounds.adjusted(-40, -30, 40, 30)
         if not rect.isValid():
@@ -85,7 +85,10 @@ class GraphView(QGraphicsView):
         self.resetTransform()
         self.scale(min_zoom, min_zoom)
         visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        self.centerOn(rect.center().x(), rect.top() + visible.height() / 2)
+        if getattr(self.scene(), "direction", "down") == "right":  # the start is the left end
+            self.centerOn(rect.left() + visible.width() / 2, rect.center().y())
+        else:
+            self.centerOn(rect.center().x(), rect.top() + visible.height() / 2)
         self.zoom_changed.emit(self.zoom())
 
     def wheelEvent(self, event) -> None:
