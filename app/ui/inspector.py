@@ -153,8 +153,8 @@ class Inspector(QScrollArea):
         box.setLayout(form)
         hint = QLabel(
             "Select a node to edit its parameters. Drag layers in from the "
-            "palette; drag from an output port (bottom) to an input port (top) to "
-            "connect."
+            "palette (or press Tab on the canvas); drag from an output port to an input "
+            "port to connect."
         )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #616161;")
