@@ -129,3 +129,22 @@ def definition(indent: str, name: str, params: list[str]) -> list[str]:
     if len(inner + body) <= LINE_LENGTH:
         return [f"{indent}def {name}(", inner + body, f"{indent}):"]
     return [f"{indent}def {name}("] + [f"{inner}{p}," for p in params] + [f"{indent}):"]
+
+
+def format_code(source: str) -> str:
+    """`source` laid out by ruff's formatter (its defaults), read through stdin."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = Path(sys.executable).parent / "ruff"
+    done = subprocess.run(
+        [str(ruff), "format", "--isolated", "--stdin-filename", "generated.py", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ValueError(f"ruff could not format the generated code: {done.stderr.strip()}")
+    return done.stdout

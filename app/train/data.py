@@ -18,6 +18,7 @@ from torchcanvas.app.train.bundle import (  # noqa: F401  (re-exported: the data
     resolve_data_path,
 )
 from torchcanvas.app.train.core.data import (  # noqa: F401  (re-exported: the data API)
+    augment_batch,
     channel_stats,
     feature_stats,
     normalize,
@@ -292,22 +293,3 @@ _LOADERS = {
     "image_folder": sources.load_image_folder,
     "synthetic": sources.load_synthetic,
 }
-
-
-def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random crop with padding and a horizontal flip, per sample, on the batch's device."""
-    if x.ndim != 4:
-        return x
-    batch, channels, height, width = x.shape
-    pad = max(1, height // 8)
-    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-    device = x.device
-    dy = torch.randint(0, 2 * pad + 1, (batch,), device=device, generator=generator)
-    dx = torch.randint(0, 2 * pad + 1, (batch,), device=device, generator=generator)
-    rows = (dy[:, None] + torch.arange(height, device=device))[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(width, device=device))[:, None, None, :]
-    index = torch.arange(batch, device=device)[:, None, None, None]
-    channel = torch.arange(channels, device=device)[None, :, None, None]
-    cropped = padded[index, channel, rows, cols]
-    flip = torch.rand(batch, device=device, generator=generator) < 0.5
-    return torch.where(flip[:, None, None, None], cropped.flip(-1), cropped)

@@ -7,7 +7,7 @@ def split_indices(count, fraction, seed):
     """A fixed, seeded train/validation split: (training indices, validation indices)."""
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(count, generator=generator)
-    held = min(count - 1, int(round(count * fraction))) if fraction > 0 else 0
+    held = min(count - 1, round(count * fraction)) if fraction > 0 else 0
     return order[held:], order[:held]
 
 
@@ -69,7 +69,33 @@ def epoch_order(count, batch_size, generator, device, rank=0, world=1):
         yield index
 
 
+def pick(x, index):
+    """Samples of `x` at `index` (a slice or indices): a tensor, or a list of tensors (one
+    per Input) picked alike."""
+    return [t[index] for t in x] if isinstance(x, list) else x[index]
+
+
 def ordered_batches(x, y, size):
     """Consecutive slices of in-memory data (validation, evaluation)."""
     for start in range(0, len(y), size):
-        yield x[start : start + size], y[start : start + size]
+        part = slice(start, start + size)
+        yield pick(x, part), y[part]
+
+
+def augment_batch(x, generator=None):
+    """Random crop with padding and a horizontal flip, per sample, on the batch's device."""
+    if x.ndim != 4:
+        return x
+    batch, channels, height, width = x.shape
+    pad = max(1, height // 8)
+    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    device = x.device
+    dy = torch.randint(0, 2 * pad + 1, (batch,), device=device, generator=generator)
+    dx = torch.randint(0, 2 * pad + 1, (batch,), device=device, generator=generator)
+    rows = (dy[:, None] + torch.arange(height, device=device))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(width, device=device))[:, None, None, :]
+    index = torch.arange(batch, device=device)[:, None, None, None]
+    channel = torch.arange(channels, device=device)[None, :, None, None]
+    cropped = padded[index, channel, rows, cols]
+    flip = torch.rand(batch, device=device, generator=generator) < 0.5
+    return torch.where(flip[:, None, None, None], cropped.flip(-1), cropped)
