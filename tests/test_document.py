@@ -53,7 +53,7 @@ def test_a_design_is_edited_undone_redone_saved_and_reopened_without_qt(doc, tmp
     doc.undo.undo()
     assert ("fc", "log_softmax") in _edges(graph) and (name, "log_softmax") not in _edges(graph)
     doc.undo.redo()
-    assert (name, "log_softmax") in _edges(graph) and doc.graph.analysis().ok
+    assert (name, "log_softmax") in _edges(graph) and doc.analysis().ok
     edited = dumps_project(doc.project)
     while doc.undo.can_undo():
         doc.undo.undo()

@@ -14,6 +14,7 @@ from torchcanvas.app.editing.lock import READ_ONLY, DesignLocked, RunState, refu
 from torchcanvas.app.editing.undo import UndoStack
 from torchcanvas.app.navigation import Navigator
 from torchcanvas.codegen.emit import emit_module
+from torchcanvas.graph.analysis import Analysis
 from torchcanvas.graph.events import Signal
 from torchcanvas.graph.fileio import atomic_write
 from torchcanvas.graph.model import ModelGraph
@@ -66,6 +67,10 @@ class Document(DesignEdits, ClipboardEdits):
     def graph(self) -> ModelGraph:
         """The graph on the canvas, which edits change."""
         return self.navigator.graph
+
+    def analysis(self) -> Analysis:
+        """Shapes, counts and problems of the graph on the canvas (cached per revision)."""
+        return self.navigator.analysis()
 
     def _watch_library(self) -> None:
         """Follow the current project's library (opening a file brings another one)."""
