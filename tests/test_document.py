@@ -208,3 +208,15 @@ def test_the_undo_stack_keeps_qundostacks_rules():
     assert log == ["a", "c", "e", "f"] and stack.undo_text() == "nothing"  # all or nothing
     stack.clear()
     assert (stack.count(), stack.is_clean(), stack.undo_text()) == (0, True, "")
+
+
+def test_the_layout_direction_is_saved_undone_and_reopened(doc, tmp_path):
+    assert doc.set_direction("right", dict) is None and doc.direction == "right"
+    doc.undo.undo()
+    assert doc.direction == "down"
+    doc.undo.redo()
+    doc.save(tmp_path / "sideways.json")
+    doc.open_example("mlp")  # a file laid out top to bottom
+    assert doc.direction == "down"
+    doc.open(tmp_path / "sideways.json")
+    assert doc.direction == "right"

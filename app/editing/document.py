@@ -163,7 +163,7 @@ class Document(DesignEdits, ClipboardEdits):
         self.model.replace_with(project.model)
         self._watch_library()
         self.project.training = dict(project.training)
-        self.project.direction = project.direction
+        self.project.direction = project.direction  # the file's layout, not the last one's
         self.path, self.label = path, label
         self.undo.clear()
         self._settings_dirty = False
