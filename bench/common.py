@@ -137,7 +137,7 @@ def open_window():
 
 def close_window(app, window) -> None:
     """Close without prompts, and let Qt delete the window while it is still running."""
-    window.document.undo.setClean()
+    window.document.undo.set_clean()
     window.document._settings_dirty = False
     window.close()
     window.scene.detach()

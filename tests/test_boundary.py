@@ -1,4 +1,5 @@
-"""The model, codegen and training engine never import Qt; the install is one namespace."""
+"""The model, codegen, training engine and editing core never import Qt; the install is one
+namespace."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from tests.conftest import ROOT
 
 SCRIPT = """
 import sys, importlib, pkgutil
-core = ("graph", "codegen", "app.train", "app.cli")
+core = ("graph", "codegen", "app.train", "app.cli", "app.editing")
 for package in ["torchcanvas." + name for name in core]:
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
@@ -18,6 +19,11 @@ import torchcanvas.app.__main__
 from torchcanvas.graph.project import load_project
 from torchcanvas.codegen.build import build_model
 build_model(load_project(sys.argv[1]).model)
+from torchcanvas.app.editing import Document
+document = Document(home=".")
+document.open(sys.argv[1])
+assert document.add_node("ReLU", (0, 0)) is None
+document.undo.undo()
 bad = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6"))
 print("QT:", bad)
 print("TOP:", sorted(m for m in sys.modules if m.split(".")[0] in ("app", "graph", "codegen")))

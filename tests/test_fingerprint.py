@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from torchcanvas.app.ui.document import EXAMPLES
+from torchcanvas.app.editing.examples import EXAMPLES
 from torchcanvas.codegen.build import build_model
 from torchcanvas.codegen.fingerprint import design_changes, design_source, fingerprint
 from torchcanvas.graph.project import load_project

@@ -8,10 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
-from torchcanvas.app.ui.document import EXAMPLES
+from torchcanvas.app.editing.examples import EXAMPLES
 from torchcanvas.app.ui.import_actions import import_model
 from torchcanvas.app.ui.onnx_export import export_onnx
 from torchcanvas.app.ui.script_export import export_script
+from torchcanvas.app.ui.undo_actions import undo_actions
 
 GESTURES = [  # what no action has a key for: mouse gestures and keys of the canvas itself
     ("Tab, or double-click on the canvas", "Add a layer: type a few letters, Enter"),
@@ -61,12 +62,7 @@ def _action(window, text: str, slot, shortcut=None, icon=None, tip: str = "") ->
 def build_actions(window) -> dict[str, QAction]:
     """Create every action of the window, keyed by name."""
     sp, keys = QStyle.StandardPixmap, QKeySequence.StandardKey
-    undo = window.document.undo.createUndoAction(window, "Undo")
-    undo.setShortcut(QKeySequence(keys.Undo))
-    undo.setIcon(window.style().standardIcon(sp.SP_ArrowBack))
-    redo = window.document.undo.createRedoAction(window, "Redo")
-    redo.setIcon(window.style().standardIcon(sp.SP_ArrowForward))
-    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(keys.Redo)])
+    undo, redo = undo_actions(window)
     actions = {
         "new": _action(window, "&New", window.new_project, keys.New, sp.SP_FileIcon),
         "open": _action(window, "&Open…", window.open_project, keys.Open, sp.SP_DialogOpenButton),

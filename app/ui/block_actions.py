@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 
 from torchcanvas.app.blocklib import read_block_file, user_blocks
-from torchcanvas.app.ui.block_edits import project_graphs
+from torchcanvas.app.editing.block_graphs import project_graphs
 from torchcanvas.app.ui.canvas.breadcrumb import Breadcrumb
 from torchcanvas.app.ui.make_block_dialog import MakeBlockDialog
 from torchcanvas.graph.builtin_blocks import BUILTIN, builtin

@@ -6,14 +6,14 @@ from PySide6.QtWidgets import QMenu
 
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
-from torchcanvas.app.ui.design_lock import READ_ONLY
 
 
 def show_menu(window, target, pos, screen) -> QMenu:
     """Build and pop up the menu for `target` (None: the canvas) at `screen`."""
     menu = QMenu(window)
-    if window.design_locked:
-        menu.addAction(READ_ONLY).setEnabled(False)
+    refusal = window.document.refusal()
+    if refusal:  # a run is training: nothing here may change the design
+        menu.addAction(refusal).setEnabled(False)
     elif isinstance(target, PortItem):
         _port_entries(window, menu, target, pos)
     elif isinstance(target, NodeItem):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QMimeData
 from PySide6.QtWidgets import QApplication
 
-from torchcanvas.app.ui.document import CLIP_FORMAT
+from torchcanvas.app.editing.clipboard import CLIP_FORMAT
 
 CLIP_MIME = "application/x-torchcanvas-nodes"
 

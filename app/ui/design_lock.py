@@ -1,19 +1,22 @@
-"""While a run trains, the design is read-only: what trains is what the weights will fit.
+"""How the window shows the Document's lock: while a run trains, the design is read-only.
 
-Every way to edit goes quiet (palette, inspector, editing actions and keys, dragging cards
-and wires, quick-add, menus) and a line over the canvas says why; Stop (or the end of the
-run) gives it all back. Opening blocks and selecting nodes, to watch them, still work.
+The Document refuses every edit while it is locked (see `torchcanvas.app.editing.lock`);
+this makes the ways to edit go quiet too (palette, inspector, editing actions, dragging
+cards) and shows a line over the canvas that says why. Opening blocks and selecting nodes,
+to watch them, still work.
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QGraphicsItem, QLabel
 
+from torchcanvas.app.editing.lock import READ_ONLY
+
+# Undo and Redo are not here: they follow the lock themselves (see undo_actions).
 EDITING_ACTIONS = (
-    "undo", "redo", "cut", "paste", "duplicate", "delete", "delete_chain", "arrange",
+    "cut", "paste", "duplicate", "delete", "delete_chain", "arrange", "layout_right",
     "make_block", "ungroup", "repeat", "import",
 )  # fmt: skip
-READ_ONLY = "Training: the design is read-only until the run ends or you press Stop."
 
 
 def banner() -> QLabel:
@@ -24,9 +27,13 @@ def banner() -> QLabel:
     return label
 
 
-def set_locked(window, locked: bool) -> None:
-    """Lock (or unlock) every way of editing the design in `window`."""
-    window.design_locked = locked
+def follow_lock(window) -> None:
+    """Show the document's lock in `window` from now on."""
+    window.document.lock_changed.connect(lambda locked: show_lock(window, locked))
+
+
+def show_lock(window, locked: bool) -> None:
+    """Make every way of editing in `window` quiet (or active again)."""
     window.lock_banner.setVisible(locked)
     window.palette.setEnabled(not locked)
     window.inspector.setEnabled(not locked)
@@ -35,10 +42,6 @@ def set_locked(window, locked: bool) -> None:
     for name in EDITING_ACTIONS:
         if name in actions:
             actions[name].setEnabled(not locked)
-    if not locked:  # the stack's own state again
-        actions["undo"].setEnabled(window.document.undo.canUndo())
-        actions["redo"].setEnabled(window.document.undo.canRedo())
     movable = QGraphicsItem.GraphicsItemFlag.ItemIsMovable
     for item in window.scene.nodes.values():
         item.setFlag(movable, not locked)
-    window.scene.locked = locked

@@ -12,7 +12,6 @@ from PySide6.QtGui import QCursor
 
 from torchcanvas.app.ui.canvas.node_item import WIDTH as CARD_WIDTH
 from torchcanvas.app.ui.canvas.node_item import NodeItem
-from torchcanvas.app.ui.design_lock import READ_ONLY
 from torchcanvas.app.ui.palette import HIDDEN
 from torchcanvas.app.ui.quick_add import Entry, SearchPopup
 from torchcanvas.graph.hints import value_problem
@@ -57,8 +56,9 @@ class Editing(QObject):
 
     def ask(self, title: str, entries: list[Entry], then, at: QPointF | None = None) -> None:
         """Open the search box at the cursor (or the scene point `at`); `then(key)` after."""
-        if self.window.design_locked and title != "Find a node":
-            self.window.statusBar().showMessage(READ_ONLY, 5000)
+        refusal = self.document.refusal() if title != "Find a node" else None
+        if refusal:  # finding a node, to watch it, is no edit
+            self.window.statusBar().showMessage(refusal, 5000)
             return
         view = self.window.view
         spot = view.viewport().mapToGlobal(view.mapFromScene(at)) if at else QCursor.pos()
@@ -129,7 +129,8 @@ class Editing(QObject):
     def _insert_below(self, type_name: str, item: NodeItem, edge) -> None:
         """Insert after `item` into its only outgoing `edge`, moving what follows down."""
         doc, graph = self.document, self.document.graph
-        doc.undo.beginMacro(f"Insert {type_name}")
+        if not self._begin(f"Insert {type_name}"):
+            return
         below = downstream(graph, edge.dst)
         if self._sideways():  # left to right: what follows moves right
             step = (item.width + SIDE_GAP, 0.0)
@@ -145,16 +146,24 @@ class Editing(QObject):
 
     def insert(self, type_name: str, edge, pos: QPointF) -> None:
         """Put a new layer into `edge`: source -> new -> target, one undo step."""
-        self.document.undo.beginMacro(f"Insert {type_name}")
-        self._finish_insert(type_name, self._insert(type_name, edge, pos))
+        if self._begin(f"Insert {type_name}"):
+            self._finish_insert(type_name, self._insert(type_name, edge, pos))
+
+    def _begin(self, text: str) -> bool:
+        """Open one gesture's undo step, or say why the design cannot change now."""
+        refusal = self.document.refusal()
+        if refusal:
+            self.window.statusBar().showMessage(refusal, 5000)
+            return False
+        self.document.undo.begin_macro(text)
+        return True
 
     def _finish_insert(self, type_name: str, error: str | None) -> None:
-        doc = self.document
-        doc.undo.endMacro()
         if error:
-            doc.undo.undo()  # all or nothing: the edge stays as it was
+            self.document.undo.abort_macro()  # all or nothing: the edge stays as it was
             self.window.statusBar().showMessage(f"Cannot insert {type_name}: {error}", 8000)
             return
+        self.document.undo.end_macro()
         self._done(None)
 
     def _insert(self, type_name: str, edge, pos: QPointF) -> str | None:
@@ -171,7 +180,8 @@ class Editing(QObject):
     def _add_wired(self, type_name, pos, node, port, kind, top_left=False) -> None:
         """Add `type_name` at `pos` and wire it to `node`'s `port` (an output or input)."""
         doc = self.document
-        doc.undo.beginMacro(f"Add {type_name}")
+        if not self._begin(f"Add {type_name}"):
+            return
         spot = (pos.x(), pos.y()) if top_left else (pos.x() - CARD_WIDTH / 2, pos.y() - 11)
         error = doc.add_node(type_name, spot)
         if not error:
@@ -180,7 +190,7 @@ class Editing(QObject):
                 error = doc.connect(node, new, port)
             else:
                 error = doc.connect(new, node, None, port)
-        doc.undo.endMacro()
+        doc.undo.end_macro()
         self._done(None)
         if error:  # the layer stays: the user sees it and the reason it is not wired
             self.window.statusBar().showMessage(error, 8000)
@@ -225,11 +235,11 @@ class Editing(QObject):
         """Move the selected cards by (dx, dy): one undo step per key press."""
         graph = self.document.graph
         nodes = [item.node for item in self.window.scene.selected_nodes()]
-        if self.window.design_locked or not nodes:
+        if not nodes:
             return
         old = {n: graph.pos(n) for n in nodes}
         new = {n: (p[0] + dx, p[1] + dy) for n, p in old.items()}
-        self.document.moved(old, new)  # the command moves them
+        self.document.moved(old, new)  # the command moves them (unless the design is locked)
 
     # ----- what fits --------------------------------------------------------------------
     def _takes(self, type_name: str, node: str, port: str) -> bool:
@@ -258,14 +268,16 @@ class Editing(QObject):
         doc, graph = self.document, self.document.graph
         inputs, outputs = graph.inputs(node), graph.outputs(node)
         params, pos = dict(graph.params(node)), graph.pos(node)
-        doc.undo.beginMacro(f"Replace {graph.node_name(node)} with {type_name}")
+        if not self._begin(f"Replace {graph.node_name(node)} with {type_name}"):
+            return
         doc.delete([node])
         error = doc.add_node(type_name, pos)
         problems = [error] if error else self._rewire(doc.last_added, inputs, outputs, params)
-        doc.undo.endMacro()
         if error:
-            doc.undo.undo()
-        self._done(None if not error else error)
+            doc.undo.abort_macro()
+        else:
+            doc.undo.end_macro()
+        self._done(error)
         if problems and not error:
             self.window.statusBar().showMessage(problems[0], 8000)
 
@@ -290,9 +302,8 @@ class Editing(QObject):
         """Shift+Delete: remove the selected nodes and join what fed each to what it fed."""
         doc, graph = self.document, self.document.graph
         nodes = [item.node for item in self.window.scene.selected_nodes()]
-        if not nodes:
+        if not nodes or not self._begin("Delete, keeping the chain"):
             return
-        doc.undo.beginMacro("Delete, keeping the chain")
         for node in nodes:
             feeds = [e for e in graph.inputs(node) if e.src not in nodes]
             readers = graph.outputs(node)
@@ -300,7 +311,7 @@ class Editing(QObject):
             if len(feeds) == 1:
                 for edge in readers:
                     doc.connect(feeds[0].src, edge.dst, feeds[0].src_port, edge.dst_port)
-        doc.undo.endMacro()
+        doc.undo.end_macro()
 
     # ----- finding ----------------------------------------------------------------------
     def find(self) -> None:

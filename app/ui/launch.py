@@ -61,7 +61,7 @@ def open_initial(window, project: str | None, offer_recovery: bool = True) -> st
         problem = None
         if offer_recovery and window.offer_recovery():
             return None
-    from torchcanvas.app.ui.document import DEFAULT_EXAMPLE
+    from torchcanvas.app.editing.examples import DEFAULT_EXAMPLE
 
     try:
         window.document.open_example(DEFAULT_EXAMPLE)
@@ -83,7 +83,7 @@ def take_screenshot(app, window, path: str, size=(1600, 1000)) -> int:
     window.view.show_top()
     app.processEvents()
     ok = window.grab().save(path)
-    window.document.undo.setClean()
+    window.document.undo.set_clean()
     window.close()
     if not ok:
         print(f"error: could not write {path}", file=sys.stderr)

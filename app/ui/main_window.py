@@ -9,6 +9,7 @@ import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
+from torchcanvas.app.editing.document import Document
 from torchcanvas.app.ui.actions import build_actions, build_menus, shortcut_rows, shortcuts_html
 from torchcanvas.app.ui.block_actions import BlockActions
 from torchcanvas.app.ui.canvas.scene import GraphScene
@@ -16,10 +17,9 @@ from torchcanvas.app.ui.canvas.view import GraphView
 from torchcanvas.app.ui.canvas_menu import show_menu
 from torchcanvas.app.ui.clipboard import NodeClipboard
 from torchcanvas.app.ui.code_view import CodeView
-from torchcanvas.app.ui.design_lock import banner
+from torchcanvas.app.ui.design_lock import banner, follow_lock
 from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs, suggested_name
 from torchcanvas.app.ui.direction import add_direction_action
-from torchcanvas.app.ui.document import Document
 from torchcanvas.app.ui.editing import Editing
 from torchcanvas.app.ui.inspector import Inspector
 from torchcanvas.app.ui.inspector_keys import InspectorKeys
@@ -55,9 +55,11 @@ class MainWindow(QMainWindow):
         self.dialogs = Dialogs(self)
         # Sized before the docks are tabified: tab bars laid out for another size linger.
         self.resize(1500, 950)
-        self.document = Document(self, self.home)
+        self.document = Document(self.home)
         navigator = self.document.navigator
-        self.scene = GraphScene(self.document.model, self, navigator.analysis)
+        self.scene = GraphScene(
+            self.document.model, self, navigator.analysis, lambda: self.document.locked
+        )
         self.view = GraphView(self.scene, self)
         self.clipboard = NodeClipboard(self)
         self._build_docks()
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
         self.training = add_training(self)
         self._build_status_bar()
         self._connect_signals()
+        follow_lock(self)
         self._autosave = QTimer(self, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.autosave)
         self._autosave.start()
@@ -98,7 +101,6 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.blocks.breadcrumb)
         self.lock_banner = banner()  # while training: the design is read-only
-        self.design_locked = False
         layout.addWidget(self.lock_banner)
         layout.addWidget(self.view, 1)
         self.setCentralWidget(centre)
@@ -175,7 +177,7 @@ class MainWindow(QMainWindow):
         self.code_view.copied.connect(lambda: self.statusBar().showMessage("Code copied.", 3000))
         doc.title_changed.connect(self._update_title)
         doc.replaced.connect(self._on_document_replaced)
-        doc.model.events.changed.connect(self.code_view.schedule_refresh)
+        doc.edited.connect(lambda _text: self.code_view.schedule_refresh())  # once per edit
         doc.model.events.name_changed.connect(lambda _name: self._update_title())
 
     # ----- model and scene events ---------------------------------------------------

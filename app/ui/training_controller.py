@@ -8,6 +8,7 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from torchcanvas.app.editing.examples import EXAMPLES
 from torchcanvas.app.train import events
 from torchcanvas.app.train.bundle import resolve_data_path
 from torchcanvas.app.train.data import fit_problem
@@ -16,8 +17,6 @@ from torchcanvas.app.train.session import TrainingSession, prewarm
 from torchcanvas.app.train.tasks import task_named
 from torchcanvas.app.ui.activations import badge_for
 from torchcanvas.app.ui.data_check import DataCheck
-from torchcanvas.app.ui.design_lock import set_locked
-from torchcanvas.app.ui.document import EXAMPLES
 from torchcanvas.app.ui.training_weights import WeightsActions
 from torchcanvas.graph.registry import BLOCK, MODULE
 
@@ -229,7 +228,7 @@ class TrainingController(WeightsActions, QObject):
         self.activations.clear()
         self.activations.set_node(selected, self._node_label(selected))
         self.panel.set_running(True, False)
-        set_locked(self.window, True)
+        self.document.run.begin(run_dir)  # the design is read-only until the run ends
         self.panel.show_phase("starting…", 0)
         self.panel.show_status("Training…")
         self.window.show_training_views()
@@ -390,7 +389,7 @@ class TrainingController(WeightsActions, QObject):
 
     def _end_run(self) -> None:
         self.timer.stop()
-        set_locked(self.window, False)
+        self.document.run.end()
         self.curves.tick(force=True)
         for item in self.window.scene.nodes.values():
             item.set_activity(None, "")

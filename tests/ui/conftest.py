@@ -81,7 +81,7 @@ def make_window(qtbot):
 
 def close_window(win) -> None:
     """Quit as a user would, without prompts (this also hands the clipboard back)."""
-    win.document.undo.setClean()
+    win.document.undo.set_clean()
     win.document._settings_dirty = False
     if win.training.running:
         win.training.kill()

@@ -100,7 +100,7 @@ def test_the_view_stays_put_after_drops_moves_and_pastes(window, qtbot):
 
 
 def test_the_minimap_shows_a_big_graph_and_moves_the_view(window, qtbot):
-    from torchcanvas.app.ui.document import EXAMPLES
+    from torchcanvas.app.editing.examples import EXAMPLES
 
     open_file(window, EXAMPLES / "resnet18_expanded.json")
     minimap = window.view.minimap

@@ -97,10 +97,10 @@ def test_wire_a_network_see_shapes_edit_and_undo_redo(window, qtbot):
 
     undo = window.document.undo
     assert undo.count() == len(CHAIN) + len(CHAIN) - 1 + 1  # adds, connections, the edit
-    while undo.canUndo():
+    while undo.can_undo():
         undo.undo()
     assert len(model) == 0 and not window.scene.nodes
-    while undo.canRedo():
+    while undo.can_redo():
         undo.redo()
     assert [model.node_name(n) for n in model.nodes()] == names
     assert len(model.edges()) == len(names) - 1
@@ -249,7 +249,7 @@ def test_move_is_one_undo_step_per_drag(window, qtbot):
     drag(window, start, start + QPointF(120, 80))
     model = window.document.model
     assert model.pos(relu) != (0.0, 0.0)
-    assert window.document.undo.undoText() == "Move"
+    assert window.document.undo.undo_text() == "Move"
     window.document.undo.undo()
     assert model.pos(relu) == (0.0, 0.0) and item.pos() == QPointF(0, 0)
 
@@ -365,9 +365,10 @@ def test_examples_open_and_draw(window, qtbot):
 
 
 def test_start_up_without_bundled_examples_opens_an_empty_project(window, monkeypatch):
-    from torchcanvas.app.ui import document, launch
+    from torchcanvas.app.editing import examples
+    from torchcanvas.app.ui import launch
 
-    monkeypatch.setattr(document, "DEFAULT_EXAMPLE", "no_such_example")
+    monkeypatch.setattr(examples, "DEFAULT_EXAMPLE", "no_such_example")
     assert launch.open_initial(window, None, offer_recovery=False) is None
     model = window.document.model
     assert [model.node_name(n) for n in model.nodes()] == ["input", "output"]

@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 
 from tests.ui.helpers import click_node, node, press, wire
 from tests.ui.test_editor_gestures import choose
-from torchcanvas.app.ui.document import EXAMPLES
+from torchcanvas.app.editing.examples import EXAMPLES
 from torchcanvas.codegen.build import build_model
 from torchcanvas.graph.project import load_project
 

@@ -32,7 +32,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
     wire_dropped = Signal(str, str, str, QPointF)  # node, port, "in"/"out", on empty canvas
     menu_requested = Signal(object, QPointF, object)  # card, edge, port or None; where; screen
 
-    def __init__(self, model: ModelGraph, parent=None, analysis=None) -> None:
+    def __init__(self, model: ModelGraph, parent=None, analysis=None, locked=None) -> None:
         super().__init__(parent)
         self.model = model
         self._analysis = analysis  # () -> Analysis of the shown graph; default: its own
@@ -50,7 +50,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         self._drawn = None
         self.crowded = False  # this repaint draws so many items that edges go plain
         self.direction = DOWN  # which way the data flows: cards' ports and edges follow it
-        self.locked = False  # a run is training this design: no wires, no moves
+        self._locked = locked or (lambda: False)  # () -> the document's lock (a run trains)
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_port: PortItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
@@ -94,6 +94,11 @@ class GraphScene(CardDrawing, QGraphicsScene):
         self.expanded = set()
         self._subscribe()
         self.rebuild()
+
+    @property
+    def locked(self) -> bool:
+        """Whether the design is locked now: no wires start, cards stay put."""
+        return self._locked()
 
     def analysis(self):
         """The analysis of the graph shown (an instance's when opened from the model)."""

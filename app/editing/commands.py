@@ -1,4 +1,4 @@
-"""Undo commands: every edit the window makes goes through one of these, which call the model.
+"""Undo commands: every edit of a Document goes through one of these, which call the model.
 
 Commands refer to nodes by id, which never changes, so undoing a rename and then editing
 the node keeps working.
@@ -6,15 +6,12 @@ the node keeps working.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QUndoCommand
-
+from torchcanvas.app.editing.undo import Command
 from torchcanvas.graph.graphjson import MAX_NODES, load_body
 from torchcanvas.graph.model import Edge, ModelGraph, NodeRecord
 
-MOVE_ID = 1001
 
-
-class AddNodeCommand(QUndoCommand):
+class AddNodeCommand(Command):
     """Add one node (from the palette or a drop)."""
 
     def __init__(self, model: ModelGraph, type_name: str, pos, params=None, name=None):
@@ -31,7 +28,7 @@ class AddNodeCommand(QUndoCommand):
         self.model.remove_node(self.node)
 
 
-class RemoveCommand(QUndoCommand):
+class RemoveCommand(Command):
     """Delete nodes (with their edges) and single edges."""
 
     def __init__(self, model: ModelGraph, nodes: list[str], edges=(), text: str = "Delete"):
@@ -56,7 +53,7 @@ class RemoveCommand(QUndoCommand):
             self.model.connect(*_args(edge), allow_cycles=True)
 
 
-class ConnectCommand(QUndoCommand):
+class ConnectCommand(Command):
     """Connect an output port to an input port, replacing what that port had."""
 
     def __init__(self, model: ModelGraph, edge: Edge, replaced: Edge | None = None):
@@ -74,7 +71,7 @@ class ConnectCommand(QUndoCommand):
             self.model.connect(*_args(self.replaced))
 
 
-class MoveCommand(QUndoCommand):
+class MoveCommand(Command):
     """Move nodes; one command per drag (the model already moved live while dragging)."""
 
     def __init__(self, model: ModelGraph, old: dict, new: dict, text: str = "Move"):
@@ -92,7 +89,7 @@ class MoveCommand(QUndoCommand):
                 self.model.move(node, pos)
 
 
-class SetParamCommand(QUndoCommand):
+class SetParamCommand(Command):
     """Change (or unpin, with None) one parameter."""
 
     def __init__(self, model: ModelGraph, node: str, key: str, value):
@@ -109,7 +106,7 @@ class SetParamCommand(QUndoCommand):
         self.model.set_param(self.node, self.key, old)
 
 
-class RenameCommand(QUndoCommand):
+class RenameCommand(Command):
     """Rename a node (its id stays)."""
 
     def __init__(self, model: ModelGraph, node: str, new: str):
@@ -124,7 +121,7 @@ class RenameCommand(QUndoCommand):
         self.model.rename(self.node, self.old)
 
 
-class RenameModelCommand(QUndoCommand):
+class RenameModelCommand(Command):
     """Rename the model class."""
 
     def __init__(self, model: ModelGraph, new: str):
@@ -138,7 +135,7 @@ class RenameModelCommand(QUndoCommand):
         self.model.set_name(self.old)
 
 
-class PasteCommand(QUndoCommand):
+class PasteCommand(Command):
     """Add copied nodes and the edges between them, under fresh ids and names."""
 
     def __init__(self, model: ModelGraph, nodes: list[dict], edges: list[dict], offset):
@@ -179,7 +176,7 @@ def _slot_order(edge: Edge) -> int:
     return int(edge.dst_port) if edge.dst_port.isdigit() else -1
 
 
-class DirectionCommand(QUndoCommand):
+class DirectionCommand(Command):
     """Lay the canvas out the other way (down or right) and auto-arrange it, as one step."""
 
     def __init__(self, document, direction: str, arrange) -> None:

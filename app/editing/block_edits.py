@@ -1,7 +1,7 @@
 """Block edits of a Document: group, ungroup, repeat, place, bind, and edit definitions.
 
-Each method checks first and pushes one undoable step; it returns an error message, or
-None when done. The graph edited is the one on the canvas (the model, a definition or a
+Each method checks first (the lock too) and pushes one undoable step; it returns an error
+message, or None when done. The graph edited is the one on the canvas (the model, a definition or a
 container body).
 """
 
@@ -17,16 +17,25 @@ from torchcanvas.app.blocklib import (
     save_block,
     user_blocks,
 )
-from torchcanvas.app.ui import commands as cmd
-from torchcanvas.app.ui.block_commands import (
+from torchcanvas.app.editing import commands as cmd
+from torchcanvas.app.editing.block_commands import (
     Change,
+    RemoveBlockCommand,
     SetBlockParamsCommand,
     SetBodyCommand,
     SetWhenCommand,
     StructureCommand,
 )
+from torchcanvas.app.editing.block_graphs import (
+    fresh_builtin,
+    node_types,
+    project_graphs,
+    resize_chain,
+    users_of,
+)
+from torchcanvas.app.editing.lock import refused_while_locked
 from torchcanvas.graph.blockrun import chain_order
-from torchcanvas.graph.builtin_blocks import BUILTIN, builtin
+from torchcanvas.graph.builtin_blocks import BUILTIN
 from torchcanvas.graph.grouping import Exposed, make_block, repeat, ungroup
 from torchcanvas.graph.library import BlockDef, block_param
 from torchcanvas.graph.model import GraphError, ModelGraph
@@ -57,6 +66,7 @@ class BlockEdits:
         self.document.undo.push(StructureCommand(text, graph or self.graph, change))
 
     # ----- grouping -----------------------------------------------------------------------
+    @refused_while_locked
     def make_block(self, nodes: list[str], name: str, exposed: list[Exposed]) -> str | None:
         """Move `nodes` into a new definition and put one instance in their place."""
         if has_spec(name) or name in BUILTIN or name in self.user_blocks():
@@ -70,6 +80,7 @@ class BlockEdits:
         self.document.last_added = grouping.instance
         return None
 
+    @refused_while_locked
     def ungroup(self, node: str) -> str | None:
         """Replace a block instance by its layers."""
         try:
@@ -79,6 +90,7 @@ class BlockEdits:
         self._push(f"Ungroup {record.name}", Change([record], added))
         return None
 
+    @refused_while_locked
     def repeat(self, node: str, count: int) -> str | None:
         """Turn a block instance into an nn.Sequential of `count` of them."""
         try:
@@ -89,6 +101,7 @@ class BlockEdits:
         self.document.last_added = container
         return None
 
+    @refused_while_locked
     def set_count(self, node: str, count: int) -> str | None:
         """Give a repeat (a Sequential) `count` children: copies of its last one, or fewer."""
         graph = self.graph
@@ -103,7 +116,7 @@ class BlockEdits:
         if len(chain) == count:
             return None
         try:
-            _resize_chain(body, chain, count)
+            resize_chain(body, chain, count)
         except GraphError as error:
             return f"Cannot change the count: {error}"
         text = f"{graph.node_name(node)} ×{count}"
@@ -120,7 +133,7 @@ class BlockEdits:
         if name in self.library:
             return []
         if name in BUILTIN:
-            return _fresh_builtin(name, self.library)
+            return fresh_builtin(name, self.library)
         path = self.user_blocks().get(name)
         if path is None:
             return f"there is no block called {name}"
@@ -129,6 +142,7 @@ class BlockEdits:
         except BlockFileError as error:
             return str(error)
 
+    @refused_while_locked
     def place(self, name: str, pos) -> str | None:
         """Add an instance of block `name`, with its definition when the project lacks it."""
         blocks = self.available(name)
@@ -154,11 +168,15 @@ class BlockEdits:
         if isinstance(blocks, str):
             return blocks
         if blocks:
+            problem = self.document.refusal()  # looking at a definition it has is no edit
+            if problem:
+                return problem
             for block in blocks:
                 self.library.add(block)
             self._push(f"Add block {name}", Change([], [], blocks), self.document.model)
         return None
 
+    @refused_while_locked
     def copy_definition(self, name: str, new: str) -> str | None:
         """A copy of definition `name` under another class name."""
         problem = self._new_block_name_problem(new) or self.adopt_definition(name)
@@ -171,16 +189,17 @@ class BlockEdits:
         self._push(f"Copy {name} to {new}", Change([], [], [block]), self.document.model)
         return None
 
+    @refused_while_locked
     def remove_definition(self, name: str) -> str | None:
         """Take an unused definition out of the project."""
-        users = [g for g in project_graphs(self.document.model) if name in _types(g)]
+        users = [g for g in project_graphs(self.document.model) if name in node_types(g)]
         if users:
             return f"{name} is still used; delete its instances first"
         block = self.library.get(name)
         if block is None:
             return f"there is no block called {name}"
         self.library.remove(name)
-        self.document.undo.push(_RemoveBlockCommand(self.library, block))
+        self.document.undo.push(RemoveBlockCommand(self.library, block))
         return None
 
     def save_to_library(self, name: str) -> str | None:
@@ -205,6 +224,7 @@ class BlockEdits:
         name = self.document.navigator.block()
         return self.library.get(name) if name else None
 
+    @refused_while_locked
     def bind(self, node: str, key: str, text: str) -> str | None:
         """Bind a parameter to an expression over the block's parameters ('' unbinds)."""
         graph = self.graph
@@ -222,6 +242,7 @@ class BlockEdits:
             self.document.undo.push(cmd.SetParamCommand(graph, node, key, value))
         return None
 
+    @refused_while_locked
     def set_when(self, node: str, text: str) -> str | None:
         """Keep a node only when a condition over the block's parameters holds ('' always)."""
         graph = self.graph
@@ -251,6 +272,7 @@ class BlockEdits:
             return f"{unknown[0]} is not a parameter of {block.name} ({listed})"
         return None
 
+    @refused_while_locked
     def add_param(self, name: str, kind: str, default) -> str | None:
         """Give the definition in scope another constructor parameter."""
         block = self.scope()
@@ -270,6 +292,7 @@ class BlockEdits:
         )
         return None
 
+    @refused_while_locked
     def set_param_default(self, name: str, value) -> str | None:
         """Change the default of one of the definition's parameters."""
         block = self.scope()
@@ -288,107 +311,22 @@ class BlockEdits:
         )
         return None
 
+    @refused_while_locked
     def remove_param(self, name: str) -> str | None:
         """Remove a parameter nothing inside uses; instances forget their value for it."""
         block = self.scope()
         if block is None or block.param(name) is None:
             return f"there is no parameter {name}"
-        users = _users_of(block.graph, name)
+        users = users_of(block.graph, name)
         if users:
             return f"{users[0]} uses {name}; change that first"
         undo = self.document.undo
-        undo.beginMacro(f"Remove {block.name}.{name}")
-        for graph in project_graphs(self.document.model):
-            for node in graph.nodes_of_type(block.name):
-                if name in graph.params(node):
-                    undo.push(cmd.SetParamCommand(graph, node, name, block.param(name).default))
-        params = tuple(p for p in block.params if p.name != name)
-        undo.push(SetBlockParamsCommand(self.library, block.name, params, "Remove parameter"))
-        undo.endMacro()
+        with undo.macro(f"Remove {block.name}.{name}"):
+            for graph in project_graphs(self.document.model):
+                for node in graph.nodes_of_type(block.name):
+                    if name in graph.params(node):
+                        default = block.param(name).default
+                        undo.push(cmd.SetParamCommand(graph, node, name, default))
+            params = tuple(p for p in block.params if p.name != name)
+            undo.push(SetBlockParamsCommand(self.library, block.name, params, "Remove parameter"))
         return None
-
-
-class _RemoveBlockCommand(cmd.QUndoCommand):
-    """Take a definition out (already done when pushed); undo puts it back."""
-
-    def __init__(self, library, block: BlockDef) -> None:
-        super().__init__(f"Remove block {block.name}")
-        self.library, self.block, self._done = library, block, True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-        else:
-            self.library.remove(self.block.name)
-
-    def undo(self) -> None:
-        self.library.add(self.block)
-
-
-def _fresh_builtin(name: str, library) -> list[BlockDef]:
-    """Built-in `name` and the built-ins it uses that the project lacks (not yet added)."""
-    from torchcanvas.graph.library import Library
-
-    scratch = Library()
-    return adopt(builtin(name, scratch), library)
-
-
-def project_graphs(root: ModelGraph) -> list[ModelGraph]:
-    """The model, every container body, and every definition (with its bodies)."""
-    found = []
-
-    def walk(graph: ModelGraph) -> None:
-        found.append(graph)
-        for node in graph.nodes():
-            body = graph.body(node)
-            if body is not None:
-                walk(body)
-
-    walk(root)
-    if root.library is not None:
-        for block in root.library:
-            walk(block.graph)
-    return found
-
-
-def _types(graph: ModelGraph) -> set[str]:
-    return {graph.node_type(n) for n in graph.nodes()}
-
-
-def _users_of(graph: ModelGraph, name: str) -> list[str]:
-    """`node.param` texts (and conditions) of a definition that use parameter `name`."""
-    found = []
-    for node in graph.nodes():
-        for key, value in graph.params(node).items():
-            if isinstance(value, Bound) and name in names(value.text):
-                found.append(f"{graph.node_name(node)}.{key}")
-        when = graph.when(node)
-        if when is not None and name in names(when.text):
-            found.append(f"the condition of {graph.node_name(node)}")
-        body = graph.body(node)
-        if body is not None:
-            found += _users_of(body, name)
-    return found
-
-
-def _resize_chain(body: ModelGraph, chain: list[str], count: int) -> None:
-    """Append copies of the last child (stride 1, like a ResNet stage) or drop the last."""
-    output = body.nodes_of_type("Output")[0]
-    while len(chain) > count:
-        last = chain.pop()
-        feeding = body.inputs(last)[0]
-        body.remove_node(last)
-        body.connect(feeding.src, output, feeding.src_port)
-    template = chain[-1]
-    while len(chain) < count:
-        params = {k: v for k, v in body.params(template).items() if k != "stride"}
-        x, y = body.pos(chain[-1])
-        node = body.add_node(body.node_type(template), None, params, (x, y + 110.0))
-        if body.body(template) is not None:
-            body.set_body(node, body.body(template).copy())
-        body.disconnect(body.inputs(output)[0])
-        body.connect(chain[-1], node)
-        body.connect(node, output)
-        chain.append(node)
-    x, y = body.pos(chain[-1])
-    body.move(output, (x, y + 110.0))

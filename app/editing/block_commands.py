@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtGui import QUndoCommand
-
+from torchcanvas.app.editing.undo import Command
 from torchcanvas.graph.library import BlockDef, Library
 from torchcanvas.graph.model import ModelGraph, NodeRecord
 
@@ -25,11 +24,11 @@ class Change:
     blocks: list[BlockDef] = field(default_factory=list)
 
 
-class StructureCommand(QUndoCommand):
+class StructureCommand(Command):
     """Replace nodes by nodes in one graph, adding definitions first.
 
     Built after the operation ran (so a refused operation never reaches the stack): the
-    first redo, which QUndoStack.push calls, has nothing left to do.
+    first redo, which UndoStack.push calls, has nothing left to do.
     """
 
     def __init__(self, text: str, graph: ModelGraph, change: Change) -> None:
@@ -63,7 +62,7 @@ class StructureCommand(QUndoCommand):
             self.library.remove(block.name)
 
 
-class SetBlockParamsCommand(QUndoCommand):
+class SetBlockParamsCommand(Command):
     """Replace a definition's constructor parameters (add, remove, defaults)."""
 
     def __init__(self, library: Library, name: str, params: tuple, text: str) -> None:
@@ -78,7 +77,7 @@ class SetBlockParamsCommand(QUndoCommand):
         self.library.set_params(self.name, self.old)
 
 
-class SetWhenCommand(QUndoCommand):
+class SetWhenCommand(Command):
     """Make a node inside a block conditional (or unconditional again)."""
 
     def __init__(self, graph: ModelGraph, node: str, text: str | None) -> None:
@@ -94,7 +93,7 @@ class SetWhenCommand(QUndoCommand):
         self.graph.set_when(self.node, self.old)
 
 
-class SetBodyCommand(QUndoCommand):
+class SetBodyCommand(Command):
     """Give a container another body (a different repeat count)."""
 
     def __init__(self, graph: ModelGraph, node: str, body: ModelGraph, text: str) -> None:
@@ -107,3 +106,20 @@ class SetBodyCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.graph.set_body(self.node, self.old)
+
+
+class RemoveBlockCommand(Command):
+    """Take a definition out (already done when pushed); undo puts it back."""
+
+    def __init__(self, library: Library, block: BlockDef) -> None:
+        super().__init__(f"Remove block {block.name}")
+        self.library, self.block, self._done = library, block, True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+        else:
+            self.library.remove(self.block.name)
+
+    def undo(self) -> None:
+        self.library.add(self.block)
