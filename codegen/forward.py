@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import keyword
 
-from torchcanvas.codegen.pyformat import INDENT, assign, return_values
+from torchcanvas.codegen.pyformat import INDENT
 from torchcanvas.graph.expr import Call, TupleOf, Unpack
 from torchcanvas.graph.naming import sanitize
 from torchcanvas.graph.registry import FUNCTION, INPUT, OUTPUT, PARAMETER
@@ -80,7 +80,7 @@ class ForwardWriter:
         returned = [self._value_of(out) for out in self.analysis.outputs]
         if returned:
             outputs = self.analysis.outputs
-            self.statements.append((outputs[0], return_values(BODY, returned)))
+            self.statements.append((outputs[0], [f"{BODY}return {', '.join(returned)}"]))
         return self.statements
 
     def _value_of(self, output: str) -> str:
@@ -104,14 +104,14 @@ class ForwardWriter:
         if spec.type == "ModuleList":
             body = _loop(indent, name, values.get("input", ""), target)
         elif spec.kind == FUNCTION:
-            body = assign(indent, target, spec.expr(values, facts.args, facts.inputs, set(used)))
+            body = [f"{indent}{target} = {spec.expr(values, facts.args, facts.inputs, set(used))}"]
         elif called:
             if spec.function.startswith("F."):
                 self.imports.add(FUNCTIONAL_IMPORT)
             raw = self.model.params(node)
-            body = assign(indent, target, function_call(spec, values["input"], facts.args, raw))
+            body = [f"{indent}{target} = {function_call(spec, values['input'], facts.args, raw)}"]
         else:
-            body = assign(indent, target, _module_call(spec, f"self.{name}", values, set(used)))
+            body = [f"{indent}{target} = {_module_call(spec, f'self.{name}', values, set(used))}"]
         if when is not None:
             # Where the condition is false, the node passes its first input on.
             first = values.get(edges[0].dst_port) if edges else None

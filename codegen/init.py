@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from torchcanvas.codegen.forward import is_call
-from torchcanvas.codegen.pyformat import INDENT, assign, statement
+from torchcanvas.codegen.pyformat import INDENT
 from torchcanvas.graph.expr import Call, ListOf, TupleOf, literal
 from torchcanvas.graph.layers.external import class_and_import
 from torchcanvas.graph.params import DIMS, SHAPE
@@ -52,7 +52,7 @@ class InitWriter:
             return []
         inner = ind + INDENT if when else ind
         prelude, expr = self.module_expr(self.model, node, self.analysis.facts[node], inner)
-        body = prelude + assign(inner, f"self.{name}", expr)
+        body = [*prelude, f"{inner}self.{name} = {expr}"]
         body += weight_init_lines(inner, name, self.analysis.resolved(node))
         if when:
             return [f"{ind}self.{name} = None", f"{ind}if {when.text}:", *body]
@@ -106,7 +106,7 @@ class InitWriter:
             inner = indent + INDENT if when else indent
             if when:
                 lines.append(f"{indent}if {when.text}:")
-            lines += statement(inner, "", Call(f"{var}.append", (expr,)))
+            lines.append(f"{inner}{var}.append({expr})")
         return var, lines
 
 
@@ -141,11 +141,11 @@ def weight_init_lines(indent: str, name: str, args: dict) -> list[str]:
     scheme = args.get("weight_init", "default")
     if scheme != "default":
         func, kwargs = WEIGHT_INITS[scheme]
-        lines += statement(indent, "", Call(f"nn.init.{func}", (f"self.{name}.weight",), kwargs))
+        lines.append(f"{indent}{Call(f'nn.init.{func}', (f'self.{name}.weight',), kwargs)}")
     bias = args.get("bias_init", "default")
     if bias != "default" and args.get("bias", True):
         func, kwargs = WEIGHT_INITS[bias]
-        lines += statement(indent, "", Call(f"nn.init.{func}", (f"self.{name}.bias",), kwargs))
+        lines.append(f"{indent}{Call(f'nn.init.{func}', (f'self.{name}.bias',), kwargs)}")
     return lines
 
 
@@ -161,8 +161,7 @@ def parameter_lines(indent: str, name: str, args: dict) -> list[str]:
         "trunc_normal": Call("torch.empty", dims),
         "uniform": Call("torch.rand", dims),
     }
-    lines = assign(indent, f"self.{name}", Call("nn.Parameter", (makers[init],)))
+    lines = [f"{indent}self.{name} = {Call('nn.Parameter', (makers[init],))}"]
     if init == "trunc_normal":
-        call = Call("nn.init.trunc_normal_", (f"self.{name}",), (("std", std),))
-        lines += statement(indent, "", call)
+        lines.append(f"{indent}{Call('nn.init.trunc_normal_', (f'self.{name}',), (('std', std),))}")
     return lines
