@@ -358,9 +358,9 @@ def _id_limit(model, node: str) -> int:
     """Token ids below every Embedding the Input feeds (2 when it feeds none)."""
     analysis = model.analysis()
     limits = [
-        analysis.resolved(edge.dst)["num_embeddings"]
+        analysis.resolved(edge.dst)[model.spec(edge.dst).id_limit]
         for edge in model.outputs(node)
-        if model.node_type(edge.dst) == "Embedding" and analysis.resolved(edge.dst)
+        if model.spec(edge.dst).id_limit and analysis.resolved(edge.dst)
     ]
     return min(limits, default=2)
 

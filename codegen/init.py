@@ -5,7 +5,6 @@ from __future__ import annotations
 from torchcanvas.codegen.forward import is_call
 from torchcanvas.codegen.pyformat import INDENT
 from torchcanvas.graph.expr import Call, ListOf, TupleOf, literal
-from torchcanvas.graph.layers.external import class_and_import
 from torchcanvas.graph.params import DIMS, SHAPE
 from torchcanvas.graph.registry import BLOCK, CONTAINER, FUNCTION, MODULE, PARAMETER, LayerSpec
 from torchcanvas.graph.symbolic import Bound
@@ -62,11 +61,10 @@ class InitWriter:
         """(lines that must come first, the expression that builds the module)."""
         spec = model.spec(node)
         self.imports.update(spec.imports)  # StochasticDepth inside a block or a Sequential
-        if spec.type == "External":
-            name, line = class_and_import(facts.args)
+        if spec.constructor is not None:
+            expr, line = spec.constructor(facts.args)
             self.imports.add(line)
-            pairs = tuple(f"{key}={literal(value)}" for key, value in facts.args["arguments"])
-            return [], Call(name, pairs)
+            return [], expr
         if spec.kind != CONTAINER:
             args = constructor_args(spec, facts.args, model.params(node))
             return [], Call(spec.torch_class, tuple(args))
@@ -83,15 +81,15 @@ class InitWriter:
             parts.append((child, expr))
         if any(body.when(child) for child in children):
             var, lines = self._list_lines(body, model.node_name(node), parts, indent)
-            arg = f"*{var}" if spec.type == "Sequential" else var
+            arg = var if spec.loop else f"*{var}"  # nn.ModuleList takes a list
             return prelude + lines, Call(f"nn.{spec.type}", (arg,))
         items = tuple(expr for _, expr in parts)
         if facts.args.get("named"):
             self.imports.add("from collections import OrderedDict")
             pairs = tuple(TupleOf((f'"{body.node_name(c)}"', e)) for c, e in parts)
             return prelude, Call(f"nn.{spec.type}", (Call("OrderedDict", (ListOf(pairs),)),))
-        if spec.type == "ModuleList":
-            return prelude, Call("nn.ModuleList", (ListOf(items),))
+        if spec.loop:
+            return prelude, Call(f"nn.{spec.type}", (ListOf(items),))
         return prelude, Call("nn.Sequential", items)
 
     def _list_lines(self, body, name: str, parts, indent: str) -> tuple[str, list[str]]:

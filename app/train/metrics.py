@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from torchcanvas.graph.fileio import atomic_write
-
 COLUMNS = [
     "epoch",
     "train_loss",
@@ -18,11 +16,6 @@ COLUMNS = [
     "samples_per_s",
 ]
 REGRESSION_COLUMNS = ["val_mse", "val_mae", "val_r2"]  # after the others, for regression runs
-
-
-def write_metrics(path, history: list[dict]) -> None:
-    """Write the epoch history as CSV, atomically."""
-    atomic_write(path, metrics_bytes(history))
 
 
 def metrics_bytes(history: list[dict]) -> bytes:
