@@ -58,12 +58,17 @@ def statement_nodes(raw: str, raw_nodes: dict[int, str], formatted: str) -> dict
     """Line of `formatted` -> node, from `raw_nodes` (line of `raw` -> node): ruff keeps
     every statement and their order, so the i-th statement of one is the i-th of the
     other, and each line of a statement ruff split goes to the statement's node."""
-    before, after = _statements(raw), _statements(formatted)
+    after = _statements(formatted)
+    # Codegen writes a statement a line, so parsing `raw` is needed only where a string
+    # spans lines (a block's docstring).
+    before = [number for number, line in enumerate(raw.split("\n"), 1) if line.strip()]
+    if len(before) != len(after):
+        before = [statement.lineno for statement in _statements(raw)]
     if len(before) != len(after):
         raise FormatError("ruff changed the statements of the generated code")
     found: dict[int, str] = {}
     for old, new in zip(before, after):
-        node = raw_nodes.get(old.lineno)
+        node = raw_nodes.get(old)
         if node is not None:  # a compound statement's body lines are re-set by its children
             found.update(dict.fromkeys(range(new.lineno, new.end_lineno + 1), node))
     return found
