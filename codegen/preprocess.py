@@ -8,13 +8,11 @@ design validated as identifiers, and class or column names as string literals.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from torchcanvas.codegen.emit import CodegenError, EmitResult
 from torchcanvas.codegen.pyformat import INDENT, format_code
 from torchcanvas.graph.expr import Call
 
-LINE_LENGTH = 88  # ruff's default, which `constant` lays lists out for
 MAIN = 'if __name__ == "__main__":'
 TORCH_DTYPES = {
     "float32": "torch.float32",
@@ -30,7 +28,7 @@ def add_preprocess(result: EmitResult, record: dict) -> str:
     """The module's source with CLASSES, the training statistics and preprocess(x) added
     before its `__main__` block."""
     entries = _entries(result, record)
-    taken = set(re.findall(r"^class (\w+)", result.source, re.MULTILINE))
+    taken = set(re.findall(r"^class (\w+)", result.raw, re.MULTILINE))
     names = _constant_names(result.arguments, taken)
     lines: list[str] = []
     if record.get("class_names"):
@@ -47,23 +45,6 @@ def add_preprocess(result: EmitResult, record: dict) -> str:
 
 def _list(name: str, items: list[str]) -> str:
     return f"{name} = [{', '.join(items)}]"
-
-
-def constant(name: str, items: list[str]) -> list[str]:
-    """`NAME = [a, b]`, or one item per line with a trailing comma as ruff explodes a list
-    (the training script's constants, until that script goes through format_code too)."""
-    flat = f"{name} = [{', '.join(items)}]"
-    if _width(flat) <= LINE_LENGTH:
-        return [flat]
-    return [f"{name} = [", *(f"{INDENT}{item}," for item in items), "]"]
-
-
-def _width(text: str) -> int:
-    """Columns as ruff counts them: wide characters take two, combining marks none."""
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        for c in text
-    )
 
 
 def string(text: str) -> str:

@@ -19,7 +19,7 @@ INDENT = "    "
 TIMEOUT_S = 60  # a formatter that hangs must not hang the window with it
 
 
-class FormatError(RuntimeError):
+class FormatError(ValueError):
     """ruff could not be run, or refused the code (a codegen bug: the code is invalid)."""
 
 

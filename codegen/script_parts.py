@@ -1,25 +1,11 @@
-"""The text of the standalone training script, in parts: one data loader per source and the
-loop every script shares. `codegen/script.py` fills in the constants and joins them."""
+"""The text of the standalone training script's own parts: one data loader per source and the
+driver (flags, the in-memory batches, the run folder, main). The split, standardization,
+loop, tasks and records come from app/train/core, whose source the script carries."""
 
 from __future__ import annotations
 
-IMPORTS = [
-    "import argparse",
-    "import csv",
-    "import os",
-    "import time",
-    "from pathlib import Path",
-    "",
-    "import numpy as np",
-    "import torch",
-    "import torch.distributed as dist",
-    "import torchvision",
-    "from torch import nn",
-    "from torch.nn.parallel import DistributedDataParallel",
-    "from torch.utils.data import DataLoader, DistributedSampler, TensorDataset",
-]
-
-# Each loader returns (inputs, targets): a list of tensors in forward()'s order, and a tensor.
+# Each loader returns (inputs, targets): a list of tensors in forward()'s order, and a tensor
+# of class indices (CLASSES named) or of real values (no CLASSES).
 LOADERS = {
     "digits": '''
 def load_samples(path):
@@ -42,14 +28,10 @@ def load_samples(path):
 def load_samples(path):
     """The table's FEATURES columns as the input and its TARGETS columns as the targets."""
     with open(path, newline="", encoding="utf-8-sig") as file:
-        rows = [
-            row
-            for row in csv.DictReader(file, delimiter=DELIMITER)
-            if any(row.values())
-        ]
+        rows = [row for row in csv.DictReader(file, delimiter=DELIMITER) if any(row.values())]
     x = torch.tensor([[float(row[c]) for c in FEATURES] for row in rows])
     x = x.reshape(len(rows), *INPUT_SHAPES[0])
-    if TASK == "regression":
+    if not CLASSES:  # real-valued targets
         return [x], torch.tensor([[float(row[c]) for c in TARGETS] for row in rows])
     index = {name: i for i, name in enumerate(CLASSES)}
     return [x], torch.tensor([index[class_name(row[TARGETS[0]])] for row in rows])
@@ -71,8 +53,10 @@ def load_samples(path):
     for name, shape, dtype in zip(INPUT_ARRAYS, INPUT_SHAPES, INPUT_DTYPES):
         values = torch.as_tensor(arrays[name])
         inputs.append(values.reshape(len(values), *shape).to(getattr(torch, dtype)))
-    if TASK == "regression":
+    if not CLASSES:  # real-valued targets, side by side (one shaped target as it is)
         count = len(inputs[0])
+        if len(TARGETS) == 1 and arrays[TARGETS[0]].ndim > 2:
+            return inputs, torch.as_tensor(arrays[TARGETS[0]].astype(np.float32))
         parts = [torch.as_tensor(arrays[name]).reshape(count, -1) for name in TARGETS]
         return inputs, torch.cat(parts, 1).float()
     labels = arrays[TARGETS[0]].reshape(-1)
@@ -85,9 +69,7 @@ def load_samples(path):
 def read_arrays(path):
     """name -> array; never unpickles."""
     if path.is_dir():
-        return {
-            p.stem: np.load(p, allow_pickle=False) for p in sorted(path.glob("*.npy"))
-        }
+        return {p.stem: np.load(p, allow_pickle=False) for p in sorted(path.glob("*.npy"))}
     if path.suffix.lower() == ".npy":
         arrays = {"x": np.load(path, allow_pickle=False)}
         for name in TARGETS:
@@ -98,118 +80,124 @@ def read_arrays(path):
 ''',
 }
 
-SHARED = '''
-def split(count, fraction, seed):
-    """The seeded train/validation split TorchCanvas makes: (train, validation) indices."""
-    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
-    held = min(count - 1, round(count * fraction)) if fraction > 0 else 0
-    return order[held:], order[:held]
+DRIVER = '''
+def arguments():
+    """Command-line flags; their defaults are the design's training settings."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=DATA_PATH, help="the data file or folder")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
+    parser.add_argument("--batch-size", type=int, default=SETTINGS["batch_size"])
+    parser.add_argument("--lr", type=float, default=SETTINGS["lr"])
+    parser.add_argument("--seed", type=int, default=SETTINGS["seed"])
+    parser.add_argument("--out", default=OUT, help="the run folder written after each epoch")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=SETTINGS["amp"])
+    parser.add_argument("--download", action="store_true", help="download torchvision data")
+    return parser.parse_args()
 
 
-def statistics(x, layout):
-    """Mean and std of training samples along the axis they are standardized by."""
-    if layout == "channel":  # (N, C, ...): per channel
-        flat = x.transpose(0, 1).reshape(x.shape[1], -1).T
-    elif layout == "feature":  # (N, F) or (N, L, F): per column, the last axis
-        flat = x.reshape(-1, x.shape[-1])
-    else:  # one value for all
-        flat = x.reshape(-1, 1)
-    flat = flat.double()
-    return flat.mean(0).float(), flat.std(0).clamp_min(1e-6).float()
-
-
-def standardize(x, mean, std, layout):
-    """(x - mean) / std, broadcast along the layout's axis."""
-    if layout == "channel":
-        shape = (1, -1) + (1,) * (x.dim() - 2)
-        return (x - mean.view(shape)) / std.view(shape)
-    return (x - mean) / std
-
-
-def datasets(path, val_split, seed):
-    """Training and validation TensorDatasets, standardized with the training statistics."""
+def datasets(path, settings):
+    """(train x, train y, val x, val y) and each Input's (mean, std): the seeded split and
+    the training split's standardization, as TorchCanvas makes them."""
     inputs, targets = load_samples(path)
-    train, val = split(len(targets), val_split, seed)
-    train_parts, val_parts = [], []
-    for x, layout in zip(inputs, LAYOUTS):
-        if layout != "none":
-            mean, std = statistics(x[train], layout)
-            x = standardize(x, mean, std, layout)
-        train_parts.append(x[train])
-        val_parts.append(x[val])
-    return TensorDataset(*train_parts, targets[train]), TensorDataset(
-        *val_parts, targets[val]
-    )
+    train, val = split_indices(len(targets), settings["val_split"], settings["seed"])
+    train_x, val_x, stats = [], [], []
+    for x in inputs:
+        x_train, x_val = x[train], x[val]
+        mean, std = [], []
+        if settings["normalize"]:
+            mean, std = file_stats(x_train) if FILE_SOURCE else channel_stats(x_train)
+            scale = standardized if FILE_SOURCE else normalize
+            x_train, x_val = scale(x_train, mean, std), scale(x_val, mean, std)
+        train_x.append(x_train.contiguous())
+        val_x.append(x_val.contiguous())
+        stats.append((mean, std))
+    return (train_x, targets[train], val_x, targets[val]), stats
 
 
-def loss_targets(targets, classes):
-    """Class labels as one-hot rows for losses that compare with a vector."""
-    if TASK == "classification" and LOSS not in ("CrossEntropyLoss", "NLLLoss"):
-        return nn.functional.one_hot(targets, classes).float()
-    return targets
+class Batches:
+    """In-memory batches as TorchCanvas feeds them: a seeded shuffle each epoch (this
+    process's share of it under torchrun), augmented when asked; validation in order."""
+
+    def __init__(self, samples, settings, device, rank, world):
+        train_x, train_y, val_x, val_y = samples
+        self.train_x, self.train_y = [x.to(device) for x in train_x], train_y.to(device)
+        self.val_x, self.val_y = [x.to(device) for x in val_x], val_y.to(device)
+        self.settings, self.device, self.rank, self.world = settings, device, rank, world
+        self.generator = torch.Generator(device=device).manual_seed(settings["seed"])
+        self.val_size = len(val_y)
+
+    def train(self):
+        """One epoch of shuffled training batches."""
+        count, size = len(self.train_y), self.settings["batch_size"]
+        for index in epoch_order(count, size, self.generator, self.device, self.rank, self.world):
+            x = pick(self.train_x, index)
+            if self.settings["augment"] and len(x) == 1:
+                x = [augment_batch(x[0], self.generator)]
+            yield x, self.train_y[index]
+
+    def val(self):
+        """The validation batches, in order."""
+        return ordered_batches(self.val_x, self.val_y, max(self.settings["batch_size"], 256))
 
 
-def train_one_epoch(model, loader, loss_fn, optimizer, scaler, amp_dtype):
-    """One pass over this process's share of the training data; returns the mean loss."""
-    device = next(model.parameters()).device
-    model.train()
-    total, seen = torch.zeros((), device=device), 0
-    for *inputs, targets in loader:
-        inputs = [x.to(device, non_blocking=True) for x in inputs]
-        targets = targets.to(device, non_blocking=True)
-        with torch.autocast(
-            device.type, dtype=amp_dtype, enabled=amp_dtype is not None
-        ):
-            output = model(*inputs)
-            loss = loss_fn(output.float(), loss_targets(targets, output.shape[-1]))
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        total += loss.detach() * len(targets)
-        seen += len(targets)
-    return float(total) / max(seen, 1)
+class Report(Callback):
+    """Rank 0 prints each epoch: the training loss, the validation scores and samples/s."""
+
+    def __init__(self, settings, world):
+        self.epochs, self.world = settings["epochs"], world
+
+    def on_epoch_end(self, epoch, row, val):
+        scores = [
+            f"val {'accuracy' if name == 'acc' else name} {value:.4f}"
+            for name, value in val.items()
+            if isinstance(value, float)
+        ]
+        rate = row["samples_per_s"] * self.world
+        line = "  ".join([f"loss {row['train_loss']:.4f}", *scores, f"{rate:.0f} samples/s"])
+        print(f"epoch {epoch + 1}/{self.epochs}  {line}", flush=True)
 
 
-@torch.no_grad()
-def evaluate(model, loader, loss_fn, device):
-    """Validation loss and accuracy (classification) or MSE, MAE and R² (regression)."""
-    model.eval()
-    outputs, labels = [], []
-    for *inputs, targets in loader:
-        outputs.append(model(*[x.to(device) for x in inputs]).float().cpu())
-        labels.append(targets)
-    output, targets = torch.cat(outputs), torch.cat(labels)
-    scores = {"loss": float(loss_fn(output, loss_targets(targets, output.shape[-1])))}
-    if TASK == "classification":
-        scores["accuracy"] = float((output.argmax(1) == targets).float().mean())
-    else:
-        error = (output - targets.reshape(output.shape)).reshape(len(output), -1)
-        truth = targets.reshape(len(output), -1)
-        spread = ((truth - truth.mean(0)) ** 2).sum(0).clamp_min(1e-12)
-        scores["mse"] = float((error**2).mean())
-        scores["mae"] = float(error.abs().mean())
-        scores["r2"] = float((1 - (error**2).sum(0) / spread).mean())
-    return scores
+class RunFolder(Callback):
+    """Rank 0 commits each epoch as TorchCanvas does: model.pt, checkpoint.pt, metrics.csv,
+    preprocess.json and the manifest.json that names them."""
 
+    def __init__(self, model, optimizer, scheduler, task, settings, stats):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.task, self.settings, self.history = task, settings, []
+        self.record = preprocess_record(stats)
+        os.makedirs(ARGS.out, exist_ok=True)
 
-def make_optimizer(parameters, lr):
-    """The optimizer of the design's training settings."""
-    if OPTIMIZER in ("SGD", "RMSprop"):
-        optimizer = getattr(torch.optim, OPTIMIZER)
-        return optimizer(
-            parameters, lr=lr, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY
+    def on_epoch_end(self, epoch, row, val):
+        self.history.append(row)
+        state = checkpoint_state(
+            self.model, self.optimizer, self.scheduler, epoch + 1, self.settings,
+            GRAPH_HASH, self.history,
         )
-    return getattr(torch.optim, OPTIMIZER)(parameters, lr=lr, weight_decay=WEIGHT_DECAY)
+        state["preprocess"] = self.record
+        blobs = {
+            "model": state_bytes(cpu_state(self.model)),
+            "checkpoint": state_bytes(state),
+            "metrics": metrics_bytes(self.history, self.task.columns),
+            "preprocess": (json.dumps(self.record, indent=1) + "\\n").encode(),
+        }
+        commit_epoch(ARGS.out, epoch + 1, blobs)
 
 
-def make_scheduler(optimizer, epochs):
-    """The per-epoch learning-rate schedule, or None."""
-    if SCHEDULE == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, epochs))
-    if SCHEDULE == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, STEP_SIZE, GAMMA)
-    return None
+class Barrier(Callback):
+    """Every process waits for rank 0's save before the next epoch."""
+
+    def on_epoch_end(self, epoch, row, val):
+        dist.barrier()
+
+
+def preprocess_record(stats):
+    """preprocess.json: what the inputs went through, with this run's statistics."""
+    record = json.loads(json.dumps(PREPROCESS))
+    record["data_path"] = ARGS.data or None
+    for entry, (mean, std) in zip(record["inputs"], stats):
+        entry["mean"], entry["std"] = list(mean), list(std)
+    return record
 
 
 def start_processes(choice):
@@ -229,82 +217,32 @@ def start_processes(choice):
     return torch.device("cuda", local), dist.get_rank(), world
 
 
-def precision(device, amp):
-    """(autocast dtype or None, gradient scaler): bf16 on CUDA where supported, else fp16."""
-    if device.type != "cuda" or not amp:
-        return None, torch.amp.GradScaler(enabled=False)
-    if torch.cuda.is_bf16_supported():
-        return torch.bfloat16, torch.amp.GradScaler(enabled=False)
-    return torch.float16, torch.amp.GradScaler("cuda")
-
-
-def save(state, path):
-    """torch.save through a temporary file, so a killed run never leaves half a file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
-'''
-
-MAIN_PART = '''
-def loaders(train_set, val_set, rank, world):
-    """(training loader, validation loader, sampler, this process's samples per epoch)."""
-    sampler = None
-    if world > 1:  # each process trains on its own share of every epoch
-        sampler = DistributedSampler(train_set, world, rank, seed=ARGS.seed)
-    share = len(sampler) if sampler is not None else len(train_set)
-    lone = share % ARGS.batch_size == 1  # a batch of one breaks batch norm in training
-    options = {"sampler": sampler, "shuffle": sampler is None, "drop_last": lone}
-    loader = DataLoader(train_set, ARGS.batch_size, **options)
-    return loader, DataLoader(val_set, max(ARGS.batch_size, 256)), sampler, share
-
-
 def main():
-    """Train; after every epoch rank 0 validates and saves model.pt and checkpoint.pt."""
+    """Train with TorchCanvas's loop; after every epoch rank 0 commits the run folder."""
+    settings = {**SETTINGS, "epochs": ARGS.epochs, "batch_size": ARGS.batch_size}
+    settings.update(lr=ARGS.lr, seed=ARGS.seed, amp=ARGS.amp)
     device, rank, world = start_processes(ARGS.device)
-    torch.manual_seed(ARGS.seed)
-    train_set, val_set = datasets(ARGS.data, VAL_SPLIT, ARGS.seed)
-    loader, val_loader, sampler, share = loaders(train_set, val_set, rank, world)
-    print(f"rank {rank}/{world}: {share} of {len(train_set)} samples per epoch")
-    model = MODEL_CLASS().to(device)
+    torch.manual_seed(settings["seed"])
+    samples, stats = datasets(ARGS.data, settings)
+    feed = Batches(samples, settings, device, rank, world)
+    share = len(feed.train_y) // world
+    print(f"rank {rank}/{world}: {share} of {len(feed.train_y)} samples per epoch")
+    model = build_model(MODEL_CLASS, settings["seed"], device)
     trained = DistributedDataParallel(model) if world > 1 else model
-    loss_fn = getattr(nn, LOSS)()
-    optimizer = make_optimizer(model.parameters(), ARGS.lr)
-    scheduler = make_scheduler(optimizer, ARGS.epochs)
-    amp_dtype, scaler = precision(device, ARGS.amp)
-    for epoch in range(ARGS.epochs):
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        start = time.perf_counter()
-        loss = train_one_epoch(trained, loader, loss_fn, optimizer, scaler, amp_dtype)
-        rate = share * world / (time.perf_counter() - start)
-        if scheduler is not None:
-            scheduler.step()
-        if rank == 0:
-            report(epoch, loss, evaluate(model, val_loader, loss_fn, device), rate)
-            checkpoint(model, optimizer, scheduler, epoch + 1)
-        if world > 1:
-            dist.barrier()
+    task = TASK_TYPES[settings["task"]](len(CLASSES))
+    optimizer = make_optimizer(settings, model.parameters())
+    scheduler = make_scheduler(settings, optimizer)
+    amp, scaler = precision(device, settings["amp"])
+    callbacks = [Report(settings, world)] if rank == 0 else []
+    if rank == 0:
+        callbacks.append(RunFolder(model, optimizer, scheduler, task, settings, stats))
+    if world > 1:
+        callbacks.append(Barrier())
+    loss_fn = make_loss(settings["loss"])
+    fit(model, feed, task, loss_fn, optimizer, scheduler, settings["epochs"], 0, callbacks,
+        step_model=trained, amp=amp, scaler=scaler)
     if world > 1:
         dist.destroy_process_group()
-
-
-def checkpoint(model, optimizer, scheduler, epoch):
-    """model.pt (the weights alone) and checkpoint.pt (with the optimizer) in ARGS.out."""
-    out = Path(ARGS.out)
-    out.mkdir(parents=True, exist_ok=True)
-    save(model.state_dict(), out / "model.pt")
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
-    if scheduler is not None:
-        state["scheduler"] = scheduler.state_dict()
-    save({**state, "epoch": epoch}, out / "checkpoint.pt")
-
-
-def report(epoch, loss, scores, rate):
-    """One line per epoch: the training loss, the validation metrics and samples/s."""
-    metrics = "  ".join(f"val {name} {value:.4f}" for name, value in scores.items())
-    print(
-        f"epoch {epoch + 1}/{ARGS.epochs}  loss {loss:.4f}  {metrics}  {rate:.0f} samples/s"
-    )
 
 
 if __name__ == "__main__":

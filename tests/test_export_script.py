@@ -67,7 +67,7 @@ def test_python_train_py_writes_weights_that_load_strictly(tmp_path, capsys):
     model = exported_class(project)()
     model.load_state_dict(torch.load(tmp_path / "run" / "model.pt", weights_only=True))
     saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
-    assert saved["epoch"] == 2 and set(saved) == {"model", "optimizer", "epoch"}
+    assert saved["epoch"] == 2 and {"model", "optimizer", "epoch", "preprocess"} <= set(saved)
 
 
 def test_torchrun_trains_on_two_cpu_processes_and_rank_0_saves(tmp_path):
@@ -78,7 +78,9 @@ def test_torchrun_trains_on_two_cpu_processes_and_rank_0_saves(tmp_path):
     assert "rank 0/2: 719 of 1438 samples per epoch" in output
     assert "rank 1/2: 719 of 1438 samples per epoch" in output
     assert output.count("epoch 1/1") == 1  # reported and saved once, by rank 0
-    assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == ["checkpoint.pt", "model.pt"]
+    assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == [
+        "checkpoint.pt", "manifest.json", "metrics.csv", "model.pt", "preprocess.json"
+    ]  # fmt: skip
     state = torch.load(tmp_path / "ddp" / "model.pt", weights_only=True)
     assert not any(key.startswith("module.") for key in state)
     exported_class(project)().load_state_dict(state)

@@ -13,11 +13,11 @@ import torch.nn.functional as F
 
 from tests.conftest import EXAMPLES
 from torchcanvas.app.__main__ import main
+from torchcanvas.app.train.core.loop import make_optimizer
 from torchcanvas.app.train.data import DataError, load_data
 from torchcanvas.app.train.inputs import Inputs, InputSpec
 from torchcanvas.app.train.job import job_from_project
 from torchcanvas.app.train.loop import Trainer
-from torchcanvas.app.train.optim import make_optimizer
 from torchcanvas.codegen.build import compile_source
 from torchcanvas.graph.project import load_project
 

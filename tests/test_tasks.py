@@ -13,8 +13,10 @@ from sklearn.metrics import r2_score
 from tests.conftest import EXAMPLES
 from tests.test_tables import linear_table, mlp_project
 from torchcanvas.app.__main__ import main
+from torchcanvas.app.train.core.data import ordered_batches
+from torchcanvas.app.train.core.loop import evaluate
+from torchcanvas.app.train.core.tasks import RegressionTask, regression_metrics
 from torchcanvas.app.train.data import DataError, check_targets, fit_problem, load_data
-from torchcanvas.app.train.evaluate import evaluate_regression, regression_metrics, tensor_batches
 from torchcanvas.app.train.job import job_from_project
 from torchcanvas.app.train.loop import Trainer
 from torchcanvas.graph.params import ParamError
@@ -66,9 +68,7 @@ def test_regression_metrics_match_torch_and_scikit_learn():
 def test_the_mse_metric_is_torch_mse_loss_of_the_model_predictions():
     model = torch.nn.Sequential(torch.nn.Linear(4, 2))
     x, y = torch.randn(100, 4), torch.randn(100, 2)
-    scores = evaluate_regression(
-        model, tensor_batches(x, y, 32), torch.nn.L1Loss(), torch.device("cpu")
-    )
+    scores = evaluate(model, ordered_batches(x, y, 32), RegressionTask(), torch.nn.L1Loss())
     with torch.no_grad():
         out = model(x)
     assert scores["mse"] == pytest.approx(float(F.mse_loss(out, y)), rel=1e-5)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from torchcanvas.app.train import events
+from torchcanvas.app.train.tasks import task_named
+
 BAR = 24
 
 
@@ -13,11 +16,20 @@ class ProgressPrinter:
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.epochs = 0
         self.last_loss = None
+        self.task = task_named(None)
+        self.dispatch = events.handlers(
+            {
+                events.Started: self._on_started,
+                events.Log: self._on_log,
+                events.Steps: self._on_steps,
+                events.Progress: self._on_progress,
+                events.Epoch: self._on_epoch,
+                events.Finished: self._on_finished,
+            }
+        )
 
-    def __call__(self, event: dict) -> None:
-        handler = getattr(self, f"_on_{event['type']}", None)
-        if handler:
-            handler(event)
+    def __call__(self, event: events.Event) -> None:
+        self.dispatch(event)
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
@@ -25,6 +37,7 @@ class ProgressPrinter:
 
     def _on_started(self, event: dict) -> None:
         self.epochs = event["epochs"]
+        self.task = task_named(event["task"])
         self._write(
             f"training {event['parameters']:,} parameters on {event['device']} "
             f"({event['train_size']} train / {event['val_size']} validation samples, "
@@ -50,18 +63,17 @@ class ProgressPrinter:
         )
 
     def _on_epoch(self, event: dict) -> None:
-        val = ""
-        if event["val_loss"] is not None:
-            val = f"  val loss {event['val_loss']:.4f} acc {event['val_acc']:.2%}"
         clear = "\r" + " " * 100 + "\r" if self.tty else ""
         self._write(
             f"{clear}epoch {event['epoch']}/{self.epochs} [{'#' * BAR}]  loss "
-            f"{event['train_loss']:.4f} acc {event['train_acc']:.2%}{val}  "
+            f"{event['train_loss']:.4f}{self.task.console_epoch(event)}  "
             f"{event['samples_per_s']:.0f} samples/s  {event['seconds']:.1f}s\n"
         )
 
     def _on_finished(self, event: dict) -> None:
-        acc = f", validation accuracy {event['val_acc']:.2%}" if "val_acc" in event else ""
+        before, acc = self.task.console_finish(event)
+        if before:
+            self._write(before)
         if event["reason"] != "stopped":
             self._write(f"done in {event['elapsed']:.1f}s{acc}\n")
             return

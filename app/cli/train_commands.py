@@ -137,45 +137,6 @@ def _run_trainer(job, printer) -> tuple[dict | None, CtrlC]:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
-def _task_printer(base):
-    """The progress printer, with regression epochs shown as loss, MSE, MAE and R²."""
-
-    class TaskPrinter(base):
-        regression = False
-
-        def _on_started(self, event: dict) -> None:
-            self.regression = event.get("task") == "regression"
-            super()._on_started(event)
-
-        def _on_epoch(self, event: dict) -> None:
-            if not self.regression:
-                return super()._on_epoch(event)
-            val = (
-                f"  val {_regression_text(event, 'val_')}" if event["val_loss"] is not None else ""
-            )
-            clear = "\r" + " " * 100 + "\r" if self.tty else ""
-            self._write(
-                f"{clear}epoch {event['epoch']}/{self.epochs}  loss {event['train_loss']:.4f}"
-                f"{val}  {event['samples_per_s']:.0f} samples/s  {event['seconds']:.1f}s\n"
-            )
-
-        def _on_finished(self, event: dict) -> None:
-            if self.regression and event.get("val_r2") is not None:
-                self._write(f"validation {_regression_text(event, 'val_')}\n")
-            super()._on_finished(event)
-
-    return TaskPrinter
-
-
-def _regression_text(scores: dict, prefix: str = "") -> str:
-    """'loss 0.0123 MSE 0.0123 MAE 0.0871 R² 0.9991' (a missing R²: n/a)."""
-    r2 = scores.get(f"{prefix}r2")
-    return (
-        f"loss {scores[f'{prefix}loss']:.4f} MSE {scores[f'{prefix}mse']:.4g} "
-        f"MAE {scores[f'{prefix}mae']:.4g} R² {'n/a' if r2 is None else f'{r2:.4f}'}"
-    )
-
-
 def train_command(args) -> int:
     """Train with a progress bar; writes model.pt, checkpoint.pt and metrics.csv."""
     project = _load(args)
@@ -194,7 +155,7 @@ def train_command(args) -> int:
         resume=args.resume,
         tensorboard_dir=args.tensorboard,
     )
-    final, control = _run_trainer(job, _task_printer(ProgressPrinter)(sys.stdout))
+    final, control = _run_trainer(job, ProgressPrinter(sys.stdout))
     if final is None:
         kept = committed(out)
         where = f"the weights of the last saved epoch are in {kept}" if kept else "nothing saved"
@@ -220,11 +181,11 @@ def eval_command(args) -> int:
     project = _load(args)
     if project is None:
         return EXIT_BAD_INPUT
+    from torchcanvas.app.train.core.loop import evaluate, make_loss
     from torchcanvas.app.train.data import DataError, check_targets, load_data
-    from torchcanvas.app.train.evaluate import confusion_text, evaluate, evaluate_regression
     from torchcanvas.app.train.inputs import input_specs, loader_args
     from torchcanvas.app.train.job import resolve_device
-    from torchcanvas.app.train.optim import make_loss
+    from torchcanvas.app.train.tasks import task_for
     from torchcanvas.app.train.weights import WeightsError, apply, read_state_dict
     from torchcanvas.codegen.build import build_model
 
@@ -248,18 +209,10 @@ def eval_command(args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     count, batches = _eval_batches(bundle, args.split, device)
-    if settings.get("task") == "regression":
-        scores = evaluate_regression(model, batches, make_loss(settings["loss"]), device)
-        print(f"{args.split} samples: {count}")
-        print(_regression_text(scores) if count else "no samples to evaluate")
-        return EXIT_OK
-    loss, accuracy, matrix = evaluate(
-        model, batches, make_loss(settings["loss"]), settings["loss"], bundle.num_classes, device
-    )
+    task = task_for(settings, bundle.num_classes)
+    scores = evaluate(model, batches, task, make_loss(settings["loss"]))
     print(f"{args.split} samples: {count}")
-    print(f"loss: {loss:.4f}")
-    print(f"accuracy: {accuracy:.2%}")
-    print(confusion_text(matrix, bundle.class_names))
+    print("\n".join(task.report_lines(scores, bundle.class_names)))
     return EXIT_OK
 
 
@@ -283,11 +236,11 @@ def _saved_stats(weights, specs, source: str) -> dict:
 
 def _eval_batches(bundle, split: str, device):
     """(samples, batches of 512 on the device) of the split: tensors, or a streamed set."""
-    from torchcanvas.app.train.evaluate import tensor_batches
+    from torchcanvas.app.train.core.data import ordered_batches
 
     if bundle.in_memory:
         x, y = (bundle.val_x, bundle.val_y) if split == "val" else (bundle.train_x, bundle.train_y)
-        return len(y), tensor_batches(x.to(device), y.to(device), 512)
+        return len(y), ordered_batches(x.to(device), y.to(device), 512)
     import torch
     from torch.utils.data import DataLoader
 

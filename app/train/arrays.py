@@ -14,6 +14,7 @@ import torch
 from torchcanvas.app.train.bundle import DataError, data_file, read_data_file, shape_text
 from torchcanvas.app.train.inputs import Inputs, InputSpec, as_input, check_shape
 from torchcanvas.app.train.npyfiles import read_folder, read_pair
+from torchcanvas.app.train.tasks import task_for
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Arrays:
     """The arrays the model trains on, as tensors, with the names behind them."""
 
     x: torch.Tensor | Inputs  # several Inputs: Inputs, in the forward's order
-    y: torch.Tensor  # classification: (N,) int64 labels; regression: (N, *target) float32
+    y: torch.Tensor  # as the task reads them: class labels (N,) or values (N, *target)
     class_names: list[str]
     input_arrays: list[str]
     targets: list[str]
@@ -47,13 +48,8 @@ def load_npz(settings: dict, specs: list[InputSpec]) -> Arrays:
                 f"{len(arrays[name])}; every array needs one entry per sample."
             )
     x = inputs[0] if len(inputs) == 1 else Inputs(inputs)
-    if settings.get("task", "classification") == "regression":
-        y = np.concatenate([finite(arrays[n], n, file).reshape(count, -1) for n in targets], 1)
-        if len(targets) == 1 and arrays[targets[0]].ndim > 2:  # keep a shaped target as it is
-            y = arrays[targets[0]]
-        return Arrays(x, torch.from_numpy(y.astype(np.float32)), [], keys, targets)
-    labels, names = class_labels(arrays, targets, file)
-    return Arrays(x, labels, names, keys, targets)
+    y, names = task_for(settings).array_targets(arrays, targets, file, count)
+    return Arrays(x, y, names, keys, targets)
 
 
 def read_arrays(path: Path, targets: list[str]) -> tuple[dict[str, np.ndarray], list[str]]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 
 import torch
 
-from torchcanvas.app.train.metrics import metrics_bytes
+from torchcanvas.app.train import events
+from torchcanvas.app.train.core.records import (
+    CHECKPOINT_VERSION,
+    checkpoint_state,
+    cpu_state,
+    metrics_bytes,
+    state_bytes,
+)
 from torchcanvas.app.train.preprocess import (
     PreprocessError,
     check_record,
@@ -21,7 +27,6 @@ from torchcanvas.app.train.weights_io import WeightsFileError, check_tensors
 from torchcanvas.codegen.fingerprint import same_design
 from torchcanvas.graph.settings import TRAINING_INDEX
 
-CHECKPOINT_VERSION = 1
 MAX_EPOCHS = TRAINING_INDEX["epochs"].maximum
 LISTED = 6  # tensors named in a message; the rest are counted
 
@@ -39,15 +44,17 @@ def epoch_files(
     source_hash: str,
     history: list,
     preprocess: dict | None = None,
+    columns: tuple = (),
 ) -> dict[str, bytes]:
-    """An epoch's run files, role -> bytes: model.pt, checkpoint.pt, metrics.csv and, with
-    the data's record, preprocess.json (the statistics travel with the weights)."""
+    """An epoch's run files, role -> bytes: model.pt, checkpoint.pt, metrics.csv (with the
+    task's `columns`) and, with the data's record, preprocess.json (the statistics travel
+    with the weights)."""
     files = {
         "model": model_bytes(model),
         "checkpoint": checkpoint_bytes(
             model, optimizer, scheduler, epoch, settings, source_hash, history, preprocess
         ),
-        "metrics": metrics_bytes(history),
+        "metrics": metrics_bytes(history, columns),
     }
     if preprocess is not None:
         files["preprocess"] = record_bytes(preprocess)
@@ -56,9 +63,7 @@ def epoch_files(
 
 def model_bytes(model) -> bytes:
     """The model's state_dict on the CPU, as torch.save writes it (model.pt)."""
-    buffer = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
-    return buffer.getvalue()
+    return state_bytes(cpu_state(model))
 
 
 def checkpoint_bytes(
@@ -72,23 +77,10 @@ def checkpoint_bytes(
     preprocess: dict | None = None,
 ) -> bytes:
     """A resumable checkpoint, serialized so that torch.load(..., weights_only=True) reads it."""
-    data = {
-        "format": CHECKPOINT_FORMAT,
-        "version": CHECKPOINT_VERSION,
-        "epoch": epoch,
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "optimizer": optimizer.state_dict(),
-        "optimizer_type": type(optimizer).__name__,
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "settings": dict(settings),
-        "graph_hash": source_hash,
-        "history": history,
-    }
+    data = checkpoint_state(model, optimizer, scheduler, epoch, settings, source_hash, history)
     if preprocess is not None:  # JSON types only, which weights_only=True reads back
         data["preprocess"] = preprocess
-    buffer = io.BytesIO()
-    torch.save(data, buffer)
-    return buffer.getvalue()
+    return state_bytes(data)
 
 
 def read_checkpoint(path, source_hash: str) -> dict:
@@ -164,7 +156,7 @@ def saved_stats(data: dict | None, specs: list, source: str, emit) -> dict:
     problem = problem or misfit(record, specs, source)
     if problem:
         message = f"training statistics recomputed from the training split ({problem})"
-        emit({"type": "log", "message": message})
+        emit(events.Log(message))
         return {}
     stats = stats_of(record)
     return {"stats": stats} if stats else {}

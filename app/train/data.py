@@ -17,8 +17,15 @@ from torchcanvas.app.train.bundle import (  # noqa: F401  (re-exported: the data
     DataError,
     resolve_data_path,
 )
+from torchcanvas.app.train.core.data import (  # noqa: F401  (re-exported: the data API)
+    augment_batch,
+    channel_stats,
+    feature_stats,
+    normalize,
+    split_indices,
+)
 from torchcanvas.app.train.sources import SYNTHETIC_SAMPLES, synthetic_size  # noqa: F401
-from torchcanvas.graph.settings import REGRESSION_LOSSES
+from torchcanvas.app.train.tasks import task_for
 
 FILE_SOURCES = ("csv", "npz")  # the user's own files, named by data_path
 SEPARATE_TEST_SETS = ("mnist", "fashion_mnist", "cifar10")  # the rest test on their own data
@@ -54,11 +61,9 @@ def _load_builtin(settings: dict, specs: list, split: str, pair) -> DataBundle:
     source = settings["data"]
     _check_plain_input(source, specs)
     input_shape = specs[0].shape
-    if settings.get("task", "classification") == "regression":
-        raise DataError(
-            f"regression needs real-valued targets, and {SOURCE_TITLES.get(source, source)} "
-            f"gives class labels; choose the csv or npz data source."
-        )
+    problem = task_for(settings).builtin_problem(source)
+    if problem:
+        raise DataError(problem)
     loader = _LOADERS.get(source)
     if loader is None:
         raise DataError(f"unknown data source {source!r}")
@@ -125,7 +130,7 @@ def _load_file(settings: dict, specs: list, split: str, stats: dict | None) -> D
     bundle = split_bundle(source, names, x, y, train_idx, val_idx, plain, specs)
     if stats and settings.get("normalize", True):
         _standardize_saved(bundle, stats, specs)
-    bundle.task = settings.get("task", "classification")
+    bundle.task = task_for(settings).name
     bundle.target_names, bundle.feature_names = list(targets), list(features)
     return bundle
 
@@ -200,38 +205,6 @@ def _bundle(source, names, tx, ty, vx, vy, settings, pair) -> DataBundle:
     )
 
 
-def feature_stats(x: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Per-column mean and std of (N, F) rows (a constant column keeps std 1)."""
-    flat = x.double()
-    std = flat.std(dim=0) if len(x) > 1 else torch.ones(x.shape[1], dtype=torch.float64)
-    std = torch.where(std > 1e-12, std, torch.ones_like(std))
-    return flat.mean(dim=0).tolist(), std.tolist()
-
-
-def split_indices(count: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A fixed, seeded train/validation split."""
-    generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(count, generator=generator)
-    held = min(count - 1, int(round(count * fraction))) if fraction > 0 else 0
-    return order[held:], order[:held]
-
-
-def channel_stats(x: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std of (N, C, ...) data; one pair for vectors."""
-    if x.ndim <= 2 or len(x) == 0:
-        flat = x.reshape(-1).double()
-        return [float(flat.mean())], [max(float(flat.std()), 1e-6)]
-    per_channel = x.transpose(0, 1).reshape(x.shape[1], -1).double()
-    std = per_channel.std(dim=1).clamp_min(1e-6)
-    return per_channel.mean(dim=1).tolist(), std.tolist()
-
-
-def normalize(x: torch.Tensor, mean: list[float], std: list[float]) -> torch.Tensor:
-    """(x - mean) / std, per channel (per column for rows of features)."""
-    view = (1, -1) + (1,) * (x.ndim - 2) if x.ndim >= 2 and len(mean) > 1 else (1,)
-    return (x - torch.tensor(mean).view(view)) / torch.tensor(std).view(view)
-
-
 def check_fit(source: str, sample_shape: tuple[int, ...], input_shape: tuple[int, ...]) -> None:
     """Refuse a data set whose samples do not match the Input shape."""
     if tuple(sample_shape) == tuple(input_shape):
@@ -248,20 +221,7 @@ def check_fit(source: str, sample_shape: tuple[int, ...], input_shape: tuple[int
 
 def check_classes(bundle: DataBundle, output_shape: tuple[int, ...], loss: str) -> None:
     """Refuse a model whose output does not give one score per class."""
-    want = bundle.num_classes
-    if tuple(output_shape) == (want,):
-        return
-    title = SOURCE_TITLES.get(bundle.name, bundle.name)
-    if len(output_shape) != 1:
-        raise DataError(
-            f"the model outputs {_shape_text(output_shape)} per sample but "
-            f"{loss} on {title} needs one score per class ({want},); add a "
-            f"Flatten and a Linear with out_features={want} before the Output."
-        )
-    raise DataError(
-        f"the model outputs {output_shape[0]} values per sample but {title} has "
-        f"{want} classes; set the last Linear's out_features to {want}."
-    )
+    task_for({"task": "classification"}).check_output(bundle, output_shape, loss)
 
 
 KNOWN_SIZES = {
@@ -281,31 +241,7 @@ KNOWN_SHAPES = {
 
 def check_targets(bundle: DataBundle, output_shape: tuple[int, ...], settings: dict) -> None:
     """Refuse a loss or an output that does not fit the task and the bundle's targets."""
-    if settings.get("task", "classification") != "regression":
-        check_classes(bundle, output_shape, settings["loss"])
-        return
-    check_regression_loss(settings["loss"])
-    want = bundle.target_shape
-    if tuple(output_shape) == want:
-        return
-    hint = (
-        f"set the last Linear's out_features to {want[0]}"
-        if len(want) == 1 and len(output_shape) == 1
-        else f"make the model output {_shape_text(want)} per sample"
-    )
-    raise DataError(
-        f"the model outputs {_shape_text(output_shape)} values per sample but the regression "
-        f"targets ({', '.join(bundle.target_names)}) are {_shape_text(want)}; {hint}."
-    )
-
-
-def check_regression_loss(loss: str) -> None:
-    """Refuse a classification loss on real-valued targets."""
-    if loss not in REGRESSION_LOSSES:
-        raise DataError(
-            f"{loss} is a classification loss; regression trains with "
-            f"{', '.join(REGRESSION_LOSSES)}."
-        )
+    task_for(settings, bundle.num_classes).check_output(bundle, output_shape, settings["loss"])
 
 
 def fit_problem(settings: dict, input_shape, output_shape) -> str | None:
@@ -315,11 +251,10 @@ def fit_problem(settings: dict, input_shape, output_shape) -> str | None:
         if source in FILE_SOURCES:  # columns and shapes are only known once read
             if not settings.get("data_path"):
                 raise DataError(f"set data_path to the {source} file to train on.")
-            if settings.get("task", "classification") == "regression":
-                check_regression_loss(settings["loss"])
-            return None
-        if settings.get("task", "classification") == "regression":
-            raise DataError("regression needs real-valued targets: choose the csv or npz source.")
+            return task_for(settings).loss_problem(settings["loss"])
+        problem = task_for(settings).builtin_problem(source)
+        if problem:
+            raise DataError(problem)
         if source in KNOWN_SHAPES:
             check_fit(source, KNOWN_SHAPES[source], tuple(input_shape))
             classes = 10
@@ -358,22 +293,3 @@ _LOADERS = {
     "image_folder": sources.load_image_folder,
     "synthetic": sources.load_synthetic,
 }
-
-
-def augment_batch(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random crop with padding and a horizontal flip, per sample, on the batch's device."""
-    if x.ndim != 4:
-        return x
-    batch, channels, height, width = x.shape
-    pad = max(1, height // 8)
-    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-    device = x.device
-    dy = torch.randint(0, 2 * pad + 1, (batch,), device=device, generator=generator)
-    dx = torch.randint(0, 2 * pad + 1, (batch,), device=device, generator=generator)
-    rows = (dy[:, None] + torch.arange(height, device=device))[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(width, device=device))[:, None, None, :]
-    index = torch.arange(batch, device=device)[:, None, None, None]
-    channel = torch.arange(channels, device=device)[None, :, None, None]
-    cropped = padded[index, channel, rows, cols]
-    flip = torch.rand(batch, device=device, generator=generator) < 0.5
-    return torch.where(flip[:, None, None, None], cropped.flip(-1), cropped)

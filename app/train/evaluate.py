@@ -1,88 +1,12 @@
-"""Loss, accuracy and confusion matrix of a classifier, loss, MSE, MAE and R² of a regressor."""
+"""What a finished run shows of its predictions: the probe samples and the confusion table.
+
+The scores themselves come from core/loop.py's evaluate and the task (core/tasks.py)."""
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from torchcanvas.app.train.inputs import call, first
-from torchcanvas.app.train.job import LOSS_NEEDS_LABELS
-
-
-def targets_for(loss_name: str, labels: torch.Tensor, classes: int) -> torch.Tensor:
-    """Class labels for classification losses, one-hot floats for regression-style losses.
-
-    Real-valued targets (regression) are already what every regression loss takes.
-    """
-    if loss_name in LOSS_NEEDS_LABELS or labels.is_floating_point():
-        return labels
-    return F.one_hot(labels, classes).float()
-
-
-@torch.no_grad()
-def evaluate(
-    model, batches, loss_fn, loss_name: str, classes: int, device, autocast_dtype=None
-) -> tuple[float, float, torch.Tensor]:
-    """(mean loss, accuracy, confusion matrix with rows = true class, columns = predicted)."""
-    was_training = model.training
-    model.eval()
-    confusion = torch.zeros(classes * classes, dtype=torch.long, device=device)
-    total = torch.zeros((), device=device)
-    count = 0
-    for xb, yb in batches:
-        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            out = call(model, xb).float()
-        total += loss_fn(out, targets_for(loss_name, yb, classes)) * len(yb)
-        confusion += torch.bincount(yb * classes + out.argmax(1), minlength=classes**2)
-        count += len(yb)
-    model.train(was_training)
-    matrix = confusion.view(classes, classes).cpu()
-    return float(total) / max(count, 1), float(matrix.diag().sum()) / max(count, 1), matrix
-
-
-@torch.no_grad()
-def evaluate_regression(model, batches, loss_fn, device, autocast_dtype=None) -> dict:
-    """{"loss", "mse", "mae", "r2"} over all batches, and the predictions and targets."""
-    was_training = model.training
-    model.eval()
-    total = torch.zeros((), device=device)
-    predicted, true = [], []
-    for xb, yb in batches:
-        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            out = call(model, xb).float()
-        total += loss_fn(out, yb) * len(yb)
-        predicted.append(out)
-        true.append(yb)
-    model.train(was_training)
-    if not true:
-        return {"loss": None, "mse": None, "mae": None, "r2": None}
-    predicted, true = torch.cat(predicted).cpu(), torch.cat(true).cpu()
-    metrics = regression_metrics(predicted, true)
-    return {"loss": float(total) / len(true), **metrics, "predicted": predicted, "true": true}
-
-
-def regression_metrics(predicted: torch.Tensor, true: torch.Tensor) -> dict:
-    """MSE and MAE over every value; R² per target column, averaged (as scikit-learn does)."""
-    predicted, true = (
-        predicted.double().reshape(len(true), -1),
-        true.double().reshape(len(true), -1),
-    )
-    error = predicted - true
-    residual = (error**2).sum(dim=0)
-    spread = ((true - true.mean(dim=0)) ** 2).sum(dim=0)
-    varying = spread > 0  # a constant column has no variance to explain
-    r2 = (1 - residual[varying] / spread[varying]).mean() if varying.any() else None
-    return {
-        "mse": float((error**2).mean()),
-        "mae": float(error.abs().mean()),
-        "r2": float(r2) if r2 is not None else None,
-    }
-
-
-def tensor_batches(x: torch.Tensor, y: torch.Tensor, size: int):
-    """Consecutive slices of in-memory data."""
-    for start in range(0, len(x), size):
-        yield x[start : start + size], y[start : start + size]
 
 
 def probe_predictions(model, probe_x, probe_y, mean, std) -> dict:

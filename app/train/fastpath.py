@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from torchcanvas.app.train.events import Log
+
 DEVICE_SHARE = 0.5  # in-memory data may take this share of the device's free memory
 CONV_TYPES = (nn.Conv2d, nn.ConvTranspose2d)
 
@@ -68,5 +70,5 @@ def speed_ups(trainer) -> tuple[bool, nn.Module]:
     on_device = trainer.feed.home == device
     line = speed_line(channels_last, step_model is not model, on_device, device)
     if line:
-        trainer.emit({"type": "log", "message": f"speed: {line}"})
+        trainer.emit(Log(f"speed: {line}"))
     return channels_last, step_model

@@ -6,9 +6,10 @@ import signal
 
 import torch
 
-from torchcanvas.app.train.data import DataBundle
-from torchcanvas.app.train.evaluate import tensor_batches
-from torchcanvas.app.train.fastpath import fits_on_device, tensor_bytes
+from torchcanvas.app.train.core.data import epoch_order, ordered_batches
+from torchcanvas.app.train.core.loop import precision  # noqa: F401  (re-exported)
+from torchcanvas.app.train.data import DataBundle, augment_batch
+from torchcanvas.app.train.fastpath import fits_on_device, tensor_bytes, to_channels_last
 from torchcanvas.app.train.inputs import head
 
 PROBE_SAMPLES = 16
@@ -20,7 +21,13 @@ def ignore_interrupts(_worker: int) -> None:
 
 
 class Feed:
-    """Training and validation batches of one DataBundle on one device, and a probe sample."""
+    """Training and validation batches of one DataBundle on one device, and a probe sample.
+
+    `augment` (random crops and flips) and `channels_last` apply to training batches.
+    """
+
+    augment = False
+    channels_last = False
 
     def __init__(self, data: DataBundle, device: torch.device, batch_size: int, seed: int):
         self.data, self.device, self.batch_size = data, device, batch_size
@@ -72,16 +79,25 @@ class Feed:
         )
         return next(iter(DataLoader(data.val_set or data.train_set, PROBE_SAMPLES)))
 
+    @property
+    def val_size(self) -> int:
+        """Validation samples."""
+        return self.data.val_size
+
     def train(self):
-        """One epoch of shuffled training batches."""
+        """One epoch of shuffled training batches (augmented, channels_last when set)."""
+        for x, y in self._train_batches():
+            if self.augment and isinstance(x, torch.Tensor):
+                x = augment_batch(x, self.generator)
+            yield (to_channels_last(x) if self.channels_last else x), y
+
+    def _train_batches(self):
         if not self.data.in_memory:
             yield from self._moved(self.train_loader)
             return
         count = len(self.train_x)
-        order = torch.randperm(count, device=self.device, generator=self.generator)
-        for index in order.to(self.home).split(self.batch_size):
-            if len(index) < 2 < count:
-                continue  # a lone last sample breaks batch-norm in training mode
+        for index in epoch_order(count, self.batch_size, self.generator, self.device):
+            index = index.to(self.home)
             yield self._to_device(self.train_x[index]), self._to_device(self.train_y[index])
 
     def val(self):
@@ -89,7 +105,7 @@ class Feed:
         if not self.data.in_memory:
             yield from self._moved(self.val_loader)
             return
-        batches = tensor_batches(self.val_x, self.val_y, max(self.batch_size, 256))
+        batches = ordered_batches(self.val_x, self.val_y, max(self.batch_size, 256))
         if self.home == self.device:
             yield from batches
             return
@@ -101,12 +117,3 @@ class Feed:
     def _moved(self, loader):
         for xb, yb in loader:
             yield xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
-
-
-def precision(device: torch.device, amp: bool):
-    """(autocast dtype or None, GradScaler or None): bf16 on CUDA where supported, else fp16."""
-    if device.type != "cuda" or not amp:
-        return None, None
-    if torch.cuda.is_bf16_supported():
-        return torch.bfloat16, None
-    return torch.float16, torch.amp.GradScaler("cuda")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from torchcanvas.app.train.bundle import DataBundle, DataError, shape_text
-from torchcanvas.app.train.data import channel_stats, feature_stats, normalize
+from torchcanvas.app.train.core.data import file_stats as stats
+from torchcanvas.app.train.core.data import standardized
+from torchcanvas.app.train.core.loop import forward as call  # noqa: F401  (the Inputs' call)
 
 DTYPES = {
     "float32": torch.float32,
@@ -66,13 +68,6 @@ class Inputs:
         return tuple(self.tensors[0].shape)
 
 
-def call(model, x):
-    """model(x), or model(a, b, ...) for several Inputs, in forward order."""
-    if isinstance(x, Inputs):
-        x = x.tensors
-    return model(*x) if isinstance(x, tuple) else model(x)
-
-
 def first(x) -> torch.Tensor:
     """The first Input's tensor (the one pictured in probes)."""
     if isinstance(x, Inputs):
@@ -115,25 +110,6 @@ def check_shape(x: torch.Tensor, spec: InputSpec, where: str) -> None:
             f"{spec.name!r} expects {shape_text(spec.shape)}; set the Input shape to "
             f"{list(x.shape[1:])} or reshape the array."
         )
-
-
-def stats(x: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Standardization stats of file data: per column (N, F), per feature of (N, L, F)
-    sequences (the last axis), per channel of (N, C, H, W); none for integer ids."""
-    if not x.is_floating_point():
-        return [], []
-    if x.ndim in (2, 3):
-        return feature_stats(x.reshape(-1, x.shape[-1]))
-    return channel_stats(x)
-
-
-def standardized(x: torch.Tensor, mean: list[float], std: list[float]) -> torch.Tensor:
-    """(x - mean) / std with stats from `stats`; integer ids pass unchanged."""
-    if not mean:
-        return x
-    if x.ndim in (2, 3):
-        return (x - torch.tensor(mean, dtype=x.dtype)) / torch.tensor(std, dtype=x.dtype)
-    return normalize(x, mean, std)
 
 
 def split_bundle(source, names, x, y, train_idx, val_idx, settings, specs) -> DataBundle:

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.memory import activation_bytes
 
-LOSS_NEEDS_LABELS = ("CrossEntropyLoss", "NLLLoss")
-
 
 class TrainingRefused(ValueError):
     """The design cannot be trained (yet); the message says why and what to change."""

@@ -1,15 +1,26 @@
-"""The training loop: in-memory batching by indexing, live events, faults kept safe."""
+"""The Trainer: sets a run up, trains it with the core loop and the app's callbacks, and
+turns how it ended (completed, stopped, a fault) into one final event."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from torchcanvas.app.train import runfolder
+from torchcanvas.app.train import events, runfolder
+from torchcanvas.app.train.callbacks import (
+    Capturing,
+    Control,
+    Counting,
+    Guarding,
+    Recording,
+    Reporting,
+    RunClock,
+)
 from torchcanvas.app.train.capture import Capture
 from torchcanvas.app.train.checkpoint import (
     CheckpointError,
@@ -19,37 +30,26 @@ from torchcanvas.app.train.checkpoint import (
     read_checkpoint,
     saved_stats,
 )
-from torchcanvas.app.train.data import (
-    DataBundle,
-    DataError,
-    augment_batch,
-    check_targets,
-    load_data,
-)
-from torchcanvas.app.train.evaluate import (
+from torchcanvas.app.train.core.loop import (
+    build_model,
     evaluate,
-    evaluate_regression,
-    probe_predictions,
-    targets_for,
+    fit,
+    make_loss,
+    make_optimizer,
+    make_scheduler,
+    precision,
 )
-from torchcanvas.app.train.fastpath import speed_ups, to_channels_last
-from torchcanvas.app.train.faults import (
-    TrainingFault,
-    TrainingStopped,
-    describe,
-    device_memory,
-)
-from torchcanvas.app.train.feed import Feed, precision
-from torchcanvas.app.train.guard import LossGuard, NonFiniteLoss
-from torchcanvas.app.train.inputs import call, head, loader_args
+from torchcanvas.app.train.data import DataBundle, DataError, check_targets, load_data
+from torchcanvas.app.train.evaluate import probe_predictions
+from torchcanvas.app.train.fastpath import speed_ups
+from torchcanvas.app.train.faults import TrainingFault, TrainingStopped, describe, device_memory
+from torchcanvas.app.train.feed import Feed
+from torchcanvas.app.train.guard import LossGuard
+from torchcanvas.app.train.inputs import head, loader_args
 from torchcanvas.app.train.job import TrainJob, resolve_device
-from torchcanvas.app.train.optim import make_loss, make_optimizer, make_scheduler
-from torchcanvas.app.train.reports import final_scores, progress_event, started_event
+from torchcanvas.app.train.tasks import task_for
 from torchcanvas.app.train.weights import WeightsError, apply, graph_hash, read_state_dict
 from torchcanvas.codegen.build import compile_source
-
-STEP_FLUSH_SECONDS = 0.25  # how often per-step losses are sent (in one message)
-PROGRESS_SECONDS = 0.5
 
 
 class NullControl:
@@ -61,12 +61,12 @@ class NullControl:
 
 
 class Trainer:
-    """Runs one TrainJob, reporting through `emit(event_dict)`."""
+    """Runs one TrainJob, reporting through `emit(event)`."""
 
     def __init__(
         self,
         job: TrainJob,
-        emit: Callable[[dict], None],
+        emit: Callable[[events.Event], None],
         control=None,
         data: DataBundle | None = None,
     ) -> None:
@@ -80,12 +80,11 @@ class Trainer:
         self.filename = f"<torchcanvas {job.class_name}>"
         self.out_dir = Path(job.out_dir)
         self.history: list[dict] = []
-        self.model = self.optimizer = self.scheduler = None
+        self.model = self.optimizer = self.scheduler = self.device = None
         self.start_epoch = 0
-        self.global_step = 0
+        self.t0 = time.monotonic()
 
-    # ----- public ---------------------------------------------------------------------
-    def run(self) -> dict:
+    def run(self) -> events.Event:
         """Train to the end, or until stopped or failed; returns the final event."""
         try:
             self._setup()
@@ -101,22 +100,31 @@ class Trainer:
             final = self._fail("data", str(error), save=False)
             report = getattr(error, "report", None)
             if report is not None:  # which tensors did not fit, node by node
-                final["details"] = report.lines()
+                final.details = report.lines()
         except Exception as error:  # a crash must become a message, never a dead window
-            fault = describe(
-                error,
-                self.filename,
-                self.job.node_lines,
-                self.settings["batch_size"],
-                self.job.node_names,
-                self.model,
-                self.job.activation_bytes,
-                device_memory(getattr(self, "device", None)),
-            )
-            final = self._fail(fault.kind, str(fault))
-            final["node"] = fault.node
+            final = self._crashed(error)
         self.emit(final)
         return final
+
+    def _train(self) -> None:
+        """The epochs: the core loop with the app's callbacks."""
+        settings, clock = self.settings, self.clock
+        clock.start()
+        control = Control(self.control, self.emit, clock, self.capture, lambda: None)
+        guarding = Guarding(LossGuard(self.model, self.device), self.emit, clock, self.optimizer)
+        control.flush = guarding.flush
+        callbacks = [
+            Counting(clock, self.job.max_steps),
+            control,
+            guarding,
+            Capturing(self.capture, self.emit, clock),
+            Reporting(self.emit, clock),
+            Recording(self.history, self._save),
+        ]
+        self.flush = guarding.flush
+        fit(self.model, self.feed, self.task, self.loss_fn, self.optimizer, self.scheduler,
+            settings["epochs"], self.start_epoch, callbacks, step_model=self.step_model,
+            amp=self.autocast_dtype, scaler=self.scaler)  # fmt: skip
 
     # ----- set-up ---------------------------------------------------------------------
     def _setup(self) -> None:
@@ -131,7 +139,7 @@ class Trainer:
         named = loader_args(self.job.inputs, settings["data"])  # several Inputs, integer ids
         named.update(saved_stats(checkpoint, self.job.inputs, settings["data"], self.emit))
         self.data = self.given_data or load_data(settings, self.job.input_shape, **named)
-        self.regression = settings.get("task", "classification") == "regression"
+        self.task = task_for(settings, self.data.num_classes)
         check_targets(self.data, self.job.output_shape, settings)
         if self.data.train_size < 2:
             raise DataError("the training split has fewer than 2 samples; lower val_split.")
@@ -140,23 +148,36 @@ class Trainer:
             self._resume(checkpoint)
         self.feed = Feed(self.data, self.device, settings["batch_size"], settings["seed"])
         self.probe_x, self.probe_y = self.feed.probe_x, self.feed.probe_y
-        self.generator = self.feed.generator
         self.capture = Capture(self.model, head(self.probe_x, 1), self.job.capture_interval)
         self.capture.set_nodes(self.job.capture_nodes, self.job.map_nodes)
         self.autocast_dtype, self.scaler = precision(self.device, settings.get("amp", True))
         self.channels_last, self.step_model = speed_ups(self)
-        self.emit(started_event(self))
+        if self.channels_last:
+            self.feed.channels_last = True
+        self.feed.augment = bool(settings.get("augment"))
+        steps = math.ceil(self.data.train_size / settings["batch_size"])
+        samples = (settings["epochs"] - self.start_epoch) * self.data.train_size
+        self.clock = RunClock(settings["epochs"], self.start_epoch, steps, samples)
+        self.emit(self._started(steps))
+
+    def _started(self, steps: int) -> events.Started:
+        dtype = self.autocast_dtype
+        return events.Started(
+            str(self.device), self.settings["epochs"], self.start_epoch, steps,
+            self.data.train_size, self.data.val_size, self.data.class_names, self.task.name,
+            self.data.target_names, sum(p.numel() for p in self.model.parameters()),
+            str(dtype).replace("torch.", "") if dtype else "off", self.data.in_memory,
+        )  # fmt: skip
 
     def _build_model(self) -> None:
         settings = self.settings
         cls = compile_source(self.job.source, self.job.class_name, self.filename)
-        torch.manual_seed(settings["seed"])
-        self.model = cls().to(self.device)
+        self.model = build_model(cls, settings["seed"], self.device)
         if self.job.weights:
             report = apply(
                 self.model, read_state_dict(self.job.weights), strict=not self.job.partial
             )
-            self.emit({"type": "log", "message": f"loaded weights: {report.summary()}"})
+            self.emit(events.Log(f"loaded weights: {report.summary()}"))
         self.loss_fn = make_loss(settings["loss"])
         self.optimizer = make_optimizer(settings, self.model.parameters())
         self.scheduler = make_scheduler(settings, self.optimizer)
@@ -180,170 +201,13 @@ class Trainer:
             self.scheduler.load_state_dict(checkpoint["scheduler"])
         self.start_epoch = checkpoint["epoch"]
         self.history = list(checkpoint["history"])
-        self.emit({"type": "log", "message": f"resumed after epoch {self.start_epoch}"})
+        self.emit(events.Log(f"resumed after epoch {self.start_epoch}"))
 
-    # ----- training -------------------------------------------------------------------
-    def _train(self) -> None:
-        self.t0 = time.monotonic()
-        self.samples_seen = 0
-        self.run_samples = (self.settings["epochs"] - self.start_epoch) * self.data.train_size
-        self._last_flush = self._last_progress = time.monotonic()
-        self.guard = LossGuard(self.model, self.device)
-        for epoch in range(self.start_epoch, self.settings["epochs"]):
-            self.epoch = epoch
-            self.epoch_t0 = time.monotonic()
-            train_loss, train_acc, seen = self._train_epoch()
-            scores = self.validation_scores() if self.data.val_size else {}
-            lr = self.optimizer.param_groups[0]["lr"]
-            if self.scheduler is not None:
-                self.scheduler.step()
-            self._end_epoch(epoch, train_loss, train_acc, scores, lr, seen)
-
-    def _train_epoch(self) -> tuple[float, float, int]:
-        self.model.train()
-        total_loss = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device, dtype=torch.long)
-        seen = 0
-        for step, (xb, yb) in enumerate(self.feed.train()):
-            self._obey(self.control.check())
-            loss, out = self._step(xb, yb)
-            batch = len(yb)
-            total_loss += loss.detach() * batch
-            if not self.regression:
-                correct += (out.detach().argmax(1) == yb).sum()
-            seen += batch
-            self.samples_seen += batch
-            self.global_step += 1
-            self._after_step(step, loss)
-            if self.job.max_steps and self.global_step >= self.job.max_steps:
-                raise TrainingStopped()
-        self._flush_steps()
-        accuracy = None if self.regression else float(correct) / max(seen, 1)
-        return float(total_loss) / max(seen, 1), accuracy, seen
-
-    def _step(self, xb: torch.Tensor, yb: torch.Tensor):
-        if self.settings.get("augment") and isinstance(xb, torch.Tensor):
-            xb = augment_batch(xb, self.generator)
-        capturing = self.capture.due()
-        if capturing:
-            self.capture.attach()
-        self.guard.before_forward()
-        with torch.autocast(
-            self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
-        ):
-            if self.channels_last:
-                xb = to_channels_last(xb)
-            # hooks of a capture step run on the eager model: a compiled one would recompile
-            out = call(self.model if capturing else self.step_model, xb)
-            loss = self.loss_fn(out.float(), self._targets(yb))
-        try:
-            if self.guard.record(self.global_step + 1, loss):
-                self._flush_steps()
-        except NonFiniteLoss as error:
-            self._non_finite(error)
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            loss.backward()
-            if capturing:
-                self.capture.finish_step(self.global_step)
-            self.optimizer.step()
-        if capturing and self.scaler is not None:
-            self.capture.finish_step(self.global_step)
-        return loss, out
-
-    def _targets(self, yb: torch.Tensor) -> torch.Tensor:
-        return targets_for(self.settings["loss"], yb, self.data.num_classes)
-
-    def _non_finite(self, error: NonFiniteLoss) -> None:
-        raise TrainingFault(
-            "nan",
-            f"the loss became {error.value} at step {error.step} (epoch "
-            f"{self.epoch + 1}); training stopped and the last good "
-            f"weights were kept. Try a lower learning rate.",
-        )
-
-    def _after_step(self, step: int, loss: torch.Tensor) -> None:
-        now = time.monotonic()
-        if now - self._last_flush >= STEP_FLUSH_SECONDS:
-            self._flush_steps()
-        captured = self.capture.collect()
-        if captured:
-            self.emit(captured)
-        if now - self._last_progress >= PROGRESS_SECONDS:
-            self._last_progress = now
-            self.emit(progress_event(self, step + 1, now))
-
-    def _flush_steps(self) -> None:
-        if getattr(self, "guard", None) is None or not self.guard.pending:
-            return
-        try:
-            steps, values = self.guard.drain()
-        except NonFiniteLoss as error:
-            self._non_finite(error)
-        self._last_flush = time.monotonic()
-        lr = self.optimizer.param_groups[0]["lr"]
-        self.emit(
-            {"type": "steps", "epoch": self.epoch, "steps": steps, "losses": values, "lr": lr}
-        )
-
-    def _obey(self, commands: list) -> None:
-        for command, *args in commands:
-            if command == "stop":
-                raise TrainingStopped()
-            if command == "capture":
-                self.capture.set_nodes(dict(args[0]), list(args[1]) if len(args) > 1 else None)
-            if command == "pause":
-                self._flush_steps()
-                self.emit({"type": "paused", "epoch": self.epoch})
-                self._obey(self.control.wait_resume())
-                self.emit({"type": "resumed", "epoch": self.epoch})
-
-    def _end_epoch(self, epoch, train_loss, train_acc, scores, lr, seen) -> None:
-        seconds = time.monotonic() - self.epoch_t0
-        row = {
-            "epoch": epoch + 1,
-            "train_loss": train_loss,
-            "train_acc": train_acc,
-            "val_loss": scores.get("loss"),
-            "val_acc": scores.get("acc"),
-            "lr": lr,
-            "seconds": seconds,
-            "samples_per_s": seen / seconds if seconds > 0 else 0.0,
-        }
-        if self.regression:
-            row.update({f"val_{k}": scores.get(k) for k in ("mse", "mae", "r2")})
-        self.history.append(row)
-        elapsed = time.monotonic() - self.t0
-        left = self.settings["epochs"] - epoch - 1
-        per_epoch = elapsed / (epoch + 1 - self.start_epoch)
-        self.emit({"type": "epoch", **row, "elapsed": elapsed, "eta": left * per_epoch})
-        self._save(epoch + 1)
-
-    # ----- evaluation and results -----------------------------------------------------
+    # ----- evaluation and the end -------------------------------------------------------
     def validation_scores(self) -> dict:
-        """The task's validation metrics: loss and acc, or loss, mse, mae and r2 (and values)."""
-        if self.regression:
-            return evaluate_regression(
-                self.model, self.feed.val(), self.loss_fn, self.device, self.autocast_dtype
-            )
-        loss, accuracy, matrix = self.evaluate()
-        return {"loss": loss, "acc": accuracy, "confusion": matrix}
-
-    def evaluate(self) -> tuple[float, float, torch.Tensor]:
-        """Validation loss, accuracy and confusion matrix (rows: true, columns: predicted)."""
-        return evaluate(
-            self.model,
-            self.feed.val(),
-            self.loss_fn,
-            self.settings["loss"],
-            self.data.num_classes,
-            self.device,
-            self.autocast_dtype,
-        )
+        """The task's validation scores: loss and acc (and the confusion matrix), or loss,
+        mse, mae and r2 (and the predictions)."""
+        return evaluate(self.model, self.feed.val(), self.task, self.loss_fn, self.autocast_dtype)
 
     def _save(self, epoch: int) -> None:
         """Commit model.pt, checkpoint.pt and metrics.csv of `epoch` as one step."""
@@ -356,6 +220,7 @@ class Trainer:
             self.source_hash,
             self.history,
             self.data.preprocess,  # preprocess.json: the statistics go with the weights
+            self.task.columns,
         )
         try:
             runfolder.save_epoch(self.out_dir, epoch, blobs)
@@ -365,31 +230,46 @@ class Trainer:
             raise TrainingFault(
                 "disk", f"cannot write {self.out_dir}: {error.strerror or error}; {where}"
             ) from None
-        self.saved_epoch = epoch
 
-    def _finish(self, reason: str) -> dict:
+    def _finish(self, reason: str) -> events.Finished:
         with contextlib.suppress(TrainingFault):  # a late bad loss: still save and report
-            self._flush_steps()
+            self.flush()
         epoch = len(self.history) if not self.history else self.history[-1]["epoch"]
         self._save(epoch)
-        event = {
-            "type": "finished",
-            "reason": reason,
-            "history": self.history,
-            "weights": str(runfolder.committed(self.out_dir, "model")),
-            "checkpoint": str(runfolder.committed(self.out_dir, "checkpoint")),
-            "elapsed": time.monotonic() - getattr(self, "t0", time.monotonic()),
-            "classes": self.data.class_names,
-            "targets": self.data.target_names,
-        }
-        if self.data.val_size:
-            event.update(final_scores(self.validation_scores(), self.regression))
-        event["probe"] = probe_predictions(
+        scores = self.task.final_scores(self.validation_scores()) if self.data.val_size else {}
+        scores["probe"] = probe_predictions(
             self.model, self.probe_x, self.probe_y, self.data.mean, self.data.std
         )
-        return event
+        return events.Finished(
+            reason,
+            self.history,
+            str(runfolder.committed(self.out_dir, "model")),
+            str(runfolder.committed(self.out_dir, "checkpoint")),
+            time.monotonic() - self.clock.t0,
+            self.data.class_names,
+            self.data.target_names,
+            scores,
+        )
 
-    def _fail(self, kind: str, message: str, save: bool = True) -> dict:
+    def flush(self) -> None:
+        """Send recorded step losses (replaced by the guard's once training starts)."""
+
+    def _crashed(self, error: Exception) -> events.Failed:
+        fault = describe(
+            error,
+            self.filename,
+            self.job.node_lines,
+            self.settings["batch_size"],
+            self.job.node_names,
+            self.model,
+            self.job.activation_bytes,
+            device_memory(self.device),
+        )
+        final = self._fail(fault.kind, str(fault))
+        final.node = fault.node
+        return final
+
+    def _fail(self, kind: str, message: str, save: bool = True) -> events.Failed:
         weights = None
         if save and self.model is not None and self.optimizer is not None:
             try:
@@ -398,10 +278,4 @@ class Trainer:
                 pass
             kept = runfolder.committed(self.out_dir)  # this save's, or the last complete one
             weights = str(kept) if kept else None
-        return {
-            "type": "failed",
-            "kind": kind,
-            "reason": message,
-            "weights": weights,
-            "history": self.history,
-        }
+        return events.Failed(kind, message, weights, self.history)

@@ -4,6 +4,7 @@ preview of a CSV or NPZ file)."""
 from __future__ import annotations
 
 from torchcanvas.app.train.data import DataError, load_data
+from torchcanvas.app.train.tasks import task_named
 
 
 def describe_source(settings: dict, input_shape: tuple[int, ...], inputs=None) -> tuple[bool, str]:
@@ -22,11 +23,7 @@ def describe_source(settings: dict, input_shape: tuple[int, ...], inputs=None) -
         shown = ", ".join(bundle.feature_names[:6])
         more = f" and {len(bundle.feature_names) - 6} more" if len(bundle.feature_names) > 6 else ""
         lines.append(f"features: {shown}{more}")
-    if bundle.task == "regression":
-        lines.append(f"targets (real values): {', '.join(bundle.target_names) or 'y'}")
-    else:
-        names = ", ".join(bundle.class_names[:8]) + (" …" if len(bundle.class_names) > 8 else "")
-        lines.append(f"{bundle.num_classes} classes: {names}")
+    lines += task_named(bundle.task).target_lines(bundle)
     return True, "\n".join(lines)
 
 

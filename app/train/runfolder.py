@@ -16,16 +16,11 @@ import os
 import re
 from pathlib import Path
 
+from torchcanvas.app.train.core.records import RUN_FORMAT, commit_epoch, plain_names
+from torchcanvas.app.train.core.records import STABLE_NAMES as STABLE
 from torchcanvas.graph.fileio import atomic_write, open_regular, read_limited
 
 MANIFEST = "manifest.json"
-RUN_FORMAT = "torchcanvas-run"
-STABLE = {
-    "model": "model.pt",
-    "checkpoint": "checkpoint.pt",
-    "metrics": "metrics.csv",
-    "preprocess": "preprocess.json",  # the training statistics (see preprocess.py)
-}
 _PENDING = re.compile(r"^(model|checkpoint|metrics|preprocess)\.[0-9a-f]{16}\.(pt|csv|json)$")
 # What a killed atomic_write leaves: `.<name>.<random>.tmp` for one of the run's names.
 _TEMP = re.compile(r"^\.(model|checkpoint|metrics|preprocess|manifest|probe)[^/]*\.tmp$")
@@ -73,26 +68,6 @@ def _valid_manifest(data) -> bool:
     return True
 
 
-def _write_manifest(folder: Path, epoch: int, files: dict[str, dict]) -> None:
-    data = {"format": RUN_FORMAT, "version": 1, "epoch": epoch, "files": files}
-    atomic_write(folder / MANIFEST, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the renames durable too (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def locate(folder: Path, manifest: dict, role: str) -> Path | None:
     """Where the committed file of `role` is now (pending or stable name), or None."""
     entry = manifest["files"].get(role)
@@ -110,25 +85,9 @@ def locate(folder: Path, manifest: dict, role: str) -> Path | None:
 
 def save_epoch(folder: str | os.PathLike, epoch: int, blobs: dict[str, bytes]) -> None:
     """Commit one epoch's files (role -> bytes) at once; the previous commit stays on failure."""
-    folder = Path(folder)
-    before = read_manifest(folder)
+    before = read_manifest(Path(folder))
     keep = {e["name"] for e in before["files"].values()} if before else set()
-    files, written = {}, []
-    try:
-        for role, data in blobs.items():
-            digest = hashlib.sha256(data).hexdigest()
-            stem, suffix = STABLE[role].split(".")
-            name = f"{stem}.{digest[:16]}.{suffix}"
-            atomic_write(folder / name, data)
-            written.append(folder / name)
-            files[role] = {"name": name, "sha256": digest}
-        _write_manifest(folder, epoch, files)  # the commit
-    except BaseException:
-        for path in written:  # a failed save leaves the folder as the last commit had it
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
-        raise
-    _move_to_plain_names(folder, epoch, files, dict(zip(files, written)))
+    commit_epoch(str(folder), epoch, blobs, keep, write=atomic_write)
 
 
 def settle(folder: Path) -> None:
@@ -139,18 +98,9 @@ def settle(folder: Path) -> None:
     found = {role: locate(folder, manifest, role) for role in manifest["files"]}
     if None in found.values():
         return  # not a commit of ours to finish: readers fall back to the files as named
-    _move_to_plain_names(folder, manifest["epoch"], manifest["files"], found)
-
-
-def _move_to_plain_names(folder: Path, epoch: int, files: dict, found: dict[str, Path]) -> None:
-    moved = False
-    for role, path in found.items():
-        if path.name != STABLE[role]:
-            os.replace(path, folder / STABLE[role])
-            files[role]["name"] = STABLE[role]
-            moved = True
-    if moved:  # until this rewrite, readers find the moved files by their sha256
-        _write_manifest(folder, epoch, files)
+    for role, path in found.items():  # where each file is now, pending or plain
+        manifest["files"][role]["name"] = path.name
+    plain_names(str(folder), manifest["epoch"], manifest["files"], write=atomic_write)
 
 
 def prepare(folder: str | os.PathLike) -> None:

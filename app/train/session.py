@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 
+from torchcanvas.app.train.events import Failed
 from torchcanvas.app.train.job import TrainJob
 
 TERMINAL = ("finished", "failed")
@@ -246,14 +247,11 @@ class TrainingSession:
             self._track(event)
             events.append(event)
         if not events and self._died():
-            event = {
-                "type": "failed",
-                "kind": "crash",
-                "weights": None,
-                "history": [],
-                "reason": f"the training process ended unexpectedly (exit code "
+            event = Failed(
+                "crash",
+                f"the training process ended unexpectedly (exit code "
                 f"{self._worker.exitcode}); the editor and project are safe.",
-            }
+            )
             self._track(event)
             events.append(event)
         return events
@@ -289,12 +287,4 @@ class TrainingSession:
             self._worker.terminate()
             self._worker.join(timeout=5)
         if self.state not in TERMINAL:
-            self._track(
-                {
-                    "type": "failed",
-                    "kind": "killed",
-                    "weights": None,
-                    "history": [],
-                    "reason": "training was ended with the window",
-                }
-            )
+            self._track(Failed("killed", "training was ended with the window"))

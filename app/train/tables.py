@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from torchcanvas.app.train.bundle import DataError, data_file, read_data_file, shape_text
+from torchcanvas.app.train.tasks import task_for
 
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 64 * 1024
@@ -22,7 +23,7 @@ class Table:
     """A table's chosen columns as tensors, with the names behind them."""
 
     x: torch.Tensor  # (rows, *input_shape) float32
-    y: torch.Tensor  # classification: (rows,) int64 labels; regression: (rows, targets) float32
+    y: torch.Tensor  # as the task reads them: class labels (rows,) or values (rows, targets)
     class_names: list[str]
     features: list[str]
     targets: list[str]
@@ -35,13 +36,9 @@ def load_csv(settings: dict, input_shape: tuple[int, ...]) -> Table:
     features, targets = choose_columns(header, settings, path.name)
     where = Where(path.name, header, lines)
     x = torch.tensor([numbers(rows, where, column) for column in features]).T
-    if settings.get("task", "classification") == "regression":
-        y = torch.tensor([numbers(rows, where, column) for column in targets]).T
-        names: list[str] = []
-    else:
-        y, names = class_labels(rows, where, targets)
+    y, names = task_for(settings).table_targets(rows, where, targets)
     x = fit_rows(x.float().contiguous(), input_shape, features, path.name)
-    return Table(x, y.float() if not names else y, names, features, targets)
+    return Table(x, y, names, features, targets)
 
 
 @dataclass
@@ -126,11 +123,7 @@ def choose_columns(header: list[str], settings: dict, file: str) -> tuple[list[s
         raise DataError(f"{file}: column {both[0]!r} is both a feature and a target.")
     if not features:
         raise DataError(f"{file} has no column left for the inputs; name the features.")
-    if settings.get("task", "classification") == "classification" and len(targets) != 1:
-        raise DataError(
-            f"classification takes one target column of class labels; targets names "
-            f"{len(targets)} ({', '.join(targets)}). Set task to regression for several."
-        )
+    task_for(settings).check_target_columns(targets)
     return features, targets
 
 

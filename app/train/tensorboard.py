@@ -18,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from torchcanvas.app.train.events import Log
+
 # Row entries that are counters or timings of the loop, not metrics of the model.
 NOT_SCALARS = ("epoch", "elapsed", "eta", "seconds")
 COMPILED_PREFIX = "_orig_mod."  # torch.compile's wrapper; the tags keep the model's paths
@@ -42,7 +44,7 @@ class TensorBoardLog:
                 self._write(kind, event)
             except Exception as error:  # disk full, a tensor TensorBoard refuses, ...
                 self.broken = True
-                self.emit({"type": "log", "message": f"TensorBoard log stopped: {error}"})
+                self.emit(Log(f"TensorBoard log stopped: {error}"))
         if kind in ("finished", "failed"):
             self.close()
         self.emit(event)
@@ -97,7 +99,7 @@ class TensorBoardLog:
         except Exception as error:  # the tracer's many failure types
             text = str(error).strip().splitlines()
             reason = text[0][:200] if text else type(error).__name__
-            self.emit({"type": "log", "message": f"TensorBoard graph not written: {reason}"})
+            self.emit(Log(f"TensorBoard graph not written: {reason}"))
 
 
 def _values(tensor: torch.Tensor) -> torch.Tensor:
