@@ -61,10 +61,11 @@ def same_design(stored: object, current: str) -> bool:
     """
     if not isinstance(stored, str):
         return False
-    tree, text, *rest = current.split(":")
+    tree, _, rest = current.partition(":")
+    text, _, mark = rest.partition(":")
     if ":" in stored:
-        return stored.split(":")[0] == tree
-    return stored in (text, tree) or _SPLIT in rest
+        return stored.partition(":")[0] == tree
+    return stored in (text, tree) or mark == _SPLIT
 
 
 def design_changes(old: str, new: str) -> list[str]:

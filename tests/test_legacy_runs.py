@@ -112,3 +112,18 @@ def test_new_hashes_compare_syntax_trees_not_layout():
     other = source.replace("nn.ReLU()", "nn.GELU()")
     assert not same_design(stored, graph_hash(other))
     assert not same_design(None, stored) and not same_design(b"x", stored)
+
+
+@pytest.mark.parametrize(
+    ("stored", "current", "fits"),
+    [
+        ("a" * 16 + ":" + "b" * 16, "a" * 16 + ":" + "c" * 16, True),  # same tree, new layout
+        ("d" * 16 + ":" + "b" * 16, "a" * 16 + ":" + "b" * 16, False),  # another tree
+        ("b" * 16, "a" * 16 + ":" + "b" * 16, True),  # before: the same text
+        ("e" * 16, "a" * 16 + ":" + "b" * 16, False),  # before: all on one line, other text
+        ("e" * 16, "a" * 16 + ":" + "b" * 16 + ":split", True),  # before: maybe laid out apart
+        ("e" * 16, "e" * 16, True),  # a bare hash passed in compares as it is
+    ],
+)
+def test_which_stored_hashes_fit(stored, current, fits):
+    assert same_design(stored, current) is fits
