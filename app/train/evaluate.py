@@ -9,13 +9,12 @@ import torch
 from torchcanvas.app.train.inputs import call, first
 
 
-def probe_predictions(model, probe_x, probe_y, mean, std) -> dict:
+def probe_predictions(model, probe_x, probe_y, mean, std, task) -> dict:
     """The probe images (de-normalized), their labels (or targets) and the model's predictions."""
     model.eval()
     with torch.no_grad():
         out = call(model, probe_x).float()
-    regression = probe_y.is_floating_point()
-    predicted = (out if regression else out.argmax(1)).cpu().tolist()
+    predicted = task.predictions(out).cpu().tolist()
     images = first(probe_x).float().cpu()  # several Inputs: the first is pictured
     if isinstance(mean, dict):
         mean, std = next(iter(mean.values())), next(iter(std.values()))

@@ -137,6 +137,7 @@ class Finished(Event):
     classes: list
     targets: list
     scores: dict = field(default_factory=dict)
+    task: str = "classification"
 
     def _values(self) -> dict[str, Any]:
         values = super()._values()

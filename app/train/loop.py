@@ -238,7 +238,7 @@ class Trainer:
         self._save(epoch)
         scores = self.task.final_scores(self.validation_scores()) if self.data.val_size else {}
         scores["probe"] = probe_predictions(
-            self.model, self.probe_x, self.probe_y, self.data.mean, self.data.std
+            self.model, self.probe_x, self.probe_y, self.data.mean, self.data.std, self.task
         )
         return events.Finished(
             reason,
@@ -249,6 +249,7 @@ class Trainer:
             self.data.class_names,
             self.data.target_names,
             scores,
+            self.task.name,
         )
 
     def flush(self) -> None:

@@ -20,9 +20,14 @@ class Classification(ClassificationTask):
 
     default_loss = DEFAULT_LOSS["classification"]
     score_label = "accuracy"  # the middle plot's axis
+    score_percent = True  # the axis runs from 0 to 100%
     series = (("train_acc", "train accuracy"), ("val_acc", "validation accuracy"))
     results = "confusion"  # what the Results tab shows
     probes_show_classes = True
+
+    def predictions(self, output):
+        """What the model predicts from its output: the class with the highest score."""
+        return output.argmax(1)
 
     def builtin_problem(self, source: str) -> str | None:
         """Why a built-in data set cannot serve this task (None: every one can)."""
@@ -96,6 +101,12 @@ class Classification(ClassificationTask):
         acc = f", validation accuracy {event['val_acc']:.2%}" if "val_acc" in event else ""
         return "", acc
 
+    def results_summary(self, event: dict) -> str | None:
+        """The Results tab's line on the validation scores (None: not validated)."""
+        if "val_acc" not in event:
+            return None
+        return f"Validation accuracy <b>{event['val_acc']:.2%}</b>, loss {event['val_loss']:.4f}"
+
     def final_scores(self, scores: dict) -> dict:
         """The finished event's validation part: loss, accuracy and the confusion matrix."""
         confusion = scores["confusion"].tolist()
@@ -117,9 +128,14 @@ class Regression(RegressionTask):
 
     default_loss = DEFAULT_LOSS["regression"]
     score_label = "R²"
+    score_percent = False  # R² is at most 1, with no floor: the axis follows the values
     series = (("val_r2", "validation R²"),)
     results = "scatter"
     probes_show_classes = False
+
+    def predictions(self, output):
+        """What the model predicts: its output values."""
+        return output
 
     def builtin_problem(self, source: str) -> str | None:
         """Built-in data sets give class labels, not real values."""
@@ -206,6 +222,13 @@ class Regression(RegressionTask):
         if event.get("val_mae") is None:
             return "", ""
         return f"validation {scores_text(event, 'val_')}\n", ""
+
+    def results_summary(self, event: dict) -> str | None:
+        """The Results tab's line on the validation scores (None: not validated)."""
+        if "val_r2" not in event:
+            return None
+        r2 = "n/a" if event["val_r2"] is None else f"{event['val_r2']:.3f}"
+        return f"Validation R² <b>{r2}</b>, MAE {event['val_mae']:.4g}, MSE {event['val_mse']:.4g}"
 
     def final_scores(self, scores: dict) -> dict:
         """The finished event's validation part: the metrics and a predicted-vs-true sample."""

@@ -10,6 +10,8 @@ import PySide6.QtWidgets  # noqa: F401  (pyqtgraph must bind to PySide6)
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGraphicsGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from torchcanvas.app.train.tasks import task_named
+
 REDRAW_SECONDS = 0.5
 SMOOTHING = 0.9  # exponential moving average of the step loss
 COLORS = {
@@ -20,12 +22,6 @@ COLORS = {
     "val_acc": (230, 81, 0),
     "val_r2": (230, 81, 0),
     "lr": (67, 160, 71),
-}
-SCORES_KEYS = ("train_acc", "val_acc", "val_r2")
-# The middle plot: per task, the epoch series it shows (key in the epoch event, legend name).
-SCORES = {
-    "classification": (("train_acc", "train accuracy"), ("val_acc", "validation accuracy")),
-    "regression": (("val_r2", "validation R²"),),
 }
 
 
@@ -134,7 +130,8 @@ class RunCurves:
         self._drawn_epochs = -1
         self.items = {}
         style = Qt.PenStyle.DashLine if faded else Qt.PenStyle.SolidLine
-        scores = [(key, "acc", label) for key, label in SCORES[task]]
+        self.series = task_named(task).series  # the middle plot's (key, legend name)
+        scores = [(key, "acc", label) for key, label in self.series]
         for key, plot_name, label in (
             ("raw", "loss", "train loss"),
             ("smooth", "loss", "train loss, smoothed"),
@@ -144,7 +141,7 @@ class RunCurves:
         ):
             color = COLORS[key] if not faded else (160, 160, 160, 140)
             pen = pg.mkPen(color, width=1 if key == "raw" else 2, style=style)
-            symbol = "o" if key in ("val", *SCORES_KEYS) else None
+            symbol = "o" if key == "val" or key in dict(self.series) else None
             name = label if not faded else self._faded_name(key, named)
             self.items[key] = plots[plot_name].plot(
                 [], [], pen=pen, name=name, symbol=symbol, symbolSize=5, symbolBrush=color
@@ -152,11 +149,10 @@ class RunCurves:
         if faded:
             self.items["raw"].hide()
 
-    @staticmethod
-    def _faded_name(key: str, named: bool) -> str | None:
+    def _faded_name(self, key: str, named: bool) -> str | None:
         # Earlier runs are all grey: one entry per plot says what grey means.
-        first = dict.fromkeys(("smooth", "val_acc", "val_r2", "lr"), "earlier run")
-        return first.get(key) if named else None
+        first = ("smooth", self.series[-1][0], "lr")
+        return "earlier run" if named and key in first else None
 
     def add_steps(self, steps: list[int], losses: list[float], lr: float) -> None:
         """Per-step training losses."""
@@ -184,7 +180,7 @@ class RunCurves:
         rows = [e for e in self.epochs if e.get("val_loss") is not None]
         x = np.asarray([e["step"] for e in rows])
         self.items["val"].setData(x, np.asarray([e["val_loss"] for e in rows]))
-        for key, _label in SCORES[self.task]:
+        for key, _label in self.series:
             scored = [e for e in self.epochs if e.get(key) is not None]
             steps = np.asarray([e["step"] for e in scored])
             self.items[key].setData(steps, np.asarray([e[key] for e in scored], dtype=float))
@@ -239,14 +235,14 @@ class CurvesView(QWidget):
         self._fit_legends()
 
     def _score_axis(self) -> None:
-        """Accuracy from 0 to 100% for classification; R² (at most 1) for regression."""
+        """The task's score: accuracy from 0 to 100%, or a score whose range follows it."""
         plot, axis = self.plots["acc"], self.plots["acc"].getAxis("left")
-        if self.task == "regression":
-            plot.setLabel("left", "R²")
+        task = task_named(self.task)
+        plot.setLabel("left", task.score_label)
+        if not task.score_percent:
             axis.setTicks(None)
             plot.enableAutoRange(axis="y")
             return
-        plot.setLabel("left", "accuracy")
         plot.setYRange(0, 1, padding=0.05)
         # Fixed ticks: three or two labels fit however short the plot gets.
         axis.setTicks([[(0, "0%"), (0.5, "50%"), (1, "100%")]])

@@ -11,6 +11,7 @@ import PySide6.QtWidgets  # noqa: F401  (pyqtgraph must bind to PySide6)
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from torchcanvas.app.train.tasks import task_named
 from torchcanvas.app.ui.regression_results import RegressionView
 
 PROBE_COLUMNS = 4
@@ -96,17 +97,11 @@ class ResultsView(QWidget):
     def show_results(self, event: dict) -> None:
         """Draw the confusion matrix and the probe grid of a finished run."""
         self.classes = [str(name) for name in event.get("classes") or []]
+        task = task_named(event.get("task"))
         epochs = f"after {len(event['history'])} epoch(s) ({event['reason']})"
-        if "val_acc" in event:
-            self.summary.setText(
-                f"Validation accuracy <b>{event['val_acc']:.2%}</b>, loss "
-                f"{event['val_loss']:.4f}, {epochs}."
-            )
-        elif "val_r2" in event:
-            self.summary.setText(
-                f"Validation R² <b>{event['val_r2']:.3f}</b>, MAE {event['val_mae']:.4g}, "
-                f"MSE {event['val_mse']:.4g}, {epochs}."
-            )
+        scores = task.results_summary(event)
+        if scores:
+            self.summary.setText(f"{scores}, {epochs}.")
         else:
             self.summary.setText(f"{epochs[0].upper()}{epochs[1:]}.")
         scatter = event.get("scatter")
@@ -118,9 +113,10 @@ class ResultsView(QWidget):
         self.matrix_plot.setVisible(bool(confusion))
         if confusion:
             self._show_matrix(np.asarray(confusion), self.classes)
-        # probes show class labels; a regression run's predictions are in the scatter
-        self.probes.setVisible(bool(event.get("probe")) and not scatter)
-        if event.get("probe") and not scatter:
+        # probes show class labels; real-valued predictions are in the scatter
+        probes = bool(event.get("probe")) and task.probes_show_classes
+        self.probes.setVisible(probes)
+        if probes:
             self._show_probes(event["probe"], self.classes)
         self.pages.setCurrentIndex(1)
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from torchcanvas.app.train import events
 from torchcanvas.app.train.bundle import resolve_data_path
 from torchcanvas.app.train.data import fit_problem
 from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
 from torchcanvas.app.train.session import TrainingSession, prewarm
+from torchcanvas.app.train.tasks import task_named
 from torchcanvas.app.ui.activations import badge_for
 from torchcanvas.app.ui.data_check import DataCheck
 from torchcanvas.app.ui.design_lock import set_locked
@@ -42,6 +44,7 @@ class TrainingController(WeightsActions, QObject):
         self.weights_source: str | None = None  # the generated code the weights fit
         self._run_source: str | None = None
         self.events_seen = 0
+        self._task = task_named(None)  # the running task (set when a run starts)
         self._status_at = 0.0
         self._last_progress: dict | None = None
         self._stopping = False
@@ -276,12 +279,28 @@ class TrainingController(WeightsActions, QObject):
             return
         for event in self.session.poll(limit=5000):
             self.events_seen += 1
-            handler = getattr(self, f"_on_{event['type']}", None)
-            if handler:
-                handler(event)
+            self.dispatch(event)
         self.curves.tick()
 
+    def dispatch(self, event: events.Event) -> None:
+        """Hand an event to its handler (the table names every kind the window shows)."""
+        handler = {
+            events.Started: self._on_started,
+            events.Log: self._on_log,
+            events.Steps: self._on_steps,
+            events.Progress: self._on_progress,
+            events.Epoch: self._on_epoch,
+            events.Paused: self._on_paused,
+            events.Resumed: self._on_resumed,
+            events.Capture: self._on_capture,
+            events.Finished: self._on_finished,
+            events.Failed: self._on_failed,
+        }.get(type(event))
+        if handler is not None:
+            handler(event)
+
     def _on_started(self, event: dict) -> None:
+        self._task = task_named(event["task"])
         self.panel.show_status(
             f"Training {event['parameters']:,} parameters on "
             f"{event['device']} ({event['train_size']:,} train / "
@@ -305,11 +324,7 @@ class TrainingController(WeightsActions, QObject):
         if now - self._status_at < STATUS_SECONDS:
             return  # short epochs: a status line twice a second is plenty to read
         self._status_at = now
-        val = ""
-        if event.get("val_acc") is not None:
-            val = f", validation accuracy {event['val_acc']:.1%}"
-        elif event.get("val_r2") is not None:
-            val = f", validation R² {event['val_r2']:.3f}, MAE {event['val_mae']:.4g}"
+        val = self._task.epoch_text(event)
         self.panel.show_status(
             f"Epoch {event['epoch']}: train loss {event['train_loss']:.4f}{val}."
         )
@@ -350,9 +365,7 @@ class TrainingController(WeightsActions, QObject):
         self.weights_path, self.weights_source = Path(event["weights"]), self._run_source
         self.results.show_results(event)
         self.window.docks["results"].raise_()
-        accuracy = f" Validation accuracy {event['val_acc']:.2%}." if "val_acc" in event else ""
-        if "val_r2" in event:
-            accuracy = f" Validation R² {event['val_r2']:.3f}, MAE {event['val_mae']:.4g}."
+        accuracy = task_named(event.get("task")).finish_text(event)
         verb = "Stopped" if event["reason"] == "stopped" else "Finished"
         if event["reason"] == "stopped":
             self.panel.show_phase(f"stopped at {self._position()}")

@@ -45,7 +45,7 @@ def train_one_epoch(
 ):
     """One pass over `batches`; returns {"loss", the task's training scores, "seen"}."""
     model.train()
-    step_model = step_model or model
+    step_model = model if step_model is None else step_model
     tally, total, seen = task.tally(False), None, 0
     for step, (x, y) in enumerate(batches):
         notify(callbacks, "on_step_start", step)
