@@ -90,7 +90,7 @@ def clear_caches(model: ModelGraph | None = None) -> None:
     _meta_module.cache_clear()
     library = model.library if model is not None else None
     if library is not None:
-        library.__dict__.pop("_analyses", None)
+        library.analyses.clear()
         library._specs.clear()
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from torchcanvas.codegen.forward import FUNCTIONAL_IMPORT, ForwardWriter
 from torchcanvas.codegen.init import InitWriter
-from torchcanvas.codegen.pyformat import INDENT, assign, definition
+from torchcanvas.codegen.pyformat import FORMATTED, INDENT, statement_nodes
 from torchcanvas.graph.expr import Call, literal
 from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.naming import LOCAL_NAMES, class_name_problem
@@ -31,14 +32,53 @@ class CodegenError(ValueError):
 class EmitResult:
     """The generated source, and where each node appears in it."""
 
-    source: str
+    raw: str  # one statement a line, as codegen writes it; `source` is it laid out by ruff
     class_name: str
-    # 1-based line -> the node written there: its id in the model, or "Block:id" in a block
-    node_lines: dict[int, str] = field(default_factory=dict)
+    raw_nodes: dict[int, str] = field(default_factory=dict)  # raw line -> node, as below
     labels: dict[str, str] = field(default_factory=dict)  # node_lines value -> node name
     arguments: list[str] = field(default_factory=list)  # forward()'s parameters
     inputs: list[TensorMeta] = field(default_factory=list)  # what each argument takes
     outputs: list[TensorMeta] = field(default_factory=list)  # what forward() returns
+
+    # Formatted on first use: analysis after each edit never needs the text, the code
+    # panel and an export need it once (ruff runs in a process of its own).
+    @cached_property
+    def source(self) -> str:
+        """The module as `ruff format` lays it out."""
+        return FORMATTED.format(self.raw)
+
+    @cached_property
+    def node_lines(self) -> dict[int, str]:
+        """1-based line of `source` -> the node written there: its id in the model, or
+        "Block:id" in a block (every line of a statement split over several)."""
+        return statement_nodes(self.raw, self.raw_nodes, self.source)
+
+
+class EmitCache:
+    """The last few results by analysis: the same analysis object means an unchanged
+    graph, so the code panel and an export right after it share one generation."""
+
+    def __init__(self, limit: int = 4) -> None:
+        self.limit = limit
+        self._entries: list[tuple[object, str | None, EmitResult]] = []
+
+    def get(self, analysis, class_name: str | None) -> EmitResult | None:
+        """The result for exactly this analysis object and class name, or None."""
+        for found, name, result in self._entries:
+            if found is analysis and name == class_name:
+                return result
+        return None
+
+    def put(self, analysis, class_name: str | None, result: EmitResult) -> None:
+        """Remember `result`, forgetting the oldest beyond `limit`."""
+        self._entries = [(analysis, class_name, result), *self._entries][: self.limit]
+
+    def clear(self) -> None:
+        """Forget every result."""
+        self._entries.clear()
+
+
+EMITTED = EmitCache()
 
 
 @dataclass
@@ -55,15 +95,13 @@ def emit_module(model, class_name: str | None = None, analysis=None) -> EmitResu
     if analysis is not None:
         with gc_paused():
             return _emit(model, class_name, analysis)
-    # From the graph's own cached analysis: the same analysis object means an unchanged
-    # graph, so the code panel and an export right after it share one generation.
+    # From the graph's own cached analysis (see EmitCache).
     analysis = model.analysis()
-    cached = getattr(model, "_emitted", None)
-    if cached is not None and cached[0] is analysis and cached[1] == class_name:
-        return cached[2]
-    with gc_paused():
-        result = _emit(model, class_name, analysis)
-    model._emitted = (analysis, class_name, result)
+    result = EMITTED.get(analysis, class_name)
+    if result is None:
+        with gc_paused():
+            result = _emit(model, class_name, analysis)
+        EMITTED.put(analysis, class_name, result)
     return result
 
 
@@ -115,13 +153,17 @@ def _class(model, analysis, name: str, reserved: set, doc: str, signature) -> _C
         (f'{_I1}"""{doc}"""', None),
         ("", None),
     ]
-    lines += [(line, None) for line in definition(_I1, "__init__", ["self", *(signature or [])])]
+    lines += [(_definition("__init__", ["self", *(signature or [])]), None)]
     lines += [(f"{_I2}super().__init__()", None)]
     lines += [(line, node) for node, block in init_lines for line in block]
     lines += [("", None)]
-    lines += [(line, None) for line in definition(_I1, "forward", ["self", *forward.arguments])]
+    lines += [(_definition("forward", ["self", *forward.arguments]), None)]
     lines += [(line, node) for node, block in statements for line in block]
     return _Class(lines, forward.arguments, init.imports | forward.imports)
+
+
+def _definition(name: str, params: list[str]) -> str:
+    return f"{_I1}def {name}({', '.join(params)}):"
 
 
 def _instances(model, analysis) -> dict[str, list]:
@@ -289,7 +331,7 @@ def _main(writer: _Writer, model, class_name: str, analysis, inputs, outputs: in
         f"{_I1}model = {class_name}()",
         f"{_I1}model.eval()",
         f"{_I1}with torch.no_grad():",
-        *assign(_I2, result, Call("model", samples)),
+        f"{_I2}{result} = {Call('model', samples)}",
     )
     if outputs == 1:
         writer.add(f'{_I1}print("output shape:", tuple(output.shape))')
@@ -316,9 +358,9 @@ def _id_limit(model, node: str) -> int:
     """Token ids below every Embedding the Input feeds (2 when it feeds none)."""
     analysis = model.analysis()
     limits = [
-        analysis.resolved(edge.dst)["num_embeddings"]
+        analysis.resolved(edge.dst)[model.spec(edge.dst).id_limit]
         for edge in model.outputs(node)
-        if model.node_type(edge.dst) == "Embedding" and analysis.resolved(edge.dst)
+        if model.spec(edge.dst).id_limit and analysis.resolved(edge.dst)
     ]
     return min(limits, default=2)
 

@@ -10,12 +10,9 @@
 
 from __future__ import annotations
 
-import builtins
-import keyword
-
-from torchcanvas.codegen.pyformat import INDENT, assign, return_values
+from torchcanvas.codegen.pyformat import INDENT
 from torchcanvas.graph.expr import Call, TupleOf, Unpack
-from torchcanvas.graph.naming import sanitize
+from torchcanvas.graph.naming import Namespace
 from torchcanvas.graph.registry import FUNCTION, INPUT, OUTPUT, PARAMETER
 
 BODY = INDENT * 2
@@ -28,9 +25,8 @@ class ForwardWriter:
         self.model, self.analysis = model, analysis
         self.names = analysis.names
         self.order = [n for n in analysis.order if n in analysis.live]
-        self.reserved = set(reserved)
+        self.space = Namespace(reserved)  # the variables: held while their values live
         self.var: dict[tuple[str, str], str] = {}
-        self.held: dict[str, int] = {}  # variable -> live values it holds
         self.remaining: dict[tuple[str, str], int] = {}  # value -> reads still to come
         self.pinned: set[tuple[str, str]] = set()  # values returned at the end
         self.consumers: dict[tuple[str, str], list[str]] = {}
@@ -41,7 +37,6 @@ class ForwardWriter:
         # variables called `h_n`, must not cost n steps each time (quadratic codegen).
         self._chain_cache: dict[tuple[str, str], list[str]] = {}
         self._adds: dict[tuple[str, str], bool] = {}
-        self._next_index: dict[str, int] = {}  # base -> suffixes below it are all held
         self.live = set(self.order)
         self.statements: list[tuple[str, list[str]]] = []
         self.imports: set[str] = set()
@@ -80,7 +75,7 @@ class ForwardWriter:
         returned = [self._value_of(out) for out in self.analysis.outputs]
         if returned:
             outputs = self.analysis.outputs
-            self.statements.append((outputs[0], return_values(BODY, returned)))
+            self.statements.append((outputs[0], [f"{BODY}return {', '.join(returned)}"]))
         return self.statements
 
     def _value_of(self, output: str) -> str:
@@ -101,17 +96,17 @@ class ForwardWriter:
         target = _target_text(spec, ports, targets)
         name = self.names[node]
         called = is_call(spec, facts.args)
-        if spec.type == "ModuleList":
+        if spec.loop:
             body = _loop(indent, name, values.get("input", ""), target)
         elif spec.kind == FUNCTION:
-            body = assign(indent, target, spec.expr(values, facts.args, facts.inputs, set(used)))
+            body = [f"{indent}{target} = {spec.expr(values, facts.args, facts.inputs, set(used))}"]
         elif called:
             if spec.function.startswith("F."):
                 self.imports.add(FUNCTIONAL_IMPORT)
             raw = self.model.params(node)
-            body = assign(indent, target, function_call(spec, values["input"], facts.args, raw))
+            body = [f"{indent}{target} = {function_call(spec, values['input'], facts.args, raw)}"]
         else:
-            body = assign(indent, target, _module_call(spec, f"self.{name}", values, set(used)))
+            body = [f"{indent}{target} = {_module_call(spec, f'self.{name}', values, set(used))}"]
         if when is not None:
             # Where the condition is false, the node passes its first input on.
             first = values.get(edges[0].dst_port) if edges else None
@@ -148,7 +143,7 @@ class ForwardWriter:
             value = (edge.src, edge.src_port)
             self.remaining[value] -= 1
             if self.remaining[value] == 0 and value not in self.pinned:
-                self._release(self.var[value])
+                self.space.release(self.var[value])
                 if not self.var[value].startswith("self."):
                     dying.append(self.var[value])
         return dying
@@ -159,10 +154,10 @@ class ForwardWriter:
             for e in edges
             if not self.var[(e.src, e.src_port)].startswith("self.")
         }
-        if spec.category == "Merge" and len(data) > 1:
-            return (
-                "x" if "x" in dying or self._free("x") else self._fresh(self.names[node], "branch")
-            )
+        if spec.merge and len(data) > 1:
+            if "x" in dying or self.space.free("x"):
+                return "x"
+            return self._fresh(self.names[node], "branch")
         if not edges:
             return self._fresh(self.names[node], "branch")
         value = (edges[0].src, edges[0].src_port)
@@ -171,13 +166,13 @@ class ForwardWriter:
             kind = self.kinds.get(name)
             if kind == "branch" or (kind == "trunk" and len(self._chains(value)) < 2):
                 return name  # the chain goes on in its variable
-            if kind == "trunk" or not self._free("x"):
+            if kind == "trunk" or not self.space.free("x"):
                 return self._fresh(self.names[node], "branch")  # one of several branches
             return "x"
         if name == "x" and self._keeps_skip(node, value):
             keep = self._fresh("identity", "branch")
             lines.append(f"{BODY}{keep} = x")
-            self._release("x")
+            self.space.release("x")
             self._hold(value, keep)
             return "x"
         return self._fresh(self.names[node], "branch")
@@ -217,7 +212,7 @@ class ForwardWriter:
                 for e in self.model.inputs(node)
                 if self.model.spec(e.src).kind != PARAMETER
             }
-            found = self.model.spec(node).category == "Merge" or len(sources) > 1
+            found = self.model.spec(node).merge or len(sources) > 1
             self._merges[node] = found
         return found
 
@@ -241,7 +236,7 @@ class ForwardWriter:
         found = self._adds.get(value)
         if found is None:
             readers = self.consumers.get(value, [])
-            found = any(self.model.node_type(self._rejoin(n) or n) == "Add" for n in readers)
+            found = any(self.model.spec(self._rejoin(n) or n).residual_join for n in readers)
             self._adds[value] = found
         return found
 
@@ -250,20 +245,7 @@ class ForwardWriter:
         if kind:
             self.kinds[name] = kind
         if self.remaining.get(value, 0) > 0 or value in self.pinned:
-            self.held[name] = self.held.get(name, 0) + 1
-
-    def _free(self, name: str) -> bool:
-        return self.held.get(name, 0) == 0 and name not in self.reserved
-
-    def _release(self, name: str) -> None:
-        """One live value less in `name`; once it holds none, _fresh may hand it out again."""
-        self.held[name] -= 1
-        if self.held[name] > 0:
-            return
-        self._next_index.pop(name, None)  # `name` is the first candidate of base `name`
-        base, _, digits = name.rpartition("_")
-        if digits.isdigit() and base in self._next_index:
-            self._next_index[base] = min(self._next_index[base], int(digits))
+            self.space.hold(name)
 
     def _fresh(self, wanted: str, kind: str) -> str:
         """A variable name based on `wanted` that no live value holds; `kind` says its role.
@@ -271,17 +253,9 @@ class ForwardWriter:
         trunk: `x`; branch: a chain's own variable, which the chain goes on in; special: an
         extra output such as `h_n`, which the next layer does not continue.
         """
-        base = sanitize(wanted, fallback="v")
-        if keyword.iskeyword(base) or hasattr(builtins, base) or base in self.reserved:
-            base = f"{base}_"
-        index = self._next_index.get(base, 1)  # 1: `base` itself, then base_2, base_3, ...
-        candidate = base if index == 1 else f"{base}_{index}"
-        while not self._free(candidate):
-            index += 1
-            candidate = f"{base}_{index}"
-        self._next_index[base] = index
-        self.kinds[candidate] = kind
-        return candidate
+        name = self.space.create(wanted)
+        self.kinds[name] = kind
+        return name
 
 
 def _loop(indent: str, name: str, source: str, target: str) -> list[str]:

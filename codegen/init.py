@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from torchcanvas.codegen.forward import is_call
-from torchcanvas.codegen.pyformat import INDENT, assign, statement
+from torchcanvas.codegen.pyformat import INDENT
 from torchcanvas.graph.expr import Call, ListOf, TupleOf, literal
-from torchcanvas.graph.layers.external import class_and_import
 from torchcanvas.graph.params import DIMS, SHAPE
 from torchcanvas.graph.registry import BLOCK, CONTAINER, FUNCTION, MODULE, PARAMETER, LayerSpec
 from torchcanvas.graph.symbolic import Bound
@@ -52,7 +51,7 @@ class InitWriter:
             return []
         inner = ind + INDENT if when else ind
         prelude, expr = self.module_expr(self.model, node, self.analysis.facts[node], inner)
-        body = prelude + assign(inner, f"self.{name}", expr)
+        body = [*prelude, f"{inner}self.{name} = {expr}"]
         body += weight_init_lines(inner, name, self.analysis.resolved(node))
         if when:
             return [f"{ind}self.{name} = None", f"{ind}if {when.text}:", *body]
@@ -62,11 +61,10 @@ class InitWriter:
         """(lines that must come first, the expression that builds the module)."""
         spec = model.spec(node)
         self.imports.update(spec.imports)  # StochasticDepth inside a block or a Sequential
-        if spec.type == "External":
-            name, line = class_and_import(facts.args)
+        if spec.constructor is not None:
+            expr, line = spec.constructor(facts.args)
             self.imports.add(line)
-            pairs = tuple(f"{key}={literal(value)}" for key, value in facts.args["arguments"])
-            return [], Call(name, pairs)
+            return [], expr
         if spec.kind != CONTAINER:
             args = constructor_args(spec, facts.args, model.params(node))
             return [], Call(spec.torch_class, tuple(args))
@@ -83,15 +81,15 @@ class InitWriter:
             parts.append((child, expr))
         if any(body.when(child) for child in children):
             var, lines = self._list_lines(body, model.node_name(node), parts, indent)
-            arg = f"*{var}" if spec.type == "Sequential" else var
+            arg = var if spec.loop else f"*{var}"  # nn.ModuleList takes a list
             return prelude + lines, Call(f"nn.{spec.type}", (arg,))
         items = tuple(expr for _, expr in parts)
         if facts.args.get("named"):
             self.imports.add("from collections import OrderedDict")
             pairs = tuple(TupleOf((f'"{body.node_name(c)}"', e)) for c, e in parts)
             return prelude, Call(f"nn.{spec.type}", (Call("OrderedDict", (ListOf(pairs),)),))
-        if spec.type == "ModuleList":
-            return prelude, Call("nn.ModuleList", (ListOf(items),))
+        if spec.loop:
+            return prelude, Call(f"nn.{spec.type}", (ListOf(items),))
         return prelude, Call("nn.Sequential", items)
 
     def _list_lines(self, body, name: str, parts, indent: str) -> tuple[str, list[str]]:
@@ -106,7 +104,7 @@ class InitWriter:
             inner = indent + INDENT if when else indent
             if when:
                 lines.append(f"{indent}if {when.text}:")
-            lines += statement(inner, "", Call(f"{var}.append", (expr,)))
+            lines.append(f"{inner}{var}.append({expr})")
         return var, lines
 
 
@@ -141,11 +139,11 @@ def weight_init_lines(indent: str, name: str, args: dict) -> list[str]:
     scheme = args.get("weight_init", "default")
     if scheme != "default":
         func, kwargs = WEIGHT_INITS[scheme]
-        lines += statement(indent, "", Call(f"nn.init.{func}", (f"self.{name}.weight",), kwargs))
+        lines.append(f"{indent}{Call(f'nn.init.{func}', (f'self.{name}.weight',), kwargs)}")
     bias = args.get("bias_init", "default")
     if bias != "default" and args.get("bias", True):
         func, kwargs = WEIGHT_INITS[bias]
-        lines += statement(indent, "", Call(f"nn.init.{func}", (f"self.{name}.bias",), kwargs))
+        lines.append(f"{indent}{Call(f'nn.init.{func}', (f'self.{name}.bias',), kwargs)}")
     return lines
 
 
@@ -161,8 +159,7 @@ def parameter_lines(indent: str, name: str, args: dict) -> list[str]:
         "trunc_normal": Call("torch.empty", dims),
         "uniform": Call("torch.rand", dims),
     }
-    lines = assign(indent, f"self.{name}", Call("nn.Parameter", (makers[init],)))
+    lines = [f"{indent}self.{name} = {Call('nn.Parameter', (makers[init],))}"]
     if init == "trunc_normal":
-        call = Call("nn.init.trunc_normal_", (f"self.{name}",), (("std", std),))
-        lines += statement(indent, "", call)
+        lines.append(f"{indent}{Call('nn.init.trunc_normal_', (f'self.{name}',), (('std', std),))}")
     return lines

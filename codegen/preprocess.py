@@ -8,11 +8,10 @@ design validated as identifiers, and class or column names as string literals.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from torchcanvas.codegen.emit import CodegenError, EmitResult
-from torchcanvas.codegen.pyformat import INDENT, LINE_LENGTH, assign, definition, return_values
-from torchcanvas.graph.expr import BinOp, Call
+from torchcanvas.codegen.pyformat import INDENT, format_code
+from torchcanvas.graph.expr import Call
 
 MAIN = 'if __name__ == "__main__":'
 TORCH_DTYPES = {
@@ -29,35 +28,23 @@ def add_preprocess(result: EmitResult, record: dict) -> str:
     """The module's source with CLASSES, the training statistics and preprocess(x) added
     before its `__main__` block."""
     entries = _entries(result, record)
-    taken = set(re.findall(r"^class (\w+)", result.source, re.MULTILINE))
+    taken = set(re.findall(r"^class (\w+)", result.raw, re.MULTILINE))
     names = _constant_names(result.arguments, taken)
     lines: list[str] = []
     if record.get("class_names"):
-        lines += constant("CLASSES", [string(n) for n in record["class_names"]])
+        lines.append(_list("CLASSES", [string(n) for n in record["class_names"]]))
     if record.get("features") and len(entries) == 1:
-        lines += constant("FEATURES", [string(n) for n in record["features"]])
+        lines.append(_list("FEATURES", [string(n) for n in record["features"]]))
     lines += _statistics(result.arguments, entries, names, lines)
     lines += ["", ""] if lines else []
     lines += _function(result.arguments, entries, names, record)
-    source = result.source.split("\n")
+    source = result.raw.split("\n")
     at = source.index(MAIN)
-    return "\n".join(source[:at] + lines + ["", ""] + source[at:])
+    return format_code("\n".join(source[:at] + lines + ["", ""] + source[at:]))
 
 
-def constant(name: str, items: list[str]) -> list[str]:
-    """`NAME = [a, b]`, or one item per line with a trailing comma as ruff explodes a list."""
-    flat = f"{name} = [{', '.join(items)}]"
-    if _width(flat) <= LINE_LENGTH:
-        return [flat]
-    return [f"{name} = [", *(f"{INDENT}{item}," for item in items), "]"]
-
-
-def _width(text: str) -> int:
-    """Columns as ruff counts them: wide characters take two, combining marks none."""
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        for c in text
-    )
+def _list(name: str, items: list[str]) -> str:
+    return f"{name} = [{', '.join(items)}]"
 
 
 def string(text: str) -> str:
@@ -122,8 +109,8 @@ def _statistics(arguments, entries, names, before: list[str]) -> list[str]:
         described = ", ".join(f"{a} {WHERE[e['layout']]}" for a, e, _ in used)
         lines.append(f"# The training split's mean and std of each Input: {described}.")
     for _, entry, (mean, std) in used:
-        lines += constant(mean, [repr(float(v)) for v in entry["mean"]])
-        lines += constant(std, [repr(float(v)) for v in entry["std"]])
+        lines.append(_list(mean, [repr(float(v)) for v in entry["mean"]]))
+        lines.append(_list(std, [repr(float(v)) for v in entry["std"]]))
     return lines
 
 
@@ -132,10 +119,10 @@ def _function(arguments, entries, names, record: dict) -> list[str]:
     taken = set(arguments)
     mean_var = next(n for n in ("mean", "mean_", "mean__") if n not in taken)
     std_var = next(n for n in ("std", "std_", "std__") if n not in taken)
-    lines = [*definition("", "preprocess", arguments), *_doc(arguments, entries, record)]
+    lines = [f"def preprocess({', '.join(arguments)}):", *_doc(arguments, entries, record)]
     for argument, entry, (mean, std) in zip(arguments, entries, names):
         lines += _steps(argument, entry, record, (mean, std), (mean_var, std_var))
-    lines += return_values(INDENT, arguments)
+    lines.append(f"{INDENT}return {', '.join(arguments)}")
     return lines
 
 
@@ -184,29 +171,19 @@ def _rows(entry: dict, record: dict) -> bool:
 def _steps(argument: str, entry: dict, record: dict, constants, locals_) -> list[str]:
     indent, name = INDENT, argument
     dtype = TORCH_DTYPES[entry["dtype"]]
-    lines = assign(indent, name, Call("torch.as_tensor", (name,), (("dtype", dtype),)))
+    lines = [f"{indent}{name} = {Call('torch.as_tensor', (name,), (('dtype', dtype),))}"]
     scale = _scale(entry, record)
     if scale is not None:
-        lines += assign(indent, name, BinOp("/", (name, repr(scale))))
+        lines.append(f"{indent}{name} = {name} / {scale!r}")
     if _rows(entry, record):
-        sizes = tuple(str(int(d)) for d in entry["shape"])
-        lines += assign(indent, name, Call(f"{name}.reshape", ("-1", *sizes)))
+        sizes = ", ".join(str(int(d)) for d in entry["shape"])
+        lines.append(f"{indent}{name} = {name}.reshape(-1, {sizes})")
     if not entry["mean"]:
         return lines
     (mean, std), (mean_var, std_var) = constants, locals_
-    kind = (("dtype", f"{name}.dtype"),)
-    lines += assign(indent, mean_var, Call("torch.tensor", (mean,), kind))
-    lines += assign(indent, std_var, Call("torch.tensor", (std,), kind))
+    lines.append(f"{indent}{mean_var} = torch.tensor({mean}, dtype={name}.dtype)")
+    lines.append(f"{indent}{std_var} = torch.tensor({std}, dtype={name}.dtype)")
     if entry["layout"] == "channel":
         view = ", ".join(["-1"] + ["1"] * (len(entry["shape"]) - 1))
         mean_var, std_var = f"{mean_var}.view({view})", f"{std_var}.view({view})"
-    flat = f"{indent}{name} = ({name} - {mean_var}) / {std_var}"
-    if _width(flat) <= LINE_LENGTH:
-        return [*lines, flat]
-    # ruff splits the first parenthesized operand: `x = (` / `x - mean` / `) / std`
-    return [
-        *lines,
-        f"{indent}{name} = (",
-        f"{indent}{INDENT}{name} - {mean_var}",
-        f"{indent}) / {std_var}",
-    ]
+    return [*lines, f"{indent}{name} = ({name} - {mean_var}) / {std_var}"]

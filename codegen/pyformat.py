@@ -1,150 +1,116 @@
-"""Lay out the statements codegen writes the way `ruff format` would (line length 88).
+"""Generated code laid out by `ruff format` itself (its defaults: line length 88).
 
-The rules are black's "right hand split": a line that does not fit is split at its last
-bracket pair; the contents go on one indented line if they fit, else one item per line
-with a trailing comma, each item split the same way. An assignment whose head alone would
-not fit wraps its value in parentheses instead. Operator chains split before operators.
+Codegen writes each statement on one line; ruff, pinned in constraints.txt, lays the file
+out, so exports pass `ruff format --check` whatever the names, and the layout is the same
+on every machine. One ruff process per call: the window formats once per shown change,
+never per node.
 """
 
 from __future__ import annotations
 
-from torchcanvas.graph.expr import BinOp, Call, Index, ListOf, TupleOf
+import ast
+import os
+import subprocess
+import sys
+from collections import OrderedDict
+from functools import lru_cache
 
-LINE_LENGTH = 88
 INDENT = "    "
-
-Bracketed = (Call, Index, ListOf, TupleOf)
-
-
-def assign(indent: str, target: str, value) -> list[str]:
-    """`target = value`, split over lines as ruff would."""
-    return statement(indent, f"{target} = ", value)
+TIMEOUT_S = 60  # a formatter that hangs must not hang the window with it
 
 
-def statement(indent: str, prefix: str, value, suffix: str = "") -> list[str]:
-    """`prefix value suffix` (an assignment head, `return `, or nothing), split if needed."""
-    flat = f"{indent}{prefix}{value}{suffix}"
-    if len(flat) <= LINE_LENGTH:
-        return [flat]
-    inner = indent + INDENT
-    if isinstance(value, Bracketed):
-        head = f"{indent}{prefix}{_opening(value)}"
-        wrap = prefix.endswith("= ") or prefix == "return "
-        if wrap and len(head) > LINE_LENGTH and len(inner + str(value)) <= LINE_LENGTH:
-            # Splitting the brackets would not shorten the first line: wrap the value instead.
-            return [f"{indent}{prefix}(", f"{inner}{value}", f"{indent}){suffix}"]
-        return _split(head, value, indent, suffix)
-    if isinstance(value, BinOp) and prefix:
-        return [f"{indent}{prefix}("] + _operator_lines(inner, value) + [f"{indent}){suffix}"]
-    return [flat]
-
-
-def return_values(indent: str, values: list[str]) -> list[str]:
-    """`return a` or `return a, b` (a tuple), split as ruff would."""
-    if len(values) == 1:
-        return statement(indent, "return ", values[0])
-    flat = f"{indent}return {', '.join(values)}"
-    if len(flat) <= LINE_LENGTH:
-        return [flat]
-    return _split(f"{indent}return (", TupleOf(tuple(values)), indent, "", force_split=False)
-
-
-def _opening(value) -> str:
-    if isinstance(value, Call):
-        return f"{value.func}("
-    if isinstance(value, Index):
-        return f"{value.value}["
-    return "[" if isinstance(value, ListOf) else "("
-
-
-def _closing(value) -> str:
-    if isinstance(value, Index):
-        return "]"
-    return "]" if isinstance(value, ListOf) else ")"
-
-
-def _items(value) -> list:
-    if isinstance(value, Call):
-        return list(value.args) + [_Keyword(k, v) for k, v in value.kwargs]
-    if isinstance(value, Index):
-        return [value.index]
-    return list(value.items)
-
-
-class _Keyword:
-    """`key=value` inside a call; splits like its value."""
-
-    def __init__(self, key: str, value) -> None:
-        self.key, self.value = key, value
-
-    def __str__(self) -> str:
-        return f"{self.key}={self.value}"
-
-
-def _split(head: str, value, indent: str, suffix: str, force_split: bool = False) -> list[str]:
-    """Break `value`'s outer brackets: contents on one line if they fit, else one per line."""
-    inner = indent + INDENT
-    items = _items(value)
-    close = f"{indent}{_closing(value)}{suffix}"
-    body = ", ".join(str(i) for i in items)
-    if isinstance(value, TupleOf) and len(items) == 1:
-        body += ","
-    if not force_split and items and len(inner + body) <= LINE_LENGTH:
-        return [head, inner + body, close]
-    # One item has no comma to split at: ruff splits inside it and adds no trailing comma
-    # (a one-element tuple keeps its comma).
-    comma = "," if len(items) > 1 or isinstance(value, TupleOf) else ""
-    lines = [head]
-    for item in items:
-        lines += _item_lines(inner, item, comma)
-    return lines + [close]
-
-
-def _item_lines(indent: str, item, comma: str = ",") -> list[str]:
-    flat = f"{indent}{item}{comma}"
-    if len(flat) <= LINE_LENGTH:
-        return [flat]
-    if isinstance(item, _Keyword) and isinstance(item.value, Bracketed):
-        return _split(f"{indent}{item.key}={_opening(item.value)}", item.value, indent, comma)
-    if isinstance(item, Bracketed):
-        return _split(f"{indent}{_opening(item)}", item, indent, comma)
-    return [flat]
-
-
-def _operator_lines(indent: str, value: BinOp) -> list[str]:
-    flat = f"{indent}{value}"
-    if len(flat) <= LINE_LENGTH:
-        return [flat]
-    first, *rest = value.operands
-    return [f"{indent}{first}"] + [f"{indent}{value.op} {operand}" for operand in rest]
-
-
-def definition(indent: str, name: str, params: list[str]) -> list[str]:
-    """`def name(params):`, split as ruff would when it does not fit."""
-    flat = f"{indent}def {name}({', '.join(params)}):"
-    if len(flat) <= LINE_LENGTH:
-        return [flat]
-    inner = indent + INDENT
-    body = ", ".join(params)
-    if len(inner + body) <= LINE_LENGTH:
-        return [f"{indent}def {name}(", inner + body, f"{indent}):"]
-    return [f"{indent}def {name}("] + [f"{inner}{p}," for p in params] + [f"{indent}):"]
+class FormatError(ValueError):
+    """ruff could not be run, or refused the code (a codegen bug: the code is invalid)."""
 
 
 def format_code(source: str) -> str:
-    """`source` laid out by ruff's formatter (its defaults), read through stdin."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    ruff = Path(sys.executable).parent / "ruff"
-    done = subprocess.run(
-        [str(ruff), "format", "--isolated", "--stdin-filename", "generated.py", "-"],
-        input=source,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """`source` as `ruff format --isolated` lays it out; FormatError when ruff fails."""
+    command = [*_ruff(), "format", "--isolated", "--stdin-filename", "generated.py", "-"]
+    try:
+        done = subprocess.run(
+            command,
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=TIMEOUT_S,
+            check=False,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise FormatError(f"cannot run ruff to format the generated code: {error}") from None
     if done.returncode != 0:
-        raise ValueError(f"ruff could not format the generated code: {done.stderr.strip()}")
-    return done.stdout
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise FormatError(f"ruff could not format the generated code: {message}")
+    return done.stdout.decode("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _ruff() -> tuple[str, ...]:
+    """The ruff command: the binary the ruff package ships, else `python -m ruff`."""
+    try:
+        from ruff import find_ruff_bin
+
+        return (os.fsdecode(find_ruff_bin()),)
+    except (ImportError, FileNotFoundError):
+        return (sys.executable, "-m", "ruff")
+
+
+def statement_nodes(raw: str, raw_nodes: dict[int, str], formatted: str) -> dict[int, str]:
+    """Line of `formatted` -> node, from `raw_nodes` (line of `raw` -> node): ruff keeps
+    every statement and their order, so the i-th statement of one is the i-th of the
+    other, and each line of a statement ruff split goes to the statement's node."""
+    after = _statements(formatted)
+    # Codegen writes a statement a line, so parsing `raw` is needed only where a string
+    # spans lines (a block's docstring).
+    before = [number for number, line in enumerate(raw.split("\n"), 1) if line.strip()]
+    if len(before) != len(after):
+        before = [statement.lineno for statement in _statements(raw)]
+    if len(before) != len(after):
+        raise FormatError("ruff changed the statements of the generated code")
+    found: dict[int, str] = {}
+    for old, new in zip(before, after):
+        node = raw_nodes.get(old)
+        if node is not None:  # a compound statement's body lines are re-set by its children
+            found.update(dict.fromkeys(range(new.lineno, new.end_lineno + 1), node))
+    return found
+
+
+def _statements(source: str) -> list[ast.stmt]:
+    """Every statement, in source order (a compound statement before its body)."""
+    found: list[ast.stmt] = []
+
+    def visit(body: list[ast.stmt]) -> None:
+        for statement in body:
+            found.append(statement)
+            for field in ("body", "orelse", "handlers", "finalbody"):
+                visit(getattr(statement, field, None) or [])
+
+    visit(ast.parse(source).body)
+    return found
+
+
+class FormatCache:
+    """Formatted text by unformatted text, the last `limit` of them: the code panel, an
+    export and a training run asking for the same design's code start ruff once."""
+
+    def __init__(self, limit: int = 8) -> None:
+        self.limit = limit
+        self._texts: OrderedDict[str, str] = OrderedDict()
+
+    def format(self, source: str) -> str:
+        """`format_code(source)`, from the cache when it was formatted lately."""
+        found = self._texts.get(source)
+        if found is None:
+            found = format_code(source)
+            self._texts[source] = found
+            if len(self._texts) > self.limit:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(source)
+        return found
+
+    def clear(self) -> None:
+        """Forget every text (benchmarks measure ruff cold)."""
+        self._texts.clear()
+
+
+FORMATTED = FormatCache()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torchcanvas.graph.library import BlockDef
 from torchcanvas.graph.model import ModelGraph
-from torchcanvas.graph.params import BOOL, FLOAT, INT, Param
+from torchcanvas.graph.params import FLOAT, INT, Param
 from torchcanvas.graph.symbolic import Bound
 
 CHANNELS = 1 << 16
@@ -50,11 +50,6 @@ def int_param(name: str, default: int, doc: str, positional: bool = False, minim
 def float_param(name: str, default: float, doc: str) -> Param:
     """A number block parameter with a default."""
     return Param(name, FLOAT, doc, default, minimum=0.0, maximum=1e6)
-
-
-def bool_param(name: str, default: bool, doc: str) -> Param:
-    """A true/false block parameter."""
-    return Param(name, BOOL, doc, default)
 
 
 def bind(text: str) -> Bound:

@@ -104,18 +104,7 @@ def _chain_problems(body, chain: list[str]) -> list[str]:
 
 def body_analysis(library, name: str, graph, context: Context) -> Analysis:
     """A definition's body analysed for one instance, cached until a definition changes."""
-    cache = library.__dict__.setdefault("_analyses", {})
-    revision = library.revision
-    if cache.get("_revision") != revision:
-        cache.clear()
-        cache["_revision"] = revision
-    key = (name, context)
-    if key not in cache:
-        if len(cache) > 4096:
-            cache.clear()
-            cache["_revision"] = revision
-        cache[key] = analyze(graph, context)
-    return cache[key]
+    return library.analyses.get(library.revision, (name, context), lambda: analyze(graph, context))
 
 
 def _symbol(name: str, value):

@@ -176,16 +176,6 @@ class GraphBase:
                 self._ports[node] = ports
         return ports
 
-    def input_ports(self, node: str) -> list[str]:
-        """The input ports of `node`: named ones, and the used slots of a variadic port."""
-        names = []
-        for port in self.spec(node).inputs:
-            if port.variadic:
-                names += [e.dst_port for e in self.inputs(node) if is_slot(e.dst_port)]
-            else:
-                names.append(port.name)
-        return names
-
     def slot_count(self, node: str) -> int:
         """How many numbered slots (a merge's inputs) of `node` are connected."""
         self._node(node)

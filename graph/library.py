@@ -33,12 +33,39 @@ class BlockDef:
         return next((p for p in self.params if p.name == name), None)
 
 
+class StampedCache:
+    """Values by key, all dropped when the stamp they were computed under changes (or
+    when more than `limit` pile up)."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._stamp: object = None
+        self._values: dict = {}
+
+    def get(self, stamp, key, compute):
+        """The value of `key` under `stamp`, computed by `compute()` when not yet known."""
+        if stamp != self._stamp or (key not in self._values and len(self._values) >= self.limit):
+            self._values.clear()
+            self._stamp = stamp
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]
+
+    def clear(self) -> None:
+        """Forget every value."""
+        self._values.clear()
+        self._stamp = None
+
+
 class Library:
     """The definitions of one project, by class name."""
 
     def __init__(self) -> None:
         self._defs: dict[str, BlockDef] = {}
         self._specs: dict[str, tuple[tuple, LayerSpec]] = {}
+        # (definition, instance context) -> its body's analysis (graph.blockrun), kept
+        # until any definition changes.
+        self.analyses = StampedCache()
         self._counter = 0
         self.changed = Signal("library_changed")  # () a definition was added, removed or edited
 

@@ -130,27 +130,48 @@ def class_name_problem(name: object) -> str | None:
 
 
 class Namespace:
-    """Hands out unique local variable names, torch.fx style."""
+    """Unique identifiers in one scope, such as forward()'s variables: a name is free while
+    no live value holds it and it is not reserved; a released name is handed out again."""
 
-    def __init__(self, reserved: set[str] | frozenset[str] = frozenset()) -> None:
-        self._taken: set[str] = set(reserved)
-        # base -> the next suffix to try: names are never given back, so the ones below
-        # it stay taken, and a thousand `relu`s cost a thousand steps, not half a million.
+    def __init__(self, reserved: Collection[str] = frozenset()) -> None:
+        self.reserved = frozenset(reserved)
+        self._held: dict[str, int] = {}  # name -> live values it holds
+        # base -> every suffix below it is held: naming n values `h_n` one after another
+        # costs n steps, not n squared.
         self._next: dict[str, int] = {}
 
-    def create(self, wanted: str) -> str:
-        """A fresh identifier based on `wanted`, never handed out before."""
+    def base(self, wanted: str) -> str:
+        """`wanted` as an identifier; a keyword, builtin or reserved name gets a `_`."""
         base = sanitize(wanted, fallback="v")
-        if keyword.iskeyword(base) or hasattr(builtins, base):
+        if keyword.iskeyword(base) or hasattr(builtins, base) or base in self.reserved:
             base = f"{base}_"
-        name = base
-        if base in self._taken:
-            name, index = _next_unique(sanitize(base), self._taken, self._next.get(base, 2))
-            self._next[base] = max(index + 1, self._next.get(base, 2))
-        self._taken.add(name)
-        return name
+        return base
 
-    def take(self, name: str) -> str:
-        """Reserve `name` exactly (it must be free)."""
-        self._taken.add(name)
-        return name
+    def free(self, name: str) -> bool:
+        """Whether `name` may be handed out now."""
+        return self._held.get(name, 0) == 0 and name not in self.reserved
+
+    def create(self, wanted: str) -> str:
+        """The first free of `base`, `base_2`, `base_3`, ... (not yet held: see hold)."""
+        base = self.base(wanted)
+        index = self._next.get(base, 1)  # 1: `base` itself
+        candidate = base if index == 1 else f"{base}_{index}"
+        while not self.free(candidate):
+            index += 1
+            candidate = f"{base}_{index}"
+        self._next[base] = index
+        return candidate
+
+    def hold(self, name: str) -> None:
+        """One more live value in `name`."""
+        self._held[name] = self._held.get(name, 0) + 1
+
+    def release(self, name: str) -> None:
+        """One live value less in `name`; once it holds none, create may hand it out again."""
+        self._held[name] -= 1
+        if self._held[name] > 0:
+            return
+        self._next.pop(name, None)  # `name` is the first candidate of base `name`
+        base, _, digits = name.rpartition("_")
+        if digits.isdigit() and base in self._next:
+            self._next[base] = min(self._next[base], int(digits))

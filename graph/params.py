@@ -44,10 +44,6 @@ class Param:
     auto_port: str | None = None  # the input port the auto value is read from (default: first)
     ctor: bool = True  # a constructor argument; False for settings such as weight init
 
-    def start_value(self) -> Any:
-        """Value a new node starts with."""
-        return self.initial if self.required else self.default
-
     def coerce(self, value: Any) -> Any:
         """Return `value` in canonical form or raise ParamError saying why."""
         if value is None:

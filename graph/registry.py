@@ -82,6 +82,14 @@ class LayerSpec:
     function: str = ""
     function_args: tuple[str, ...] = ()
     function_kwargs: tuple[str, ...] = ()
+    # Roles codegen reads (forward.py, init.py) instead of testing type names:
+    merge: bool = False  # joins several values into one (forward() continues the trunk)
+    residual_join: bool = False  # a skip connection ends here: its input is kept as `identity`
+    loop: bool = False  # CONTAINER: an nn.ModuleList, run by a for loop in forward()
+    # MODULE: args -> (the expression that builds it, its import line), for a class that
+    # a parameter names (External) rather than `torch_class`.
+    constructor: Callable[[dict], tuple[Any, str]] | None = None
+    id_limit: str = ""  # the parameter its integer ids stay below (Embedding's num_embeddings)
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
     input_index: dict[str, PortSpec] = field(init=False, repr=False, compare=False)
     ctor_params: tuple[Param, ...] = field(init=False, repr=False, compare=False)

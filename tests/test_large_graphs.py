@@ -172,9 +172,13 @@ def test_names_taken_again_after_a_removal_or_a_rename():
     assert model.node_name(model.add_node("ReLU")) == "relu6"
     model.rename(relus[0], "first")
     assert model.node_name(model.add_node("ReLU")) == "relu1"
-    names = naming.Namespace({"conv", "conv_3"})
-    assert [names.create("conv") for _ in range(3)] == ["conv_2", "conv_4", "conv_5"]
-    assert [names.create("x") for _ in range(3)] == ["x_", "x__2", "x__3"]  # x is taken
+    names, created = naming.Namespace({"x"}), []
+    for wanted in ("conv", "conv", "conv_3", "conv", "x", "x"):
+        created.append(names.create(wanted))
+        names.hold(created[-1])
+    assert created == ["conv", "conv_2", "conv_3", "conv_4", "x_", "x__2"]  # x is reserved
+    names.release("conv_2")
+    assert names.create("conv") == "conv_2"  # given back: handed out again
 
 
 def test_analysis_summary_and_code_visit_each_edge_a_bounded_number_of_times(monkeypatch):
@@ -198,9 +202,11 @@ def test_inplace_readers_of_one_value_are_checked_once(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("reader", "hot"), [("ReLU", "_is_merge"), ("LSTM", "_free")], ids=["chains", "names"]
+    ("reader", "owner", "hot"),
+    [("ReLU", forward_module.ForwardWriter, "_is_merge"), ("LSTM", naming.Namespace, "free")],
+    ids=["chains", "names"],
 )
-def test_codegen_for_a_value_with_many_readers(monkeypatch, reader, hot):
+def test_codegen_for_a_value_with_many_readers(monkeypatch, reader, owner, hot):
     params = {"hidden_size": 8} if reader == "LSTM" else {}
     graphs = {n: fan_out(n, reader, params) for n in (200, 400)}
     analyses = {n: model.analysis() for n, model in graphs.items()}
@@ -208,18 +214,17 @@ def test_codegen_for_a_value_with_many_readers(monkeypatch, reader, hot):
     def emit(n: int) -> None:
         emit_module(graphs[n], analysis=analyses[n])
 
-    linear(lambda n: calls(monkeypatch, forward_module.ForwardWriter, hot, lambda: emit(n)))
+    linear(lambda n: calls(monkeypatch, owner, hot, lambda: emit(n)))
 
 
-def _fresh_one_by_one(self, wanted: str, kind: str) -> str:
-    """ForwardWriter._fresh as it was: try base, base_2, base_3, ... every time."""
+def _create_one_by_one(self, wanted: str) -> str:
+    """Namespace.create as it was: try base, base_2, base_3, ... every time."""
     base = naming.sanitize(wanted, fallback="v")
     if keyword.iskeyword(base) or hasattr(builtins, base) or base in self.reserved:
         base = f"{base}_"
     candidate, index = base, 2
-    while not self._free(candidate):
+    while not self.free(candidate):
         candidate, index = f"{base}_{index}", index + 1
-    self.kinds[candidate] = kind
     return candidate
 
 
@@ -228,7 +233,7 @@ def test_variable_names_are_the_ones_a_search_from_the_start_finds(monkeypatch, 
     model = wide_dag(120, seed)
     lstms = fan_out(40, "LSTM", {"hidden_size": 8})
     expected = [emit_module(graph).source for graph in (model, lstms)]
-    monkeypatch.setattr(forward_module.ForwardWriter, "_fresh", _fresh_one_by_one)
+    monkeypatch.setattr(naming.Namespace, "create", _create_one_by_one)
     for graph, source in zip((model, lstms), expected):
         assert emit_module(graph, analysis=graph.analysis()).source == source
 

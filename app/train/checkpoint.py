@@ -24,6 +24,7 @@ from torchcanvas.app.train.preprocess import (
 from torchcanvas.app.train.runfolder import resolve
 from torchcanvas.app.train.weights import CHECKPOINT_FORMAT, WeightsError, safe_load
 from torchcanvas.app.train.weights_io import WeightsFileError, check_tensors
+from torchcanvas.codegen.fingerprint import same_design
 from torchcanvas.graph.settings import TRAINING_INDEX
 
 MAX_EPOCHS = TRAINING_INDEX["epochs"].maximum
@@ -83,12 +84,13 @@ def checkpoint_bytes(
 
 
 def read_checkpoint(path, source_hash: str) -> dict:
-    """Load a checkpoint (a run folder's committed one) for resuming; refuse a damaged one."""
+    """Load a checkpoint (a run folder's committed one) for resuming; refuse a damaged one
+    or one saved for another design (`source_hash`: weights.graph_hash of the source)."""
     path = resolve(path, "checkpoint")
     data = safe_load(path)
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path.name}: not a TorchCanvas checkpoint; load it as weights.")
-    if data.get("graph_hash") != source_hash:
+    if not same_design(data.get("graph_hash"), source_hash):
         raise CheckpointError(
             f"{path.name} was saved for a different graph; the network "
             f"changed since, so resume is not possible (load it as weights)."

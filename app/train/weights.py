@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from torchcanvas.app.train.weights_io import (
     load_file,
     non_finite,
 )
+from torchcanvas.codegen.fingerprint import design_hash
 from torchcanvas.graph.fileio import FileRefused, atomic_write
 
 CHECKPOINT_FORMAT = "torchcanvas-checkpoint"
@@ -247,5 +247,6 @@ def save_state_dict(model_or_state, path: str | os.PathLike) -> None:
 
 
 def graph_hash(source: str) -> str:
-    """Fingerprint of the generated code, which fixes the state_dict layout."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    """Fingerprint of the generated code, which fixes the state_dict layout: of its syntax
+    tree, not its layout (checkpoints compare it with codegen.fingerprint.same_design)."""
+    return design_hash(source)

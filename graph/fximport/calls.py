@@ -60,18 +60,6 @@ def _is_tensor(value) -> bool:
     return isinstance(value, Ref)
 
 
-def _recorded_shape(conv, ref: Ref):
-    """The recorded Shape of an op's output, or None."""
-    for node, value in conv.values.items():
-        if value == ref or (isinstance(value, tuple) and ref in value):
-            recorded = conv.recorded(node)
-            if isinstance(recorded, tuple):
-                index = value.index(ref) if isinstance(value, tuple) else 0
-                recorded = recorded[index]
-            return recorded
-    return None
-
-
 # ----- arithmetic: on tensors an op, on numbers a value ------------------------------------
 def _binary(type_name: str):
     def handler(conv, node):

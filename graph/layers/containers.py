@@ -31,5 +31,6 @@ for _type, _doc in (
             ),
             inputs=(PortSpec("input", dtypes=ANY, batched=False),),
             outputs=(PortSpec("output"),),
+            loop=_type == "ModuleList",
         )
     )

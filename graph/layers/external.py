@@ -12,6 +12,7 @@ import functools
 import importlib
 import re
 
+from torchcanvas.graph.expr import Call, literal
 from torchcanvas.graph.layers.common import sample
 from torchcanvas.graph.params import ARGS, STR, Arguments, Param
 from torchcanvas.graph.ports import ANY, PortSpec
@@ -86,6 +87,13 @@ def class_and_import(args: dict) -> tuple[str, str]:
     return name, f"from {module} import {name}"
 
 
+def _constructor(args: dict) -> tuple[Call, str]:
+    """`LayerNorm2d(normalized_shape=(6,), eps=1e-06)` and its import line."""
+    name, line = class_and_import(args)
+    pairs = tuple(f"{key}={literal(value)}" for key, value in args["arguments"])
+    return Call(name, pairs), line
+
+
 register(
     LayerSpec(
         "External",
@@ -113,6 +121,7 @@ register(
         infer=_infer,
         count=_count,
         torch_class="External",
+        constructor=_constructor,
         key_params=("cls",),
         examples=(
             ({"input": sample(4)}, {"cls": "torch.nn.Softsign", "arguments": Arguments(())}),

@@ -79,6 +79,7 @@ register(
             PortSpec("input", dtypes=INTEGER, rank_text="token ids", doc="Token ids (int64)."),
         ),
         key_params=("num_embeddings", "embedding_dim"),
+        id_limit="num_embeddings",
         params=(
             Param(
                 "num_embeddings",

@@ -84,6 +84,7 @@ def _merge(type_name, doc, prefix, inputs, infer, expr, examples, *params, **ext
             infer=infer,
             expr=expr,
             examples=examples,
+            merge=True,
             **extra,
         )
     )
@@ -101,6 +102,7 @@ _merge(
         ({"0": _IMG, "1": _IMG}, {}),
         ({"0": sample(5, 8), "1": TensorMeta((1, 5, 8)), "2": sample(5, 8)}, {}),
     ),
+    residual_join=True,
 )
 _merge(
     "Sub",
