@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test format bench clean venv
+.PHONY: run test test-fast format bench clean venv
 
 venv: $(STAMP)
 
@@ -19,7 +19,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check app graph codegen tests bench assets
 	$(VENV)/bin/ruff format --check app graph codegen tests bench assets
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --durations=15
+
+# The quick loop: no test marked slow, and of the GUI tests only the smoke ones. One torch
+# thread: on a busy 2-core machine two OpenMP threads spin against other processes (a short
+# training test ran 5x slower with them).
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check app graph codegen tests bench assets
+	OMP_NUM_THREADS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow and (not gui or smoke)"
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format app graph codegen tests bench assets

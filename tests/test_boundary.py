@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 SCRIPT = """
@@ -24,6 +26,7 @@ print("TOP:", sorted(m for m in sys.modules if m.split(".")[0] in ("app", "graph
 """
 
 
+@pytest.mark.slow
 def test_importing_the_core_leaves_qt_out(tmp_path):
     example = ROOT / "assets" / "examples" / "small_cnn.json"
     # Run outside the repository, so only the installed namespace can be imported.

@@ -75,6 +75,7 @@ TORCHVISION = [
 
 
 @pytest.mark.parametrize(("name", "kwargs", "inputs"), TORCHVISION, ids=[t[0] for t in TORCHVISION])
+@pytest.mark.slow
 def test_torchvision_models_round_trip_exactly(name, kwargs, inputs):
     torch.manual_seed(0)
     original = getattr(torchvision.models, name)(**kwargs).eval()
@@ -246,6 +247,7 @@ def test_imported_projects_survive_saving_and_loading(name, marker):
     assert emit_module(again.model).source == emit_module(result.project.model).source
 
 
+@pytest.mark.slow
 def test_an_import_process_that_dies_is_reported_with_its_exit_code(tmp_path):
     from torchcanvas.app.import_process import ImportRun
 
@@ -260,6 +262,7 @@ def test_an_import_process_that_dies_is_reported_with_its_exit_code(tmp_path):
     assert not (tmp_path / "w.pt").exists()
 
 
+@pytest.mark.slow
 def test_an_import_process_sends_back_the_project_and_writes_the_weights(tmp_path):
     from torchcanvas.app.import_process import ImportRun
 

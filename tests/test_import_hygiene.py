@@ -8,6 +8,8 @@ import pkgutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import EXAMPLES, bare_modules
 
 GRAPH_ONLY = """
@@ -33,6 +35,7 @@ def import_every_module(skip_ui: bool) -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_no_module_is_imported_by_a_bare_name(tmp_path):
     skip_ui = importlib.util.find_spec("PySide6") is None
     names = import_every_module(skip_ui)
@@ -53,6 +56,7 @@ def test_the_guard_names_bare_modules_only():
     assert found == ["app.ui", "codegen.emit", "graph", "graph.registry"]
 
 
+@pytest.mark.slow
 def test_the_model_imports_neither_codegen_nor_the_app(tmp_path):
     # Outside the repository, so only the installed namespace can be imported.
     done = subprocess.run(

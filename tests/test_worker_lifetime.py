@@ -62,6 +62,8 @@ def alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.slow
+@pytest.mark.gui
 def test_killing_the_window_ends_the_worker_and_the_spare(tmp_path):
     pytest.importorskip("PySide6")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TORCHCANVAS_HOME": str(tmp_path)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime
+import pytest
 from PySide6.QtCore import QPointF
 
 from tests.ui.helpers import drop_chain, drop_layer
@@ -20,6 +21,7 @@ def menu_action(window, menu_title: str, text: str):
     raise AssertionError(f"no {menu_title} ▸ {text}")
 
 
+@pytest.mark.slow
 def test_export_onnx_from_the_file_menu(window, qtbot, tmp_path):
     drop_chain(window, qtbot, ["Input", "Flatten", "Linear", "Output"])
     out = tmp_path / "digits.onnx"
