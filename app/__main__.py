@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the TorchCanvas CLI or open the window."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
+        from torchcanvas.app.worker import follow_parent_from_environment
+
+        follow_parent_from_environment()  # started by the window: end with it
         args = build_parser().parse_args(argv)
         return _run(args)
     args = gui_parser().parse_args(argv)

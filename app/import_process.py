@@ -13,6 +13,7 @@ import queue
 from dataclasses import dataclass
 from pathlib import Path
 
+from torchcanvas.app.worker import start_process
 from torchcanvas.graph.project import Project, project_from_dict, project_to_dict
 
 
@@ -66,24 +67,20 @@ class ImportRun:
     def __init__(self, request: dict, weights_path: Path) -> None:
         self.request = request
         self.weights_path = Path(weights_path)
-        context = mp.get_context("spawn")
-        self._answers = context.Queue()
-        self._process = context.Process(
-            target=_child,
-            args=(request, str(weights_path), self._answers),
-            daemon=True,
-            name="torchcanvas-import",
-        )
+        self._context = mp.get_context("spawn")
+        self._answers = self._context.Queue()
+        self._process = None
         self.outcome: ImportOutcome | None = None
 
     def start(self) -> None:
-        """Launch the import process."""
+        """Launch the import process; it ends with this one (a user's module may hang)."""
         self.weights_path.parent.mkdir(parents=True, exist_ok=True)
-        self._process.start()
+        args = (self.request, str(self.weights_path), self._answers)
+        self._process = start_process(_child, args, "torchcanvas-import", self._context)
 
     def poll(self) -> ImportOutcome | None:
         """The outcome once the process has answered or died; None while it works."""
-        if self.outcome is None:
+        if self.outcome is None and self._process is not None:
             answer = self._answer(wait=0.0)
             if answer is None and not self._process.is_alive():
                 answer = self._answer(wait=1.0) or self._died()
@@ -94,7 +91,7 @@ class ImportRun:
 
     def cancel(self) -> None:
         """Stop the import now."""
-        if self._process.is_alive():
+        if self._process is not None and self._process.is_alive():
             self._process.kill()
             self._process.join(timeout=5)
         if self.outcome is None:

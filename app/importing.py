@@ -17,7 +17,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from torchcanvas.graph.fximport import ImportResult, import_module
+from torchcanvas.app.import_check import import_checked
+from torchcanvas.graph.fximport import ImportResult
 
 DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
 _SHAPE = re.compile(r"^\d+(x\d+){0,5}$")
@@ -150,7 +151,7 @@ def import_source(
         raise SourceError(f"dtype {bad[0]!r:.20}: expected one of {', '.join(DTYPES)}")
     module = load_source(source, arguments)
     _check_input_count(module, len(shapes))
-    return import_module(module, list(zip(shapes, dtypes)), class_name)
+    return import_checked(module, list(zip(shapes, dtypes)), class_name)
 
 
 def _check_input_count(module, count: int) -> None:

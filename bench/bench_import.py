@@ -25,13 +25,13 @@ def run() -> dict:
     start = time.perf_counter()
     import torchvision
 
-    from torchcanvas.graph.fximport import import_module
+    from torchcanvas.app.import_check import import_checked
 
-    import_module(torchvision.models.resnet18(), [IMAGE])
+    import_checked(torchvision.models.resnet18(), [IMAGE])
     figures = {"start-up (imports + a first resnet18)": time.perf_counter() - start}
     for name in ("resnet50", "vit_b_16"):
         module = getattr(torchvision.models, name)()
-        times = [_seconds(lambda m=module: import_module(m, [IMAGE])) for _ in range(3)]
+        times = [_seconds(lambda m=module: import_checked(m, [IMAGE])) for _ in range(3)]
         figures[name] = statistics.median(times)
     return figures
 

@@ -1,4 +1,4 @@
-"""Shared test set-up: Qt runs offscreen, and a few graph builders."""
+"""Shared test set-up: Qt runs offscreen, and no bare `graph`/`app`/`codegen` import."""
 
 from __future__ import annotations
 
@@ -6,10 +6,27 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "assets" / "examples"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+BARE = ("graph", "app", "codegen")  # the folders' names; they import as torchcanvas.*
+
+
+def bare_modules(modules=None) -> list[str]:
+    """Modules imported under a folder's bare name: a second copy (a second registry)."""
+    return sorted(name for name in modules or sys.modules if name.split(".")[0] in BARE)
+
+
+@pytest.fixture(autouse=True)
+def no_bare_imports():
+    """Fail the test after which a bare module appears (pytest puts the root on sys.path,
+    because tests import `tests` and `bench`, so `import graph` would work here)."""
+    yield
+    found = bare_modules()
+    for name in found:  # fail this test only, not every one after it
+        del sys.modules[name]
+    assert not found, f"imported by a bare name, not torchcanvas.*: {found[:5]}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 SCRIPT = """
@@ -30,6 +32,7 @@ print("TOP:", sorted(m for m in sys.modules if m.split(".")[0] in ("app", "graph
 """
 
 
+@pytest.mark.slow
 def test_importing_the_core_leaves_qt_out(tmp_path):
     example = ROOT / "assets" / "examples" / "small_cnn.json"
     # Run outside the repository, so only the installed namespace can be imported.

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import EXAMPLES
 from torchcanvas.app.__main__ import main
 
@@ -29,6 +31,7 @@ def test_check_exits_1_on_problems_and_2_on_unreadable(tmp_path, capsys):
     assert "broken.json: not valid JSON" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_export_writes_a_module_that_runs(tmp_path):
     out = tmp_path / "model.py"
     assert main(["export", str(EXAMPLES / "mlp.json"), "-o", str(out), "--class-name", "Net"]) == 0

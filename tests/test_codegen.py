@@ -164,6 +164,7 @@ def test_invalid_graph_is_refused_with_its_problems():
     assert "fc1: expects 3 input features" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_examples_pass_ruff_with_its_defaults_and_run(tmp_path):
     for path in sorted(EXAMPLES.glob("*.json")):
         (tmp_path / f"{path.stem}.py").write_text(emit_module(load_project(path).model).source)

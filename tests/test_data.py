@@ -79,6 +79,7 @@ def test_misfit_data_is_refused_with_both_shapes():
         check_classes(bundle, (5,), "CrossEntropyLoss")
 
 
+@pytest.mark.slow
 def test_synthetic_and_augmentation():
     bundle = load_data(settings(data="synthetic"), (3, 16, 16))
     assert bundle.train_x.shape[1:] == (3, 16, 16)

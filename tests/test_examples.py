@@ -64,6 +64,7 @@ def test_torchvision_weights_load_through_the_weights_loader_with_identical_outp
         assert torch.equal(model(sample), original(sample))
 
 
+@pytest.mark.slow
 def test_examples_export_and_reimport_identically(tmp_path):
     for path in EXAMPLE_FILES:
         export_case(load_project(path).model, tmp_path, path.stem, batch=2)

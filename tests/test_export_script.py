@@ -56,6 +56,7 @@ def test_scripts_are_ruff_clean(tmp_path, example):
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_python_train_py_writes_weights_that_load_strictly(tmp_path, capsys):
     project = EXAMPLES / "digits_cnn.json"
     script = export_script(tmp_path, project)
@@ -70,6 +71,7 @@ def test_python_train_py_writes_weights_that_load_strictly(tmp_path, capsys):
     assert saved["epoch"] == 2 and {"model", "optimizer", "epoch", "preprocess"} <= set(saved)
 
 
+@pytest.mark.slow
 def test_torchrun_trains_on_two_cpu_processes_and_rank_0_saves(tmp_path):
     project = EXAMPLES / "digits_cnn.json"
     script = export_script(tmp_path, project)
@@ -86,6 +88,7 @@ def test_torchrun_trains_on_two_cpu_processes_and_rank_0_saves(tmp_path):
     exported_class(project)().load_state_dict(state)
 
 
+@pytest.mark.slow
 def test_a_csv_regression_script_reports_r2(tmp_path):
     script = export_script(tmp_path, EXAMPLES / "diabetes_mlp.json")
     output = run([sys.executable, script, "--epochs", "30", "--out", "run"], tmp_path)
@@ -94,6 +97,7 @@ def test_a_csv_regression_script_reports_r2(tmp_path):
     assert float(last.split("val r2 ")[1].split()[0]) > 0.2
 
 
+@pytest.mark.slow
 def test_two_inputs_from_an_npz_and_mnist_files_on_disk(tmp_path):
     project = two_inputs_project(tmp_path, two_arrays())
     script = export_script(tmp_path, project, "two.py")

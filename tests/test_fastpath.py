@@ -15,6 +15,7 @@ from torchcanvas.codegen.build import compile_source
 from torchcanvas.graph.project import load_project
 
 
+@pytest.mark.slow
 def test_a_compiled_run_trains_and_saves_the_plain_models_weights(tmp_path):
     project = load_project(EXAMPLES / "wine_mlp.json")
     project.training.update(compile=True, epochs=3, device="cpu", data_path="")
@@ -67,6 +68,7 @@ def test_channels_last_reorders_image_batches_only():
     assert to_channels_last(ids) is ids
 
 
+@pytest.mark.slow
 def test_the_gpu_benchmark_runs_its_comparison_on_the_cpu():
     from bench import bench_gpu
 

@@ -112,6 +112,7 @@ def test_weights_with_nan_or_inf_are_flagged_in_the_report(tmp_path):
     assert any("NaN/inf" in line and "3 NaN, 1 inf" in line for line in report.lines())
 
 
+@pytest.mark.slow
 def test_a_report_of_100000_stray_keys_stays_short(tmp_path):
     model = build_model(load_project(MLP).model)
     state = dict(model.state_dict())

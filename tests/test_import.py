@@ -13,9 +13,10 @@ from torch import nn
 
 from tests.conftest import ROOT
 from torchcanvas.app.__main__ import main
+from torchcanvas.app.import_check import import_checked
 from torchcanvas.codegen.build import compile_model
 from torchcanvas.codegen.emit import emit_module
-from torchcanvas.graph.fximport import ImportFailed, import_module
+from torchcanvas.graph.fximport import ImportFailed
 from torchcanvas.graph.project import dumps_project, load_project, loads_project
 
 MODULES = ROOT / "tests" / "fixtures" / "modules"
@@ -74,16 +75,17 @@ TORCHVISION = [
 
 
 @pytest.mark.parametrize(("name", "kwargs", "inputs"), TORCHVISION, ids=[t[0] for t in TORCHVISION])
+@pytest.mark.slow
 def test_torchvision_models_round_trip_exactly(name, kwargs, inputs):
     torch.manual_seed(0)
     original = getattr(torchvision.models, name)(**kwargs).eval()
-    result = import_module(original, [inputs])
+    result = import_checked(original, [inputs])
     assert result.report.ok and result.report.verified
     assert_round_trip(original, [inputs], result)
 
 
 def test_an_imported_resnet_reads_like_torchvision():
-    result = import_module(torchvision.models.resnet18().eval(), [IMAGE])
+    result = import_checked(torchvision.models.resnet18().eval(), [IMAGE])
     model = result.project.model
     assert len(model) == 13 and {b.name for b in model.library} == {"BasicBlock", "BasicBlock_2"}
     source = emit_module(model).source
@@ -94,7 +96,7 @@ def test_an_imported_resnet_reads_like_torchvision():
 def test_the_tutorial_network_with_functional_calls_and_view():
     original = handwritten.TutorialNet()
     inputs = [((3, 32, 32), "float32")]
-    result = import_module(original, inputs)
+    result = import_checked(original, inputs)
     assert_round_trip(original, inputs, result)
     source = emit_module(result.project.model).source
     assert "x = x.reshape(x.size(0), 400)" in source
@@ -104,7 +106,7 @@ def test_the_tutorial_network_with_functional_calls_and_view():
 def test_sequential_a_block_used_twice_and_a_module_list_keep_their_shape():
     original = handwritten.Composite()
     inputs = [((1, 16, 16), "float32")]
-    result = import_module(original, inputs)
+    result = import_checked(original, inputs)
     assert_round_trip(original, inputs, result)
     source = emit_module(result.project.model).source
     assert source.count("class SubNet(nn.Module):") == 1
@@ -116,7 +118,7 @@ def test_sequential_a_block_used_twice_and_a_module_list_keep_their_shape():
 def test_an_lstm_with_zero_states_and_a_free_parameter():
     original = handwritten.SequenceModel()
     inputs = [((12,), "int64")]
-    result = import_module(original, inputs)
+    result = import_checked(original, inputs)
     assert_round_trip(original, inputs, result)
     model = result.project.model
     assert model.node_type(model.id_of("position")) == "Parameter"
@@ -208,7 +210,7 @@ def test_what_cannot_be_mapped_is_listed_with_lines():
             return torch.stack([self.fc(x), x + 1.0], dim=1)
 
     with pytest.raises(ImportFailed) as caught:
-        import_module(Unusual(), [((4,), "float32")])
+        import_checked(Unusual(), [((4,), "float32")])
     text = caught.value.report.text()
     assert "torch.stack() has no TorchCanvas counterpart" in text
     assert "add of a tensor and a constant" in text
@@ -225,7 +227,7 @@ def test_a_layer_called_twice_with_weights_is_refused():
             return self.fc(self.fc(x))
 
     with pytest.raises(ImportFailed, match="called 2 times and has weights"):
-        import_module(Shared(), [((4,), "float32")])
+        import_checked(Shared(), [((4,), "float32")])
 
 
 @pytest.mark.parametrize(
@@ -237,7 +239,7 @@ def test_a_layer_called_twice_with_weights_is_refused():
 )
 def test_imported_projects_survive_saving_and_loading(name, marker):
     original = getattr(torchvision.models, name)().eval()
-    result = import_module(original, [IMAGE])
+    result = import_checked(original, [IMAGE])
     text = dumps_project(result.project)
     assert marker in text
     again = loads_project(text)
@@ -245,6 +247,7 @@ def test_imported_projects_survive_saving_and_loading(name, marker):
     assert emit_module(again.model).source == emit_module(result.project.model).source
 
 
+@pytest.mark.slow
 def test_an_import_process_that_dies_is_reported_with_its_exit_code(tmp_path):
     from torchcanvas.app.import_process import ImportRun
 
@@ -259,6 +262,7 @@ def test_an_import_process_that_dies_is_reported_with_its_exit_code(tmp_path):
     assert not (tmp_path / "w.pt").exists()
 
 
+@pytest.mark.slow
 def test_an_import_process_sends_back_the_project_and_writes_the_weights(tmp_path):
     from torchcanvas.app.import_process import ImportRun
 

@@ -34,6 +34,7 @@ def _run_both(model_graph, module, path, batch: int, seed: int):
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_every_example_runs_in_onnxruntime_as_in_torch_at_any_batch(path, tmp_path):
     model_graph = load_project(path).model
     module = build_model(model_graph, seed=1).eval()
@@ -98,6 +99,7 @@ FRACTIONAL = {
 }
 
 
+@pytest.mark.slow
 def test_an_operator_without_onnx_translation_is_one_message_naming_the_node(tmp_path, capsys):
     project = tmp_path / "frac.json"
     save_project(Project(_conv_then("External", FRACTIONAL, "frac")), project)
@@ -113,6 +115,7 @@ def test_an_operator_without_onnx_translation_is_one_message_naming_the_node(tmp
     assert caught.value.node == "frac"
 
 
+@pytest.mark.slow
 def test_what_the_first_exporter_cannot_translate_goes_through_torch_export(tmp_path):
     # torch's TorchScript exporter refuses channel_shuffle; torch.export's translates it.
     done = export_onnx(_conv_then("ChannelShuffle", {"groups": 2}, "shuffle"), tmp_path / "s.onnx")

@@ -87,6 +87,7 @@ def test_the_run_folder_holds_the_training_statistics(digits_run):
     assert checkpoint["preprocess"] == record
 
 
+@pytest.mark.slow
 def test_the_exported_py_and_model_pt_reproduce_eval_exactly(digits_run, tmp_path, capsys):
     exported = tmp_path / "user" / "digits_model.py"
     exported.parent.mkdir()

@@ -179,6 +179,7 @@ def test_random_bytes_give_a_project_or_a_project_error(data):
 
 @settings(max_examples=300, deadline=None)
 @given(json_values)
+@pytest.mark.slow
 def test_random_json_gives_a_project_or_a_project_error(value):
     _outcome(json.dumps(value))
 
@@ -198,6 +199,7 @@ ALL_PATHS = [p for p in _paths(DIGITS) if p]
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), json_values), min_size=1, max_size=3))
+@pytest.mark.slow
 def test_mutated_projects_give_a_project_or_a_project_error(mutations):
     _mutate_and_load(DIGITS, mutations)
 

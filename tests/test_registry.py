@@ -97,6 +97,7 @@ def test_project_save_load_save_is_byte_identical(spec):
     assert first == again
 
 
+@pytest.mark.slow
 def test_every_example_is_exported_and_reimported_in_a_fresh_interpreter(tmp_path):
     for spec, index in CASES:
         export_case(_case(spec, index), tmp_path, f"{spec.type}_{index}")

@@ -78,6 +78,7 @@ def test_a_kill_during_the_epoch_save_leaves_one_epoch_pair(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("nth", [1, 2, 3, 5])
+@pytest.mark.slow
 def test_a_full_disk_during_the_epoch_save_keeps_the_last_complete_pair(tmp_path, monkeypatch, nth):
     out, armed = tmp_path / "run", []
     job = digits_job(out, epochs=3)
@@ -120,6 +121,7 @@ Trainer(job, emit).run()
 
 
 @pytest.mark.parametrize("nth", [2, 6])
+@pytest.mark.slow
 def test_leftovers_of_a_kill_are_ignored_and_cleaned_at_the_next_start(tmp_path, nth):
     out = tmp_path / "run"
     script = tmp_path / "kill.py"
@@ -171,6 +173,7 @@ def test_a_read_only_out_folder_is_refused_before_training(tmp_path, capsys):
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_saves_one_pair_and_exits_130(tmp_path):
     out = tmp_path / "run"
     process = subprocess.Popen(
@@ -212,6 +215,7 @@ def resume(tmp_path, checkpoint: Path, **overrides) -> tuple[dict, list[dict]]:
     return final, events
 
 
+@pytest.mark.slow
 def test_resume_with_another_optimizer_says_what_differs(tmp_path, adam_checkpoint):
     final, events = resume(tmp_path, adam_checkpoint, optimizer="SGD", epochs=3)
     assert final["type"] == "failed" and final["kind"] == "data", final
@@ -234,6 +238,7 @@ def reshape_and_drop(data: dict) -> None:
     model["extra.weight"] = torch.zeros(2)
 
 
+@pytest.mark.slow
 def test_resume_with_a_model_that_does_not_fit_lists_the_tensors(tmp_path, adam_checkpoint):
     path = damaged(tmp_path, adam_checkpoint, reshape_and_drop)
     final, events = resume(tmp_path, path, epochs=3)
@@ -266,6 +271,7 @@ def two_groups(data: dict) -> None:
         (wrong_state, "exp_avg of conv1.weight is 2x2"),
     ],
 )
+@pytest.mark.slow
 def test_a_damaged_checkpoint_is_refused_before_training(
     tmp_path, capsys, adam_checkpoint, change, expected
 ):
@@ -276,6 +282,7 @@ def test_a_damaged_checkpoint_is_refused_before_training(
     assert expected in captured.err and "epoch 2/" not in captured.out
 
 
+@pytest.mark.slow
 def test_a_checkpoint_at_or_past_the_epochs_asks_for_more_epochs(tmp_path, capsys, adam_checkpoint):
     args = ["train", str(DIGITS), "--device", "cpu", "--resume", str(adam_checkpoint)]
     assert main([*args, "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
@@ -283,6 +290,7 @@ def test_a_checkpoint_at_or_past_the_epochs_asks_for_more_epochs(tmp_path, capsy
     assert "already at epoch 1" in err and "--epochs" in err
 
 
+@pytest.mark.slow
 def test_a_run_folder_of_an_older_version_loads_and_gains_a_manifest(tmp_path, adam_checkpoint):
     legacy = tmp_path / "old"
     legacy.mkdir()

@@ -32,6 +32,7 @@ def generator():
     return module
 
 
+@pytest.mark.slow
 def test_the_sequence_example_reaches_its_stated_accuracy_from_the_cli(tmp_path, capsys):
     out = tmp_path / "run"
     project = str(EXAMPLES / "sequence_lstm.json")
@@ -85,6 +86,7 @@ def token_project(vocabulary: int = 12, length: int = 10) -> Project:
     return Project(model, training)
 
 
+@pytest.mark.slow
 def test_token_ids_stay_int64_and_are_not_normalized(tmp_path):
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, 12, (80, 10)).astype(np.int32)  # any integer type will do

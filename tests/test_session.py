@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.conftest import EXAMPLES
 from torchcanvas.app.train.job import job_from_project
 from torchcanvas.app.train.session import TrainingSession
 from torchcanvas.graph.project import load_project
 
 
+@pytest.mark.slow
 def test_pause_resume_and_stop_in_a_separate_process(tmp_path):
     project = load_project(EXAMPLES / "digits_cnn.json")
     session = TrainingSession(job_from_project(project, str(tmp_path / "run"), epochs=200))
@@ -33,6 +36,7 @@ def test_pause_resume_and_stop_in_a_separate_process(tmp_path):
     assert len(session.final["history"]) < 200
 
 
+@pytest.mark.slow
 def test_a_crashed_process_is_reported_and_the_caller_survives(tmp_path):
     project = load_project(EXAMPLES / "digits_cnn.json")
     job = job_from_project(project, str(tmp_path / "run"))

@@ -89,6 +89,7 @@ def test_losses_and_outputs_that_do_not_fit_the_task_are_refused(tmp_path):
     assert fit_problem(coerce_training(values), (4,), (1,)) is None
 
 
+@pytest.mark.slow
 def test_two_regression_targets_train_with_every_regression_loss(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 3)).astype(np.float32)
@@ -121,6 +122,7 @@ def test_classification_history_and_metrics_keep_their_columns(tmp_path):
     assert header == "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,samples_per_s"
 
 
+@pytest.mark.slow
 def test_the_diabetes_example_trains_from_the_cli(tmp_path, capsys):
     out = tmp_path / "run"
     project = str(EXAMPLES / "diabetes_mlp.json")

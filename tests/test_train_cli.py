@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 
+import pytest
 import torch
 
 from tests.conftest import EXAMPLES
@@ -13,6 +14,7 @@ from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.project import load_project
 
 
+@pytest.mark.slow
 def test_digits_cnn_trains_to_95_percent_and_loads_into_the_export(tmp_path, capsys):
     out = tmp_path / "run"
     assert (

@@ -38,6 +38,7 @@ def test_every_loss_trains(tmp_path, loss):
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("schedule", ["none", "step", "cosine"])
+@pytest.mark.slow
 def test_every_optimizer_and_schedule_lowers_the_loss(tmp_path, optimizer, schedule):
     lr = {"SGD": 0.05, "RMSprop": 0.001}.get(optimizer, 0.003)
     final, _ = run(
@@ -90,6 +91,7 @@ def test_refused_data_fails_before_training(tmp_path):
     assert not any(e["type"] == "steps" for e in events)
 
 
+@pytest.mark.slow
 def test_capture_reports_maps_and_stats_by_node_id_and_removes_its_hooks(tmp_path):
     model = load_project(EXAMPLES / "digits_cnn.json").model
     conv1, relu3, fc2 = (model.id_of(name) for name in ("conv1", "relu3", "fc2"))
@@ -111,6 +113,7 @@ def test_capture_reports_maps_and_stats_by_node_id_and_removes_its_hooks(tmp_pat
         assert not module._forward_hooks
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_checkpoint(tmp_path):
     first, _ = run(digits_job(tmp_path, epochs=2))
     resumed, events = run(digits_job(tmp_path, epochs=4, resume=first["checkpoint"]))
@@ -159,6 +162,7 @@ def test_the_guard_checks_accelerator_losses_in_groups_and_restores_weights():
     assert torch.equal(model.weight, good["weight"])
 
 
+@pytest.mark.slow
 def test_an_exception_inside_a_block_names_the_inner_module_by_its_path(tmp_path):
     from tests.builders import chain, library_with
     from torchcanvas.graph.model import ModelGraph

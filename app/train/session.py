@@ -9,17 +9,15 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
-import sys
 import threading
 import time
 
 from torchcanvas.app.train.events import Failed
 from torchcanvas.app.train.job import TrainJob
+from torchcanvas.app.worker import Parent, die_with_parent, this_parent
 
 TERMINAL = ("finished", "failed")
 WORKER_NICENESS = 10
-PARENT_CHECK_SECONDS = 0.5
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class QueueControl:
@@ -55,66 +53,22 @@ def _lower_priority() -> None:
         pass
 
 
-def _parent() -> tuple[int, bool]:
-    """What a worker needs to follow the window's process: its pid, and whether the
-    parent-death signal may be used (it fires when the spawning *thread* ends, so only a
-    worker started from the main thread can use it)."""
-    return os.getpid(), threading.current_thread() is threading.main_thread()
-
-
-def _die_with_parent(parent: tuple[int, bool]) -> None:
-    """End this worker when the window's process ends, however it ends (even SIGKILL)."""
-    parent_pid, use_signal = parent
-    if use_signal and sys.platform.startswith("linux"):
-        _set_parent_death_signal()
-    if _parent_gone(parent_pid):  # it died before the signal was armed
-        os._exit(1)
-    # The portable fallback, and a second line on Linux.
-    threading.Thread(
-        target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watchdog"
-    ).start()
-
-
-def _set_parent_death_signal() -> None:
-    import ctypes
-    import signal
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):  # no prctl here: the watchdog alone does the job
-        pass
-
-
-def _parent_gone(parent_pid: int) -> bool:
-    if os.getppid() != parent_pid:  # POSIX: an orphan is re-parented
-        return True
-    parent = mp.parent_process()  # elsewhere: the pipe from the parent reaches its end
-    return parent is not None and not parent.is_alive()
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while not _parent_gone(parent_pid):
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
-
-
 def _run(job: TrainJob, commands, events) -> None:
     from torchcanvas.app.train.loop import Trainer
 
     Trainer(job, events.put, QueueControl(commands)).run()
 
 
-def _worker(job: TrainJob, commands, events, parent: tuple[int, bool]) -> None:
+def _worker(job: TrainJob, commands, events, parent: Parent) -> None:
     """A training process of its own: it follows the window's process and yields to it."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     _lower_priority()
     _run(job, commands, events)
 
 
-def _spare_worker(jobs, commands, events, parent: tuple[int, bool]) -> None:
+def _spare_worker(jobs, commands, events, parent: Parent) -> None:
     """A process that imports torch ahead of time, then runs the one job it is given."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     # The slow imports (torch, torchvision, scikit-learn) happen before Train is pressed.
     import sklearn.datasets  # noqa: F401
     import torchvision.datasets  # noqa: F401
@@ -136,7 +90,7 @@ class _Spare:
         self.process = context.Process(
             target=_spare_worker,
             daemon=True,
-            args=(self.jobs, self.commands, self.events, _parent()),
+            args=(self.jobs, self.commands, self.events, this_parent()),
             name="torchcanvas-training",
         )
         self.process.start()
@@ -200,7 +154,10 @@ class TrainingSession:
         args = (self.job, self._commands, self._events)
         if self.mode == "process":
             self._worker = self._context.Process(
-                target=_worker, args=(*args, _parent()), daemon=True, name="torchcanvas-training"
+                target=_worker,
+                args=(*args, this_parent()),
+                daemon=True,
+                name="torchcanvas-training",
             )
         else:
             # A thread shares the editor's process: leave its priority alone.

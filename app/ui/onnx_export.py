@@ -10,8 +10,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 from PySide6.QtWidgets import QProgressDialog
+
+from torchcanvas.app.worker import parent_variable
 
 ONNX_FILTER = "ONNX model (*.onnx)"
 
@@ -35,6 +37,9 @@ class OnnxExport(QObject):
         project.write_text(window.document.text(), encoding="utf-8")
         self.process = QProcess(self)
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        environment = QProcessEnvironment.systemEnvironment()
+        environment.insert(*parent_variable())  # the export ends if the window is killed
+        self.process.setProcessEnvironment(environment)
         self.process.finished.connect(self._on_finished)
         self.progress = QProgressDialog("Exporting to ONNX…", "Cancel", 0, 0, window)
         self.progress.setWindowTitle("Export ONNX")

@@ -3,7 +3,8 @@
 `import_module(module, inputs)` returns the project (the model, its block definitions),
 the module's state_dict to save beside it, and a report of everything that could not be
 mapped. The project's export loads that state_dict with strict=True and computes the
-same outputs; `verify` checks it.
+same outputs; app/import_check.py checks it (it compiles the export, and graph never
+imports codegen).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from torchcanvas.graph.fximport.ir import ImportFailed, Problem, Report
 from torchcanvas.graph.fximport.ops import Converter
 from torchcanvas.graph.fximport.scopes import build_tree, hoist_concats, mark_boundaries
 from torchcanvas.graph.fximport.trace import TraceFailure, trace
-from torchcanvas.graph.fximport.verify import verify
 from torchcanvas.graph.model import GraphError
 from torchcanvas.graph.naming import class_name_problem
 from torchcanvas.graph.project import Project
@@ -29,18 +29,22 @@ BATCH = 2
 
 @dataclass
 class ImportResult:
-    """A project built from a module, the weights to save with it, and the report."""
+    """A project built from a module, the weights to save with it, and the report; the
+    example inputs traced and what the module returned on them, for the round-trip check."""
 
     project: Project
     state_dict: dict
     report: Report
+    examples: tuple = ()
+    outputs: object = None
 
 
 def import_module(
     module: nn.Module, inputs: list[tuple[tuple[int, ...], str]], class_name: str | None = None
 ) -> ImportResult:
     """Trace `module` on inputs of these per-sample shapes and dtypes; ImportFailed with the
-    report when something cannot be mapped (nothing is half-imported)."""
+    report when something cannot be mapped (nothing is half-imported). Not yet checked:
+    app.import_check.import_checked adds the round-trip check."""
     start = time.perf_counter()
     report = Report()
     module = module.eval()
@@ -66,9 +70,8 @@ def import_module(
         raise ImportFailed(report)
     report.layers = sum(1 for n in ops if n.type not in ("Input", "Output"))
     report.blocks = len(model.library)
-    report.verified = verify(model, module, examples, traced.result)
     report.seconds = time.perf_counter() - start
-    return ImportResult(Project(model), module.state_dict(), report)
+    return ImportResult(Project(model), module.state_dict(), report, examples, traced.result)
 
 
 def _assemble(module, ops, shapes, name: str, report: Report):

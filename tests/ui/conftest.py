@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("PySide6")
+
+UI_TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test under tests/ui `gui` (make test-fast keeps only the `smoke` ones)."""
+    for item in items:
+        if UI_TESTS in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.gui)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
@@ -63,6 +64,7 @@ def card(window, name: str):
     return window.scene.nodes[node(window, name)]
 
 
+@pytest.mark.smoke
 def test_make_block_place_two_edit_the_definition_undo_and_repeat(window, qtbot):
     conv_net(window, qtbot)
     model, library = window.document.model, window.document.model.library

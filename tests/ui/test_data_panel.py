@@ -4,6 +4,7 @@ them, and a TensorBoard log, used as a user uses them."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -11,6 +12,7 @@ from tests.ui.helpers import type_into
 from tests.ui.test_training_ui import LONG
 
 
+@pytest.mark.slow
 def test_a_csv_is_previewed_checked_and_trained_with_a_tensorboard_log(window, qtbot):
     window.open_example("wine_mlp")
     panel = window.training_panel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
@@ -9,6 +10,7 @@ from tests.ui.helpers import click_node, drag, node, press, wire
 from tests.ui.test_training_ui import LONG, open_digits
 
 
+@pytest.mark.slow
 def test_the_design_is_read_only_while_a_run_trains(window, qtbot):
     open_digits(window, epochs=200)
     graph = window.document.graph

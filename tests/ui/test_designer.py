@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
@@ -77,6 +78,7 @@ def test_palette_search_filters_and_tooltips_hold_the_doc(window, qtbot):
     assert "convolution" in window.palette.item_for("Conv2d").toolTip(0)
 
 
+@pytest.mark.smoke
 def test_wire_a_network_see_shapes_edit_and_undo_redo(window, qtbot):
     names = build_chain(window, qtbot)
     model = window.document.model
@@ -254,6 +256,7 @@ def test_move_is_one_undo_step_per_drag(window, qtbot):
     assert model.pos(relu) == (0.0, 0.0) and item.pos() == QPointF(0, 0)
 
 
+@pytest.mark.slow
 def test_delete_copy_paste_duplicate_and_rename_by_keyboard(window, qtbot):
     build_chain(window, qtbot)
     model = window.document.model
@@ -278,6 +281,7 @@ def test_delete_copy_paste_duplicate_and_rename_by_keyboard(window, qtbot):
     assert "keyword" in window.inspector.error.text() and model.node_name(fc) == "classifier"
 
 
+@pytest.mark.slow
 def test_save_reopen_and_export(window, qtbot, tmp_path):
     names = build_chain(window, qtbot)
     assert window.isWindowModified()
@@ -357,6 +361,7 @@ def test_pin_an_auto_value_in_the_inspector(window, qtbot):
     assert "in_features" not in window.document.model.params(fc)
 
 
+@pytest.mark.slow
 def test_examples_open_and_draw(window, qtbot):
     for path in sorted(EXAMPLES.glob("*.json")):
         window.open_example(path.stem)

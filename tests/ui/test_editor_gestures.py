@@ -3,6 +3,7 @@ drops onto edges, Enter in the palette search, arrow-key nudges."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
@@ -35,6 +36,7 @@ def selected(window) -> list[str]:
     return [graph.node_name(item.node) for item in window.scene.selected_nodes()]
 
 
+@pytest.mark.slow
 def test_tab_adds_the_top_match_below_the_selected_node_wired_and_selected(window, qtbot):
     drop_layer(window, "Input", QPointF(95, 0))
     assert selected(window) == ["input"]  # a dropped layer is selected

@@ -3,6 +3,7 @@ and the shortcuts table, used with the mouse and keyboard."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
@@ -106,6 +107,7 @@ def test_ctrl_f_finds_a_node_by_name_or_type_and_centres_it(window, qtbot):
     assert shown.contains(card.center())
 
 
+@pytest.mark.slow
 def test_enter_in_the_inspector_commits_and_gives_the_keys_back_to_the_canvas(window, qtbot):
     drop_chain(window, qtbot, ["Input", "Conv2d"])
     click_node(window, "conv1")

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
 
@@ -38,6 +39,7 @@ def crash_with_unsaved_work(home, path: str | None) -> None:
     assert done.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_two_windows_keep_separate_recovery_files_and_a_save_removes_only_its_own(window, qtbot):
     other = make_window(qtbot)
     try:
@@ -71,6 +73,7 @@ def test_a_crashed_windows_work_is_offered_at_start_with_its_file_path(window, t
     assert window.recovery.others() == 0
 
 
+@pytest.mark.slow
 def test_work_of_two_crashed_windows_is_recovered_one_after_the_other(window, qtbot):
     crash_with_unsaved_work(window.home, None)
     crash_with_unsaved_work(window.home, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 import torch
 from PySide6.QtCore import Qt
 
@@ -16,6 +17,7 @@ MODULES = ROOT / "tests" / "fixtures" / "modules"
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
+@pytest.mark.slow
 def test_import_a_file_opens_an_editable_graph_whose_export_takes_the_weights(window, qtbot):
     press(window, Qt.Key.Key_I, CTRL)
     dialog = window.findChild(ImportDialog)
@@ -54,6 +56,7 @@ def test_import_a_file_opens_an_editable_graph_whose_export_takes_the_weights(wi
         assert torch.equal(exported(sample), original(sample))
 
 
+@pytest.mark.slow
 def test_a_module_that_cannot_be_traced_shows_the_report_and_keeps_the_project(window, qtbot):
     window.document.open_example("mlp")
     before = window.document.model.nodes()

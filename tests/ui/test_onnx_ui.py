@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime
+import pytest
 from PySide6.QtCore import QPointF
 
 from tests.ui.helpers import drop_chain, drop_layer
+from torchcanvas.app import worker
 
 
 def menu_action(window, menu_title: str, text: str):
@@ -19,12 +21,15 @@ def menu_action(window, menu_title: str, text: str):
     raise AssertionError(f"no {menu_title} ▸ {text}")
 
 
+@pytest.mark.slow
 def test_export_onnx_from_the_file_menu(window, qtbot, tmp_path):
     drop_chain(window, qtbot, ["Input", "Flatten", "Linear", "Output"])
     out = tmp_path / "digits.onnx"
     window.dialogs.save_paths.append(str(out))
     menu_action(window, "File", "Export ONNX…").trigger()
     run = window.onnx_export
+    follow = run.process.processEnvironment().value(worker.PARENT_ENV)
+    assert follow == worker.parent_variable()[1]  # the export ends if the window is killed
     with qtbot.waitSignal(run.finished, timeout=120_000) as done:
         pass
     assert done.args[0], done.args[1]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import sys
 
+import pytest
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 
+@pytest.mark.slow
 def test_void_calls_do_not_drain_none(qapp):
     image = QImage(8, 8, QImage.Format.Format_ARGB32)
     painter = QPainter(image)

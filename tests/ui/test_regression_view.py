@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -25,6 +26,7 @@ def train(window, qtbot, example: str, epochs: int) -> None:
     qtbot.waitUntil(lambda: not window.training.running, timeout=LONG)
 
 
+@pytest.mark.slow
 def test_a_regression_run_shows_r2_and_its_scatter_then_a_classifier_its_matrix(window, qtbot):
     train(window, qtbot, "diabetes_mlp", 6)
     curves, results = window.curves, window.results

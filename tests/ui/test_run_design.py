@@ -3,6 +3,7 @@ project starts clean."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -38,6 +39,7 @@ def test_weights_of_an_earlier_design_are_not_saved_or_exported_silently(window,
     assert (tmp_path / "saved.pt").exists()  # no question asked this time
 
 
+@pytest.mark.slow
 def test_a_run_keeps_its_design_and_another_project_starts_clean(window, qtbot, tmp_path):
     open_digits(window, epochs=1)
     QTest.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
@@ -63,6 +65,7 @@ def test_a_run_keeps_its_design_and_another_project_starts_clean(window, qtbot, 
     )
 
 
+@pytest.mark.slow
 def test_export_with_a_run_s_weights_carries_its_preprocess(window, qtbot, tmp_path):
     open_digits(window, epochs=1)
     QTest.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)

@@ -3,6 +3,7 @@ counting the user's actions (the README quotes the count)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -52,6 +53,7 @@ class Actions:
         self.count += 1
 
 
+@pytest.mark.smoke
 def test_digit_classifier_from_a_new_project_in_at_most_15_actions(window, qtbot):
     user = Actions(window, qtbot)
     user.new_project()  # an Input (1x28x28) and an Output

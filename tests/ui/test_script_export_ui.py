@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from tests.ui.test_onnx_ui import menu_action
 
 
+@pytest.mark.slow
 def test_export_a_training_script_from_the_file_menu_and_run_it(window, tmp_path):
     window.open_example("wine_mlp")  # its data file is relative to the examples folder
     out = tmp_path / "train_wine.py"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tests.ui.conftest import close_window, make_window
@@ -17,6 +18,7 @@ def open_digits(window, **settings) -> None:
     window.training.refresh_settings()
 
 
+@pytest.mark.slow
 def test_train_watch_pause_resume_stop_save_and_reload(window, qtbot, tmp_path):
     open_digits(window, epochs=200)
     controller, panel = window.training, window.training_panel
@@ -101,6 +103,7 @@ def _digits_state() -> dict:
     return build_model(load_project(EXAMPLES / "digits_cnn.json").model, seed=7).state_dict()
 
 
+@pytest.mark.smoke
 def test_train_is_disabled_with_the_reason(window):
     open_digits(window)
     panel = window.training_panel
@@ -194,6 +197,7 @@ def test_export_writes_the_weights_beside_the_code(window, tmp_path):
         assert torch.equal(model.eval()(batch), window.training.predict(batch))
 
 
+@pytest.mark.slow
 def test_a_layer_inside_a_block_is_captured_by_its_module_path(window, qtbot):
     open_digits(window, epochs=200)
     model = window.document.model

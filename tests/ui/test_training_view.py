@@ -78,6 +78,7 @@ def assert_readable(window) -> None:
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1400, 900)])
+@pytest.mark.slow
 def test_a_finished_run_reads_cleanly_at_small_and_default_size(window, qtbot, size):
     window.resize(*size)
     panel = window.training_panel
@@ -96,6 +97,7 @@ def test_a_finished_run_reads_cleanly_at_small_and_default_size(window, qtbot, s
     assert len(window.results.labels) == 16
 
 
+@pytest.mark.slow
 def test_stop_leaves_no_rate_or_eta_behind(window, qtbot):
     panel = window.training_panel
     open_digits(window, epochs=300)
@@ -111,6 +113,7 @@ def test_stop_leaves_no_rate_or_eta_behind(window, qtbot):
     assert panel.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_a_failed_start_says_so_in_the_bar_and_the_status(window, qtbot, tmp_path):
     panel = window.training_panel
     window.document.open_example("small_cnn")
@@ -143,6 +146,7 @@ def test_a_start_that_raises_is_reported_and_nothing_runs(window, monkeypatch):
     assert panel.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_results_for_many_long_class_names_stay_readable(qtbot):
     view = ResultsView()
     qtbot.addWidget(view)
@@ -199,6 +203,7 @@ def _answer_file_dialog(seen: dict, answer: str | None) -> None:
         dialog.accept()
 
 
+@pytest.mark.slow
 def test_file_dialogs_start_in_the_project_folder_and_propose_its_name(
     window, qtbot, tmp_path, monkeypatch
 ):

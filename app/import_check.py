@@ -1,20 +1,36 @@
-"""The round-trip check: the export loads the original weights strictly and computes the
-same outputs, in eval mode and (batch-norm statistics) after one train-mode step."""
+"""The round-trip check of an import: the export loads the original weights strictly and
+computes the same outputs, in eval mode and (batch-norm statistics) after one train-mode step.
+
+It lives above the model and codegen (graph.fximport builds the project; this compiles its
+export), so graph never imports codegen.
+"""
 
 from __future__ import annotations
 
 import copy
+import time
 
 import torch
 
+from torchcanvas.codegen.build import compile_model
+from torchcanvas.graph.fximport import ImportResult, import_module
 from torchcanvas.graph.fximport.ir import ImportFailed, Problem, Report
+
+
+def import_checked(module, inputs, class_name: str | None = None) -> ImportResult:
+    """`graph.fximport.import_module`, then the round-trip check: ImportFailed with the
+    report when something cannot be mapped or the export differs."""
+    start = time.perf_counter()
+    result = import_module(module, inputs, class_name)
+    model = result.project.model
+    result.report.verified = verify(model, module, result.examples, result.outputs)
+    result.report.seconds = time.perf_counter() - start
+    return result
 
 
 def verify(model, original: torch.nn.Module, examples: tuple, want) -> str:
     """A sentence saying what was checked; ImportFailed when the export differs. `want`
     is what the original returned on `examples`."""
-    from torchcanvas.codegen.build import compile_model
-
     cls, _ = compile_model(model)
     with torch.device("meta"):  # the weights come from the original: no initialization
         exported = cls().eval()
