@@ -140,18 +140,42 @@ def import_source(
     shapes: list[tuple[int, ...]],
     dtypes: list[str] | None = None,
     class_name: str | None = None,
+    pretrained: str | None = None,
 ) -> ImportResult:
-    """Load `source`, then import it; SourceError or fximport.ImportFailed say why not."""
+    """Load `source` (with torchvision's weights `pretrained`, e.g. DEFAULT), then import
+    it; SourceError or fximport.ImportFailed say why not."""
+    chosen = None
+    if pretrained is not None:
+        from torchcanvas.app import pretrained as weights
+
+        model = weights.model_name(source)
+        chosen = weights.choose(model, pretrained)
+        arguments = weights.builder_arguments(model, chosen, arguments)
+        shapes = shapes or [chosen.input_shape()]  # an explicit shape wins
+        weights.fetch(chosen)  # a missing file is refused before anything is built
+    if not shapes:
+        raise SourceError("give the per-sample shape of each input with --input-shape")
+    dtypes = _checked_dtypes(dtypes, len(shapes))
+    module = load_source(source, arguments)
+    if chosen is not None:
+        weights.load_into(module, chosen)
+    _check_input_count(module, len(shapes))
+    result = import_checked(module, list(zip(shapes, dtypes)), class_name)
+    if chosen is not None:
+        result.project.preprocess = chosen.preprocess
+        result.project.classes = chosen.classes
+    return result
+
+
+def _checked_dtypes(dtypes: list[str] | None, count: int) -> list[str]:
     dtypes = list(dtypes or [])
-    if len(dtypes) > len(shapes):
+    if len(dtypes) > count:
         raise SourceError("more --input-dtype than --input-shape")
-    dtypes += ["float32"] * (len(shapes) - len(dtypes))
+    dtypes += ["float32"] * (count - len(dtypes))
     bad = [d for d in dtypes if d not in DTYPES]
     if bad:
         raise SourceError(f"dtype {bad[0]!r:.20}: expected one of {', '.join(DTYPES)}")
-    module = load_source(source, arguments)
-    _check_input_count(module, len(shapes))
-    return import_checked(module, list(zip(shapes, dtypes)), class_name)
+    return dtypes
 
 
 def _check_input_count(module, count: int) -> None:

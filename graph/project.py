@@ -23,12 +23,14 @@ from torchcanvas.graph.migrate import MigrationError, migrate
 from torchcanvas.graph.model import GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem
 from torchcanvas.graph.params import ParamError
+from torchcanvas.graph.pipeline import PipelineError, check_classes, check_preprocess
 from torchcanvas.graph.settings import coerce_training, default_training
 
 FORMAT = "torchcanvas"
 VERSION = 3
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _TOP_KEYS = {"format", "version", "name", "blocks", "nodes", "edges", "training", "view"}
+_TOP_KEYS |= {"preprocess", "classes"}  # optional: see graph.pipeline
 
 
 class ProjectError(ValueError):
@@ -42,6 +44,8 @@ class Project:
     model: ModelGraph
     training: dict[str, Any] = field(default_factory=default_training)
     direction: str = DOWN  # how the canvas lays the network out: down or right
+    preprocess: dict | None = None  # the image pipeline of pretrained weights (graph.pipeline)
+    classes: list[str] | None = None  # the output's class names, when known
 
     def __post_init__(self) -> None:
         if self.model.library is None:
@@ -62,8 +66,13 @@ def project_to_dict(project: Project) -> dict:
         document["blocks"] = [block_to_dict(library.get(name)) for name in library.order()]
     document.update(graph_to_dict(model))
     document["training"] = dict(project.training)
+    if not project.training.get("weights_file"):  # unset: older files keep their bytes
+        document["training"].pop("weights_file", None)
     if project.direction != DOWN:  # files laid out top to bottom keep their bytes
         document["view"] = {"direction": project.direction}
+    for key in ("preprocess", "classes"):  # absent when unset: older files keep their bytes
+        if getattr(project, key) is not None:
+            document[key] = getattr(project, key)
     return document
 
 
@@ -175,7 +184,13 @@ def project_from_dict(document: Any) -> Project:
         settings = coerce_training(training)
     except ParamError as error:
         raise ProjectError(f"training: {error}") from None
-    return Project(model, settings, _direction(document.get("view", {})))
+    project = Project(model, settings, _direction(document.get("view", {})))
+    try:
+        project.preprocess = check_preprocess(document.get("preprocess"))
+        project.classes = check_classes(document.get("classes"))
+    except PipelineError as error:
+        raise ProjectError(str(error)) from None
+    return project
 
 
 def _direction(view: Any) -> str:

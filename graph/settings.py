@@ -55,6 +55,12 @@ TRAINING_PARAMS: tuple[Param, ...] = (
         optional=True,
     ),
     Param("features", NAMES, "Input columns (csv); empty: all but the targets.", (), optional=True),
+    Param(
+        "weights_file",
+        STR,
+        "Weights to start training from (empty: initialize afresh); relative: to the project.",
+        "",
+    ),
     Param("data_root", STR, "Folder of the data set (empty: ~/.torchcanvas/data).", ""),
     Param("download", BOOL, "Download MNIST, Fashion-MNIST or CIFAR-10 if missing.", False),
     Param(

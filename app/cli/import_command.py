@@ -21,14 +21,22 @@ def add_parser(sub) -> None:
     command.add_argument(
         "--input-shape",
         action="append",
-        required=True,
-        help="per-sample shape of one input, e.g. 3x224x224; once per input, in forward's order",
+        help="per-sample shape of one input, e.g. 3x224x224; once per input, in forward's order "
+        "(with --pretrained: the weights' crop size)",
     )
     command.add_argument(
         "--input-dtype", action="append", help="dtype of each input (default float32), in order"
     )
     command.add_argument("-o", "--output", required=True, help="the project file to write")
     command.add_argument("--weights-out", help="where the weights go (default: PROJECT.pt)")
+    command.add_argument(
+        "--pretrained",
+        nargs="?",
+        const="DEFAULT",
+        metavar="WEIGHTS",
+        help="start from torchvision's pretrained weights (default: DEFAULT, or a name such as "
+        "IMAGENET1K_V1), read from $TORCH_HOME/hub/checkpoints",
+    )
     command.add_argument("--class-name", help="the model's class name (default: the module's)")
     command.set_defaults(handler=import_command)
 
@@ -43,9 +51,10 @@ def import_command(args) -> int:
     output = Path(args.output)
     weights = Path(args.weights_out) if args.weights_out else output.with_suffix(".pt")
     try:
-        shapes = [parse_shape(text) for text in args.input_shape]
+        shapes = [parse_shape(text) for text in args.input_shape or []]
+        arguments = parse_arguments(args.args)
         result = import_source(
-            args.source, parse_arguments(args.args), shapes, args.input_dtype, args.class_name
+            args.source, arguments, shapes, args.input_dtype, args.class_name, args.pretrained
         )
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -54,6 +63,8 @@ def import_command(args) -> int:
         print(error.report.text(), file=sys.stderr)
         print("nothing was written", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.pretrained is not None:  # the project remembers its starting weights
+        result.project.training["weights_file"] = _relative(weights, output.parent)
     try:
         save_project(result.project, output)
         save_state_dict(result.state_dict, weights)
@@ -63,3 +74,13 @@ def import_command(args) -> int:
     print(result.report.text())
     print(f"wrote {output} and {weights}")
     return EXIT_OK
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """`path` relative to `folder` where it can be, else absolute."""
+    import os
+
+    try:
+        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(path.resolve())

@@ -143,18 +143,22 @@ def train_command(args) -> int:
     if project is None:
         return EXIT_BAD_INPUT
     from torchcanvas.app.cli.progress import ProgressPrinter
-    from torchcanvas.app.train.job import job_from_project
+    from torchcanvas.app.train.job import TrainingRefused, job_from_project
     from torchcanvas.app.train.runfolder import committed
 
     out = Path(args.out or Path("runs") / Path(args.project).stem)
-    job = job_from_project(
-        project,
-        str(out),
-        weights=args.weights,
-        partial=args.partial,
-        resume=args.resume,
-        tensorboard_dir=args.tensorboard,
-    )
+    try:
+        job = job_from_project(
+            project,
+            str(out),
+            weights=args.weights,
+            partial=args.partial,
+            resume=args.resume,
+            tensorboard_dir=args.tensorboard,
+        )
+    except TrainingRefused as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     final, control = _run_trainer(job, ProgressPrinter(sys.stdout))
     if final is None:
         kept = committed(out)

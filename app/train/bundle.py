@@ -120,8 +120,11 @@ def read_data_file(path: Path) -> bytes:
 
 
 def resolve_data_path(settings: dict, base: str | Path) -> dict:
-    """Settings whose relative data_path is taken relative to `base` (the project's folder)."""
-    raw = settings.get("data_path") or ""
-    if not raw or Path(raw).expanduser().is_absolute():
-        return settings
-    return {**settings, "data_path": str(Path(base) / raw)}
+    """Settings whose relative data_path and weights_file are taken relative to `base` (the
+    project's folder)."""
+    settings = dict(settings)
+    for key in ("data_path", "weights_file"):
+        raw = settings.get(key) or ""
+        if raw and not Path(raw).expanduser().is_absolute():
+            settings[key] = str(Path(base) / raw)
+    return settings

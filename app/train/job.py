@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.memory import activation_bytes
@@ -64,6 +65,15 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         raise TrainingRefused(problem)
     settings = dict(project.training)
     settings.update({k: overrides.pop(k) for k in list(overrides) if k in settings})
+    start = settings.get("weights_file")  # the project's own starting weights, if no others
+    if start and not overrides.get("weights") and not overrides.get("resume"):
+        start = str(Path(start).expanduser())
+        if not Path(start).is_file():
+            raise TrainingRefused(
+                f"the project's starting weights {start} (weights_file) are missing: put the "
+                f"file back, or clear weights_file to start from fresh weights"
+            )
+        overrides.update(weights=start, partial=True)  # a replaced head starts afresh
     return TrainJob(
         result.source,
         result.class_name,

@@ -198,7 +198,8 @@ class TrainingController(WeightsActions, QObject):
         if weights is not None and not self.confirm_weights("Start from the current weights"):
             return False
         selected = self.selected_node()
-        extra = {"data_path": self.data_settings().get("data_path", "")}
+        resolved = self.data_settings()
+        extra = {key: resolved.get(key, "") for key in ("data_path", "weights_file")}
         if self.panel.tensorboard.isChecked():
             extra["tensorboard_dir"] = str(run_dir / "tensorboard")
         try:
