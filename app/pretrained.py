@@ -51,9 +51,7 @@ def cache_folder() -> Path:
 def model_name(source: str) -> str:
     """`torchvision.models:resnet18` -> resnet18; SourceError for any other source."""
     if not source.startswith(PREFIX):
-        raise SourceError(
-            f"--pretrained takes a torchvision model ({PREFIX}NAME), not {source!r:.60}"
-        )
+        raise SourceError(f"--pretrained takes {PREFIX}NAME, not {source!r:.60}")
     return source[len(PREFIX) :]
 
 
