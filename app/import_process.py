@@ -41,8 +41,14 @@ def _child(request: dict, weights_path: str, answers) -> None:
 
     try:
         result = import_source(
-            request["source"], request["arguments"], request["shapes"], request["dtypes"]
+            request["source"],
+            request["arguments"],
+            request["shapes"],
+            request["dtypes"],
+            pretrained=request.get("pretrained"),
         )
+        if request.get("pretrained"):  # the project remembers its starting weights
+            result.project.training["weights_file"] = weights_path
         save_state_dict(result.state_dict, weights_path)
         report = result.report
         answers.put(

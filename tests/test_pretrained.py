@@ -198,3 +198,19 @@ def test_train_says_when_the_projects_weights_file_is_missing(tmp_path, capsys):
     message = capsys.readouterr().err
     assert str(tmp_path / "gone.pt") in message and "weights_file" in message
     assert not (tmp_path / "run").exists()
+
+
+def test_the_editor_keeps_the_pipeline_and_classes_through_open_and_save(tmp_path):
+    from torchcanvas.app.editing.document import Document
+
+    document = example()
+    document["classes"] = [str(i) for i in range(10)]
+    document["preprocess"] = {"resize": [32], "crop": [28], "mean": [0.5], "std": [0.25]}
+    (tmp_path / "p.json").write_text(json.dumps(document))
+    editor = Document(home=tmp_path / "home")
+    editor.open(tmp_path / "p.json")
+    editor.save(tmp_path / "again.json")
+    again = load_project(tmp_path / "again.json")
+    assert again.classes == document["classes"] and again.preprocess == document["preprocess"]
+    editor.new()
+    assert editor.project.classes is None and editor.project.preprocess is None

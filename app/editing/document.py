@@ -164,6 +164,7 @@ class Document(DesignEdits, ClipboardEdits):
         self._watch_library()
         self.project.training = dict(project.training)
         self.project.direction = project.direction  # the file's layout, not the last one's
+        self.project.preprocess, self.project.classes = project.preprocess, project.classes
         self.path, self.label = path, label
         self.undo.clear()
         self._settings_dirty = False

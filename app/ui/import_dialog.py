@@ -36,6 +36,7 @@ from torchcanvas.app.importing import (
 from torchcanvas.graph.fileio import read_limited
 
 MAX_SOURCE_BYTES = 5 * 2**20
+NO_WEIGHTS = "none (random initialization)"
 
 
 def module_classes(path: Path) -> list[str]:
@@ -79,6 +80,16 @@ class ImportDialog(QDialog):
         self.torchvision = QComboBox()
         self.torchvision.addItems(TORCHVISION_MODELS)
         self.torchvision.currentIndexChanged.connect(lambda: self.from_torchvision.setChecked(True))
+        self.pretrained = QComboBox()
+        self.pretrained.setToolTip(
+            "torchvision's pretrained weights, read from $TORCH_HOME/hub/checkpoints "
+            "(downloaded when online); the input shape follows them"
+        )
+        self.pretrained.addItem(NO_WEIGHTS)
+        self.pretrained.setEnabled(False)
+        self.from_torchvision.toggled.connect(self._refresh_weights)
+        self.torchvision.currentIndexChanged.connect(self._refresh_weights)
+        self.pretrained.currentIndexChanged.connect(self._on_weights_changed)
         self.arguments = QLineEdit("{}")
         self.shapes = QLineEdit("3x224x224")
         self.shapes.setToolTip(
@@ -97,6 +108,7 @@ class ImportDialog(QDialog):
         form.addRow("Class", self.class_name)
         form.addRow(self.from_torchvision)
         form.addRow("Model", self.torchvision)
+        form.addRow("Pretrained weights", self.pretrained)
         form.addRow("Constructor arguments (JSON)", self.arguments)
         form.addRow("Input shapes", self.shapes)
         form.addRow("Input dtypes", self.dtypes)
@@ -142,6 +154,40 @@ class ImportDialog(QDialog):
         if current in classes:
             self.class_name.setCurrentText(current)
 
+    def _refresh_weights(self) -> None:
+        """List the chosen torchvision model's weights; none for a file's class."""
+        names = []
+        if self.from_torchvision.isChecked():
+            from torchcanvas.app.pretrained import available_weights
+
+            names = available_weights(self.torchvision.currentText())
+        self.pretrained.blockSignals(True)  # one shape update below, not one per item
+        self.pretrained.clear()
+        self.pretrained.addItems([NO_WEIGHTS, *names])
+        self.pretrained.blockSignals(False)
+        self.pretrained.setEnabled(bool(names))
+
+    def _on_weights_changed(self) -> None:
+        """Pretrained weights set the input shape to their crop size (still editable)."""
+        name = self.weights_name()
+        if name is None:
+            return
+        from torchcanvas.app.pretrained import choose
+
+        try:
+            shape = choose(self.torchvision.currentText(), name).input_shape()
+        except SourceError as error:
+            self._show(str(error), error=True)
+            return
+        self.shapes.setText("x".join(str(size) for size in shape))
+        self.dtypes.setText("float32")
+
+    def weights_name(self) -> str | None:
+        """The chosen pretrained weights (DEFAULT, IMAGENET1K_V1, ...), or None."""
+        if not self.pretrained.isEnabled() or self.pretrained.currentIndex() <= 0:
+            return None
+        return self.pretrained.currentText()
+
     # ----- running --------------------------------------------------------------------------
     def source(self) -> str:
         """`file.py:Class` or `torchvision.models:name`, as the CLI takes it."""
@@ -164,6 +210,7 @@ class ImportDialog(QDialog):
         self.report.clear()
         request = {"source": self.source(), "arguments": arguments, "shapes": shapes}
         request["dtypes"] = dtypes
+        request["pretrained"] = self.weights_name()
         self._run = ImportRun(request, self._weights_path())
         self._run.start()
         self._timer.start()
