@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -141,21 +142,40 @@ def _download(url: str, path: Path) -> str:
     """Try to download `url` to `path`; why it failed (the file is absent then)."""
     if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
         return f"{OFFLINE_ENV} is set"
+    unreachable = _unreachable(urlparse(url).hostname or "")
+    if unreachable:
+        return unreachable
     import torch
 
-    host = urlparse(url).hostname or ""
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(CONNECT_SECONDS)  # urlopen inside torch.hub has no timeout
     try:
-        socket.create_connection((host, 443), timeout=CONNECT_SECONDS).close()
         path.parent.mkdir(parents=True, exist_ok=True)
         match = torch.hub.HASH_REGEX.search(path.name)
         torch.hub.download_url_to_file(url, str(path), match and match.group(1), progress=False)
         return ""
     except (OSError, RuntimeError) as error:  # URLError is an OSError; a bad hash RuntimeError
-        return f"no network: {error}"[:200]
+        return f"the download failed: {error}"[:200]
     finally:
         socket.setdefaulttimeout(previous)
+
+
+def _unreachable(host: str) -> str:
+    """Why `host` cannot be reached, or "" when it answers; bounded even when name lookup
+    stalls (getaddrinfo takes no timeout, so it runs on a thread that may be left behind)."""
+    answer: list[str] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host, 443), timeout=CONNECT_SECONDS).close()
+            answer.append("")
+        except OSError as error:
+            answer.append(f"no network: {error}"[:200])
+
+    thread = threading.Thread(target=probe, name="torchcanvas-probe", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 1)
+    return answer[0] if answer else f"no network: {host} does not answer"
 
 
 def load_into(module, chosen: Pretrained) -> None:

@@ -114,6 +114,16 @@ def test_without_network_the_download_fails_fast(hub, tmp_path, capsys, monkeypa
     assert socket.getdefaulttimeout() is None  # put back
 
 
+def test_a_name_lookup_that_stalls_does_not_hold_the_import(hub, monkeypatch):
+    import time
+
+    monkeypatch.setattr(pretrained, "CONNECT_SECONDS", 0.05)
+    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: time.sleep(3))
+    start = time.perf_counter()
+    assert "does not answer" in pretrained._unreachable("download.pytorch.org")
+    assert time.perf_counter() - start < 2
+
+
 def test_a_weights_name_that_does_not_exist_lists_the_available(hub, tmp_path, capsys):
     argv = ["import", "torchvision.models:resnet18", "--pretrained", "IMAGENET9K"]
     message = refused(argv, tmp_path, capsys)
