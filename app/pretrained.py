@@ -30,6 +30,7 @@ class Pretrained:
     name: str  # e.g. ResNet18_Weights.IMAGENET1K_V1
     preprocess: dict
     classes: list[str] | None
+    drop_aux: bool = False  # GoogLeNet, Inception: the file has auxiliary heads not wanted
 
     @property
     def file(self) -> Path:
@@ -116,7 +117,14 @@ def builder_arguments(model: str, chosen: Pretrained, arguments: dict) -> dict:
             f"and replace the head after importing"
         )
     if model in ("googlenet", "inception_v3"):
-        arguments.setdefault("transform_input", True)  # the weights expect it
+        arguments.setdefault("init_weights", False)  # as torchvision's builder: no slow init
+        chosen.drop_aux = not arguments.get("aux_logits", False)
+        arguments["aux_logits"] = True  # the file holds the auxiliary heads; dropped after
+        if not arguments.get("transform_input"):
+            # torchvision sets transform_input=True: forward re-normalizes ImageNet-normalized
+            # input to mean 0.5, std 0.5. Normalizing so from the start is the same, and the
+            # traced graph stays free of those constant multiplications.
+            chosen.preprocess.update(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
     if model.startswith("vit_") and "min_size" in chosen.weights.meta:
         arguments.setdefault("image_size", chosen.weights.meta["min_size"][0])
     return arguments
@@ -188,3 +196,8 @@ def load_into(module, chosen: Pretrained) -> None:
         module.load_state_dict(state, strict=True)
     except (WeightsError, RuntimeError) as error:
         raise SourceError(f"{path}: does not fit the model: {str(error)[:400]}") from None
+    if chosen.drop_aux:  # as torchvision does when aux_logits was not asked for
+        module.aux_logits = False
+        for name in ("aux1", "aux2", "AuxLogits"):
+            if hasattr(module, name):
+                setattr(module, name, None)

@@ -118,10 +118,15 @@ def test_a_name_lookup_that_stalls_does_not_hold_the_import(hub, monkeypatch):
     import time
 
     monkeypatch.setattr(pretrained, "CONNECT_SECONDS", 0.05)
-    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: time.sleep(3))
+
+    def stall(*args, **kwargs):
+        time.sleep(3)
+        raise OSError("too late")
+
+    monkeypatch.setattr(socket, "create_connection", stall)
     start = time.perf_counter()
     assert "does not answer" in pretrained._unreachable("download.pytorch.org")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 2.5
 
 
 def test_a_weights_name_that_does_not_exist_lists_the_available(hub, tmp_path, capsys):
@@ -224,3 +229,26 @@ def test_the_editor_keeps_the_pipeline_and_classes_through_open_and_save(tmp_pat
     assert again.classes == document["classes"] and again.preprocess == document["preprocess"]
     editor.new()
     assert editor.project.classes is None and editor.project.preprocess is None
+
+
+@pytest.mark.slow
+def test_googlenet_matches_torchvisions_pretrained_model_with_its_own_normalization(hub):
+    torch.manual_seed(1)
+    state = torchvision.models.googlenet(init_weights=False).state_dict()  # aux heads too
+    torch.save(state, hub / "googlenet-1378be20.pth")
+    chosen = pretrained.choose("googlenet")
+    arguments = pretrained.builder_arguments("googlenet", chosen, {})
+    ours = torchvision.models.googlenet(**arguments)
+    pretrained.load_into(ours, chosen)
+    theirs = torchvision.models.googlenet(transform_input=True, init_weights=False)
+    theirs.load_state_dict(state)  # then as torchvision's builder: the aux heads go
+    theirs.aux_logits, theirs.aux1, theirs.aux2 = False, None, None
+    assert ours.state_dict().keys() == theirs.state_dict().keys()
+    image = torch.rand(2, 3, 64, 64)
+    imagenet = torchvision.transforms.functional.normalize(
+        image, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    )
+    preprocess = chosen.preprocess
+    own = torchvision.transforms.functional.normalize(image, preprocess["mean"], preprocess["std"])
+    with torch.no_grad():
+        assert torch.allclose(ours.eval()(own), theirs.eval()(imagenet), atol=1e-4)
