@@ -9,6 +9,7 @@ machine is online) and read like every other weights file, then loaded with stri
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ from urllib.parse import urlparse
 from torchcanvas.app.importing import SourceError
 
 PREFIX = "torchvision.models:"
+# DenseNet files keep the keys of old layer names (norm.1); torchvision renames them (norm1).
+_DENSENET_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
+)
 OFFLINE_ENV = "TORCHCANVAS_OFFLINE"  # set to 1: never try to download (tests, air-gapped)
 CONNECT_SECONDS = 3.0  # an unreachable host must not hold the import
 
@@ -31,6 +36,7 @@ class Pretrained:
     preprocess: dict
     classes: list[str] | None
     drop_aux: bool = False  # GoogLeNet, Inception: the file has auxiliary heads not wanted
+    model: str = ""  # the builder's name
 
     @property
     def file(self) -> Path:
@@ -84,10 +90,9 @@ def choose(model: str, name: str | None = None) -> Pretrained:
         known = ", ".join(available_weights(model))
         raise SourceError(f"{model} has no weights {name!r:.60}; available: {known}")
     weights = enum[name]
-    categories = weights.meta.get("categories")
-    return Pretrained(
-        weights, str(weights), preprocess_of(weights), categories and list(categories)
-    )
+    classes = weights.meta.get("categories")
+    preprocess = preprocess_of(weights)
+    return Pretrained(weights, str(weights), preprocess, classes and list(classes), model=model)
 
 
 def preprocess_of(weights) -> dict:
@@ -193,7 +198,9 @@ def load_into(module, chosen: Pretrained) -> None:
     path = fetch(chosen)
     try:
         state = as_state_dict(safe_load(path), path.name)
-        module.load_state_dict(state, strict=True)
+        if chosen.model.startswith("densenet"):
+            state = _densenet_keys(state)
+        module.load_state_dict(_with_batch_counts(module, state), strict=True)
     except (WeightsError, RuntimeError) as error:
         raise SourceError(f"{path}: does not fit the model: {str(error)[:400]}") from None
     if chosen.drop_aux:  # as torchvision does when aux_logits was not asked for
@@ -201,3 +208,25 @@ def load_into(module, chosen: Pretrained) -> None:
         for name in ("aux1", "aux2", "AuxLogits"):
             if hasattr(module, name):
                 setattr(module, name, None)
+
+
+def _densenet_keys(state: dict) -> dict:
+    """The state with DenseNet's old key names renamed as torchvision's builder does."""
+    renamed = {}
+    for key, value in state.items():
+        match = _DENSENET_KEY.match(key)
+        renamed[match.group(1) + match.group(2) if match else key] = value
+    return renamed
+
+
+def _with_batch_counts(module, state: dict) -> dict:
+    """Files saved before batch norm counted its batches lack num_batches_tracked; torch
+    fills in 0 for them from the file's version metadata, which a plain dict no longer has."""
+    import torch
+
+    missing = [
+        key
+        for key in module.state_dict()
+        if key.endswith(".num_batches_tracked") and key not in state
+    ]
+    return {**state, **{key: torch.tensor(0, dtype=torch.long) for key in missing}}

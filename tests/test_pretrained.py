@@ -252,3 +252,17 @@ def test_googlenet_matches_torchvisions_pretrained_model_with_its_own_normalizat
     own = torchvision.transforms.functional.normalize(image, preprocess["mean"], preprocess["std"])
     with torch.no_grad():
         assert torch.allclose(ours.eval()(own), theirs.eval()(imagenet), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_densenet_files_with_old_key_names_load_as_torchvision_renames_them(hub):
+    torch.manual_seed(2)
+    state = torchvision.models.densenet121().state_dict()
+    old = {key.replace(".norm1.", ".norm.1.").replace(".conv2.", ".conv.2."): value
+           for key, value in state.items() if "num_batches" not in key}  # fmt: skip
+    assert old.keys() != state.keys()
+    torch.save(old, hub / "densenet121-a639ec97.pth")
+    module = torchvision.models.densenet121()
+    pretrained.load_into(module, pretrained.choose("densenet121"))
+    assert all(torch.equal(module.state_dict()[key], value) for key, value in state.items())
+    # a file from before batch norm counted batches: the counts start at 0, as torch does
