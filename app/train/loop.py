@@ -179,7 +179,7 @@ class Trainer:
             )
             self.emit(events.Log(f"loaded weights: {report.summary()}"))
         self.loss_fn = make_loss(settings["loss"])
-        self.optimizer = make_optimizer(settings, self.model.parameters())
+        self.optimizer = make_optimizer(settings, self.model)
         self.scheduler = make_scheduler(settings, self.optimizer)
 
     def _read_resume(self) -> dict:
