@@ -1,0 +1,100 @@
+"""Training flags through the editing core, without Qt: freeze, unfreeze, freeze everything
+before a node, learning-rate factors; undo, redo, the lock, save and reopen."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from torchcanvas.app.editing import EXAMPLES, READ_ONLY, Document
+
+
+@pytest.fixture
+def doc(tmp_path):
+    document = Document(home=tmp_path / "home")
+    document.open(EXAMPLES / "digit_classifier.json")
+    return document
+
+
+def _frozen(doc) -> list[str]:
+    graph = doc.graph
+    return sorted(graph.node_name(n) for n in graph.nodes() if graph.flag(n, "frozen"))
+
+
+def test_freeze_unfreeze_undo_redo_as_one_step_each(doc):
+    graph, steps = doc.graph, doc.undo.count()
+    conv1, conv2 = graph.find("conv1"), graph.find("conv2")
+    assert doc.set_frozen([conv1, conv2], True) is None
+    assert _frozen(doc) == ["conv1", "conv2"] and doc.undo.count() == steps + 1
+    assert doc.undo.undo_text() == "Freeze 2 nodes" and doc.dirty
+    assert doc.set_frozen([conv1], False) is None
+    assert _frozen(doc) == ["conv2"] and graph.flags(conv1) == {}  # unfrozen: no key at the top
+    assert doc.undo.undo_text() == "Unfreeze conv1"
+    doc.undo.undo()
+    assert _frozen(doc) == ["conv1", "conv2"]
+    doc.undo.undo()
+    assert _frozen(doc) == [] and not doc.dirty
+    doc.undo.redo()
+    assert _frozen(doc) == ["conv1", "conv2"]
+    count = doc.undo.count()
+    assert doc.set_frozen([conv1, conv2], True) is None  # nothing changes: no step
+    assert doc.undo.count() == count
+
+
+def test_freeze_everything_before_a_node_freezes_its_ancestors_but_not_inputs(doc):
+    graph = doc.graph
+    assert doc.freeze_before(graph.find("fc")) is None
+    assert _frozen(doc) == ["conv1", "conv2", "flatten", "pool1", "pool2", "relu1", "relu2"]
+    assert doc.undo.undo_text() == "Freeze Everything Before fc"
+    doc.undo.undo()
+    assert _frozen(doc) == []
+    assert doc.freeze_before(graph.find("input")) == "nothing before input to freeze"
+
+
+def test_learning_rate_factors_are_checked_set_and_cleared(doc):
+    graph = doc.graph
+    fc = graph.find("fc")
+    assert doc.set_lr_scale(fc, "10") is None and graph.flag(fc, "lr_scale") == 10.0
+    assert doc.undo.undo_text() == "Set lr ×10 on fc"
+    assert doc.set_lr_scale(fc, 0) == (
+        "lr_scale must be greater than 0 (to keep a layer as it is, freeze it)"
+    )
+    assert doc.set_lr_scale(fc, -2.0).startswith("lr_scale must be greater than 0")
+    assert doc.set_lr_scale(fc, "fast") == "lr_scale must be a number"
+    assert doc.set_lr_scale(fc, True) == "lr_scale must be a number"
+    assert graph.flag(fc, "lr_scale") == 10.0
+    assert doc.set_lr_scale(fc, "") is None and graph.flag(fc, "lr_scale") is None
+    doc.undo.undo()
+    assert graph.flag(fc, "lr_scale") == 10.0
+    assert doc.set_lr_scale(fc, 1) is None and graph.flags(fc) == {}  # 1 is the run's rate
+
+
+def test_flags_are_refused_while_a_run_trains(doc):
+    graph = doc.graph
+    conv1, steps = graph.find("conv1"), doc.undo.count()
+    doc.run.begin("runs/one")
+    refused = [
+        doc.set_frozen([conv1], True),
+        doc.set_lr_scale(conv1, 0.1),
+        doc.freeze_before(graph.find("fc")),
+    ]
+    assert refused == [READ_ONLY] * 3 and graph.flags(conv1) == {}
+    assert doc.undo.count() == steps
+    doc.run.end()
+    assert doc.set_frozen([conv1], True) is None
+
+
+def test_saved_and_reopened_flags_stay(doc, tmp_path):
+    graph = doc.graph
+    doc.freeze_before(graph.find("fc"))
+    doc.set_lr_scale(graph.find("fc"), 10)
+    path = tmp_path / "frozen.json"
+    doc.save(path)
+    nodes = {node["name"]: node for node in json.loads(path.read_text())["nodes"]}
+    assert nodes["conv1"]["frozen"] is True and nodes["fc"]["lr_scale"] == 10.0
+    assert "frozen" not in nodes["fc"] and "lr_scale" not in nodes["conv1"]
+    again = Document(home=tmp_path / "home")
+    again.open(path)
+    assert _frozen(again) == _frozen(doc)
+    assert again.graph.flag(again.graph.find("fc"), "lr_scale") == 10.0
