@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from torchcanvas.app.__main__ import main
 from torchcanvas.app.editing import EXAMPLES, READ_ONLY, Document
+from torchcanvas.graph.summary import flag_note, params_text, summarize, totals
 
 
 @pytest.fixture
@@ -98,3 +100,31 @@ def test_saved_and_reopened_flags_stay(doc, tmp_path):
     again.open(path)
     assert _frozen(again) == _frozen(doc)
     assert again.graph.flag(again.graph.find("fc"), "lr_scale") == 10.0
+
+
+def test_the_summary_counts_trainable_and_frozen_parameters(tmp_path, capsys):
+    document = Document(home=tmp_path / "home")
+    document.open_example("digits_cnn")
+    graph = document.graph
+    document.freeze_before(graph.find("fc1"))
+    document.set_lr_scale(graph.find("fc2"), 10)
+    rows = summarize(graph)
+    total, frozen = totals(rows)[0], sum(r.params for r in rows if r.name in _FEATURES)
+    assert frozen == 160 + 32 + 4640 + 64
+    assert (
+        params_text(rows)
+        == f"{total:,} parameters ({total - frozen:,} trainable, {frozen:,} frozen)"
+    )
+    assert [flag_note(r) for r in rows if r.name in ("conv1", "fc1", "fc2")] == [
+        "frozen",
+        "",
+        "lr ×10",
+    ]
+    path = tmp_path / "frozen.json"
+    document.save(path)
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"total: {total:,} parameters ({total - frozen:,} trainable, {frozen:,} frozen)" in out
+
+
+_FEATURES = ("conv1", "bn1", "conv2", "bn2")
