@@ -7,6 +7,7 @@ from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QStyleOptionGraphicsItem
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas import card_flags
 from torchcanvas.app.ui.canvas.card_ports import (
     paint_side_labels,
     place_sideways,
@@ -106,6 +107,8 @@ class NodeItem(QGraphicsItem):
         self.badge = ""
         self.openable = False  # a block instance or container: double-click opens it
         self.count: int | None = None  # a container's children (its ×N badge)
+        self.frozen = False  # training keeps its weights: a lock and a muted fill
+        self.scale_text = ""  # its learning-rate factor, "lr ×10", when not 1
         self.inside: list[tuple[str, str, str]] | None = None  # rows when expanded
         self.in_ports: dict[str, PortItem] = {}
         self.out_ports: dict[str, PortItem] = {}
@@ -180,6 +183,13 @@ class NodeItem(QGraphicsItem):
         self.name = name
         self.update()
 
+    def set_flags(self, frozen, lr_scale) -> None:
+        """Show the node's training flags (frozen, learning-rate factor)."""
+        frozen, text = frozen is True, card_flags.scale_text(lr_scale)
+        if (frozen, text) != (self.frozen, self.scale_text):
+            self.frozen, self.scale_text = frozen, text
+            self.update()
+
     def set_problem(self, severity: str | None, tooltip: str) -> None:
         """Mark the card red (error) or amber (warning), with the problems as tooltip."""
         tooltip = tooltip or f"{self.spec.type}: {self.spec.doc}"
@@ -251,9 +261,10 @@ class NodeItem(QGraphicsItem):
             self._paint_compact(painter, zoom)
             return
         rect = QRectF(0, 0, self.width, self.height())
-        color = style.category_color(self.spec.category)
+        color = card_flags.header_color(style.category_color(self.spec.category), self.frozen)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        background = style.PROBLEM_BG if self.severity == "error" else style.CARD_BG
+        quiet = card_flags.FROZEN_BG if self.frozen else style.CARD_BG
+        background = style.PROBLEM_BG if self.severity == "error" else quiet
         border = {"error": style.PROBLEM, "warning": style.WARNING}.get(
             self.severity, style.CARD_BORDER
         )
@@ -308,7 +319,10 @@ class NodeItem(QGraphicsItem):
 
     def _paint_text(self, painter: QPainter) -> None:
         left = TOGGLE + 4 if self.openable else 8
-        header = QRectF(left, 0, self.width - left - 8, HEADER)
+        lock = card_flags.LOCK_ROOM if self.frozen else 0.0
+        header = QRectF(left, 0, self.width - left - 8 - lock, HEADER)
+        if self.frozen:
+            card_flags.paint_lock(painter, self.width - 8, HEADER)
         if self.openable:
             painter.setPen(QColor("#ffffff"))
             painter.setFont(style.font(8))
@@ -341,6 +355,8 @@ class NodeItem(QGraphicsItem):
         painter.drawText(
             QRectF(left, y, room, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
         )
+        if self.scale_text:
+            card_flags.paint_scale(painter, self.scale_text, self.width, y, LINE)
 
     def _paint_inside(self, painter: QPainter) -> None:
         """The expanded card's rows: each inner layer's name, type and output shape."""
