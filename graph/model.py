@@ -249,6 +249,8 @@ class ModelGraph(GraphBase):
             self._g.add_node(node, **{k: v for k, v in data.items() if k != "body"})
             self._data[node] = self._g.nodes[node]
             self._data[node]["params"] = dict(data["params"])
+            if "flags" in data:  # its own dict: a copy's set_flag must not reach the original
+                self._data[node]["flags"] = dict(data["flags"])
             self._in[node], self._out[node] = {}, {}
             if data.get("body") is not None:
                 self._attach_body(node, data["body"].copy())

@@ -128,3 +128,15 @@ def test_the_summary_counts_trainable_and_frozen_parameters(tmp_path, capsys):
 
 
 _FEATURES = ("conv1", "bn1", "conv2", "bn2")
+
+
+def test_a_copy_has_its_own_flags_and_pasted_layers_keep_theirs(doc):
+    graph = doc.graph
+    conv1 = graph.find("conv1")
+    doc.set_frozen([conv1], True)
+    doc.set_lr_scale(conv1, 0.1)
+    twin = graph.copy()
+    twin.set_flag(conv1, "frozen", None)
+    assert graph.flag(conv1, "frozen") is True  # the copy's change stays in the copy
+    (pasted,) = doc.paste(doc.copy_data([conv1]))
+    assert graph.flags(pasted) == {"frozen": True, "lr_scale": 0.1}
