@@ -140,3 +140,12 @@ def test_a_copy_has_its_own_flags_and_pasted_layers_keep_theirs(doc):
     assert graph.flag(conv1, "frozen") is True  # the copy's change stays in the copy
     (pasted,) = doc.paste(doc.copy_data([conv1]))
     assert graph.flags(pasted) == {"frozen": True, "lr_scale": 0.1}
+
+
+def test_freeze_before_takes_both_branches_and_skips_inputs_and_expressions(tmp_path):
+    document = Document(home=tmp_path / "home")
+    document.open_example("two_inputs")
+    assert document.freeze_before(document.graph.find("head")) is None
+    assert _frozen(document) == [  # not the Inputs, nor the torch.cat that joins them
+        "conv", "fc_features", "flatten", "pool", "relu", "relu_features",
+    ]  # fmt: skip

@@ -11,7 +11,11 @@ import networkx as nx
 from torchcanvas.app.editing.lock import refused_while_locked
 from torchcanvas.app.editing.undo import Command
 from torchcanvas.graph.model import ModelGraph, flag_problem
-from torchcanvas.graph.registry import INPUT
+from torchcanvas.graph.registry import BLOCK, CONTAINER, MODULE, PARAMETER
+
+# What a flag acts on: layers that are attributes of the class. Inputs and expressions in
+# forward() (x + y, a reshape) hold nothing to freeze, so "everything before" skips them.
+HOLDERS = (MODULE, BLOCK, CONTAINER, PARAMETER)
 
 
 class SetFlagCommand(Command):
@@ -69,14 +73,15 @@ class FlagEdits:
 
     @refused_while_locked
     def freeze_before(self, node: str) -> str | None:
-        """Freeze every node that feeds `node` (its ancestors, not Inputs), as one step."""
+        """Freeze every layer that feeds `node` (its ancestors that hold an attribute), as one
+        step."""
         if node not in self.graph:
             return "that node was deleted"
         graph = self.graph
         before = [
             n
             for n in nx.ancestors(graph.nx_graph, node)
-            if graph.spec(n).kind != INPUT and graph.flag(n, "frozen") is not True
+            if graph.spec(n).kind in HOLDERS and graph.flag(n, "frozen") is not True
         ]
         if not before:
             return f"nothing before {graph.node_name(node)} to freeze"

@@ -302,7 +302,9 @@ class NodeItem(QGraphicsItem):
             border = style.SELECTED
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(border or style.CARD_BORDER, (3.0 if border else 1.0) / zoom))
-        painter.setBrush(style.category_color(self.spec.category))
+        painter.setBrush(
+            card_flags.header_color(style.category_color(self.spec.category), self.frozen)
+        )
         painter.drawRoundedRect(rect, 7, 7)
         lines = [self.name] + ([self.shape_text] if self.height() * zoom >= 30 else [])
         size = min(COMPACT_TEXT / zoom, rect.height() / (len(lines) * 1.6))
