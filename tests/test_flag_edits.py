@@ -9,6 +9,7 @@ import pytest
 
 from torchcanvas.app.__main__ import main
 from torchcanvas.app.editing import EXAMPLES, READ_ONLY, Document
+from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.summary import flag_note, params_text, summarize, totals
 
 
@@ -149,3 +150,18 @@ def test_freeze_before_takes_both_branches_and_skips_inputs_and_expressions(tmp_
     assert _frozen(document) == [  # not the Inputs, nor the torch.cat that joins them
         "conv", "fc_features", "flatten", "pool", "relu", "relu_features",
     ]  # fmt: skip
+
+
+def test_a_frozen_container_counts_its_whole_body_and_the_export_freezes_it(tmp_path):
+    document = Document(home=tmp_path / "home")
+    document.open_example("resnet18")
+    graph = document.graph
+    assert document.freeze_before(graph.find("fc")) is None
+    assert graph.flag(graph.find("layer4"), "frozen") is True  # a container, as one layer
+    rows = summarize(graph)
+    assert params_text(rows) == "11,689,512 parameters (513,000 trainable, 11,176,512 frozen)"
+    source = emit_module(graph).source
+    assert "self.layer4.requires_grad_(False)" in source and "self.layer4.eval()" in source
+    assert "self.fc.requires_grad_(False)" not in source
+    document.undo.undo()
+    assert "frozen" not in params_text(summarize(graph))
