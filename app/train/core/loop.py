@@ -135,7 +135,7 @@ def make_optimizer(settings, model):
 
 def parameter_groups(model, lr):
     """The trainable parameters: one list, or one group per learning-rate factor (the
-    factor-1 group first, then the model's LR_SCALES in order)."""
+    factor-1 group first, then the others in the order the model holds them)."""
     scales = getattr(model, "LR_SCALES", {})
     grouped = {1.0: []}
     for path, parameter in model.named_parameters():
