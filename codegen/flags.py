@@ -10,20 +10,22 @@ _I1, _I2 = "    ", "        "
 HELD = (MODULE, BLOCK, CONTAINER, PARAMETER)  # kinds that own an attribute of the class
 
 
-def _flagged(model, analysis, key: str) -> list[tuple[str, object]]:
-    """(attribute name, value) of the live nodes that set `key`, in forward order."""
+def _flagged(model, analysis, key: str) -> list[tuple[str, object, str, str | None]]:
+    """(attribute name, value, kind, condition) of the live nodes that set `key`, in forward
+    order; the condition is a block node's `when` (None: always there)."""
     found = []
     for node in analysis.order:
         value = model.flag(node, key)
         if value is None or node not in analysis.live or model.spec(node).kind not in HELD:
             continue
-        found.append((analysis.names[node], value, model.spec(node).kind))
+        when = model.when(node)
+        found.append((analysis.names[node], value, model.spec(node).kind, when and when.text))
     return found
 
 
 def scales_lines(model, analysis) -> list[str]:
     """`LR_SCALES = {...}`: the learning-rate factor of each layer that sets one."""
-    scales = [(name, value) for name, value, _kind in _flagged(model, analysis, "lr_scale")]
+    scales = [(name, value) for name, value, *_rest in _flagged(model, analysis, "lr_scale")]
     if not scales:
         return []
     items = ", ".join(f"{name!r}: {float(value)!r}" for name, value in scales)
@@ -34,9 +36,10 @@ def scales_lines(model, analysis) -> list[str]:
     ]
 
 
-def frozen_names(model, analysis) -> list[tuple[str, str]]:
-    """(attribute name, kind) of the frozen layers."""
-    return [(name, kind) for name, value, kind in _flagged(model, analysis, "frozen") if value]
+def frozen_names(model, analysis) -> list[tuple[str, str, str | None]]:
+    """(attribute name, kind, condition) of the frozen layers."""
+    found = _flagged(model, analysis, "frozen")
+    return [(name, kind, when) for name, value, kind, when in found if value]
 
 
 def freeze_lines(model, analysis) -> list[str]:
@@ -45,20 +48,28 @@ def freeze_lines(model, analysis) -> list[str]:
     if not frozen:
         return []
     lines = [f"{_I2}# Frozen: these layers keep the weights they are given."]
-    return lines + [f"{_I2}self.{name}.requires_grad_(False)" for name, _kind in frozen]
+    for name, _kind, when in frozen:
+        if when:  # a block's optional layer: frozen where it exists
+            lines += [f"{_I2}if {when}:", f"{_I2}{_I1}self.{name}.requires_grad_(False)"]
+        else:
+            lines.append(f"{_I2}self.{name}.requires_grad_(False)")
+    return lines
 
 
 def train_lines(model, analysis) -> list[str]:
     """A `train()` that keeps the frozen layers in eval mode (batch norm statistics and
     dropout stay as they are while the rest trains)."""
-    modules = [name for name, kind in frozen_names(model, analysis) if kind != PARAMETER]
+    modules = [(n, when) for n, kind, when in frozen_names(model, analysis) if kind != PARAMETER]
     if not modules:
         return []
-    return [
+    lines = [
         f"{_I1}def train(self, mode=True):",
         f'{_I2}"""Train, with the frozen layers\' batch norm and dropout kept in eval mode."""',
         f"{_I2}super().train(mode)",
-        *(f"{_I2}self.{name}.eval()" for name in modules),
-        f"{_I2}return self",
-        "",
     ]
+    for name, when in modules:
+        if when:
+            lines += [f'{_I2}if hasattr(self, "{name}"):', f"{_I2}{_I1}self.{name}.eval()"]
+        else:
+            lines.append(f"{_I2}self.{name}.eval()")
+    return [*lines, f"{_I2}return self", ""]

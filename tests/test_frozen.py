@@ -117,3 +117,23 @@ def test_the_training_script_under_torchrun_keeps_frozen_tensors(tmp_path):
             assert torch.equal(value, start[key]), key
     assert not torch.equal(trained["head.weight"], start["head.weight"])
     run([sys.executable, script, "--epochs", "1", "--out", "one"], tmp_path)
+
+
+def test_a_flag_inside_a_block_definition_applies_to_every_instance():
+    from tests.test_blocks import library_with, single_block
+
+    library = library_with("BasicBlock")
+    body = library.get("BasicBlock").graph
+    body.set_flag(body.find("bn1"), "frozen", True)
+    body.set_flag(body.find("conv2"), "lr_scale", 0.5)
+    model = single_block("BasicBlock", (16, 8, 8), {"out_channels": 16}, library)
+    result = emit_module(model)
+    net = compile_source(result.source, result.class_name, "<test>")()
+    frozen = {n for n, p in net.named_parameters() if not p.requires_grad}
+    assert frozen == {"block.bn1.weight", "block.bn1.bias"}
+    net.train()
+    assert not net.block.bn1.training and net.block.bn2.training
+    optimizer = make_optimizer({"optimizer": "SGD", "lr": 1.0, "momentum": 0.0,
+                                "weight_decay": 0.0}, net)  # fmt: skip
+    scaled = [g for g in optimizer.param_groups if g["lr"] == 0.5]
+    assert [p.shape for p in scaled[0]["params"]] == [net.block.conv2.weight.shape]

@@ -34,6 +34,7 @@ from torchcanvas.app.train.core.loop import (
     build_model,
     evaluate,
     fit,
+    layer_scales,
     make_loss,
     make_optimizer,
     make_scheduler,
@@ -293,7 +294,7 @@ def flags_line(model) -> str:
     if frozen:
         total = sum(p.numel() for p in model.parameters())
         parts.append(f"frozen: {frozen:,} of {total:,} parameters")
-    scales = getattr(model, "LR_SCALES", {})
+    scales = layer_scales(model)
     if scales:
         listed = ", ".join(f"{name} ×{scale:g}" for name, scale in scales.items())
         parts.append(f"learning-rate factors: {listed}")
