@@ -137,3 +137,33 @@ def test_a_flag_inside_a_block_definition_applies_to_every_instance():
                                 "weight_decay": 0.0}, net)  # fmt: skip
     scaled = [g for g in optimizer.param_groups if g["lr"] == 0.5]
     assert [p.shape for p in scaled[0]["params"]] == [net.block.conv2.weight.shape]
+
+
+def test_inside_a_frozen_container_a_layer_that_says_so_trains():
+    from tests.builders import chain
+
+    model = ModelGraph("Net")
+    nodes = [
+        model.add_node("Input", params={"shape": [8]}),
+        model.add_node("Sequential", "trunk"),
+        model.add_node("Linear", "head", {"out_features": 2}),
+        model.add_node("Output"),
+    ]
+    chain(model, nodes)
+    body = model.body(nodes[1])
+    body.disconnect(body.inputs(body.id_of("output"))[0])
+    fc1 = body.add_node("Linear", "fc1", {"out_features": 8})
+    bn = body.add_node("BatchNorm1d", "bn", {})
+    fc2 = body.add_node("Linear", "fc2", {"out_features": 8})
+    chain(body, [body.id_of("input"), fc1, bn, fc2, body.id_of("output")])
+    model.set_flag(nodes[1], "frozen", True)
+    body.set_flag(fc2, "frozen", False)
+    body.set_flag(fc1, "lr_scale", 0.1)
+    result = emit_module(model)
+    assert "self.trunk[2].requires_grad_(True)" in result.source
+    net = compile_source(result.source, result.class_name, "<test>")()
+    trainable = {n for n, p in net.named_parameters() if p.requires_grad}
+    assert trainable == {"trunk.2.weight", "trunk.2.bias", "head.weight", "head.bias"}
+    net.train()
+    assert not net.trunk[1].training and net.trunk[2].training
+    assert net.LR_SCALES == {"trunk.0": 0.1}
