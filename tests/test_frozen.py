@@ -167,3 +167,15 @@ def test_inside_a_frozen_container_a_layer_that_says_so_trains():
     net.train()
     assert not net.trunk[1].training and net.trunk[2].training
     assert net.LR_SCALES == {"trunk.0": 0.1}
+
+
+def test_a_run_with_frozen_layers_resumes(tmp_path):
+    project = wine_bn_project(tmp_path, scales={"head": 10})
+    project.training["epochs"] = 1
+    first = Trainer(job_from_project(project, str(tmp_path / "one")), lambda e: None).run()
+    assert first["type"] == "finished"
+    project.training["epochs"] = 2
+    job = job_from_project(project, str(tmp_path / "two"), resume=str(tmp_path / "one"))
+    final = Trainer(job, lambda e: None).run()
+    assert final["type"] == "finished", final.get("reason")
+    assert [row["epoch"] for row in final["history"]] == [1, 2]
