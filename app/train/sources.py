@@ -61,8 +61,24 @@ def _missing_message(source: str, root: Path, cls) -> str:
     )
 
 
+def image_transform(input_shape):
+    """A loaded PIL image -> a (C, H, W) tensor of 0..1: the Input's channels and size.
+
+    Training and `predict` both use it, so a new image meets the model as training's did.
+    """
+    from torchvision import transforms
+
+    channels, height, width = input_shape
+    convert = (
+        transforms.Grayscale(1)
+        if channels == 1
+        else transforms.Lambda(lambda image: image.convert("RGB"))
+    )
+    return transforms.Compose([convert, transforms.Resize((height, width)), transforms.ToTensor()])
+
+
 def load_image_folder(settings, root: Path, input_shape, test):
-    from torchvision import datasets, transforms
+    from torchvision import datasets
 
     folder = Path(settings.get("data_root") or "").expanduser()
     if not settings.get("data_root") or not folder.is_dir():
@@ -75,17 +91,8 @@ def load_image_folder(settings, root: Path, input_shape, test):
             f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
             f"{list(input_shape)}."
         )
-    channels, height, width = input_shape
-    convert = (
-        transforms.Grayscale(1)
-        if channels == 1
-        else transforms.Lambda(lambda image: image.convert("RGB"))
-    )
-    transform = transforms.Compose(
-        [convert, transforms.Resize((height, width)), transforms.ToTensor()]
-    )
     try:
-        dataset = datasets.ImageFolder(str(folder), transform=transform)
+        dataset = datasets.ImageFolder(str(folder), transform=image_transform(input_shape))
     except (FileNotFoundError, RuntimeError) as error:
         raise DataError(f"{folder}: {error}") from None
     if len(dataset.classes) < 2:
