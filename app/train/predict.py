@@ -125,6 +125,8 @@ def read_input(predictor: Predictor, path: Path) -> tuple[torch.Tensor, list[str
             f"predict reads image files and CSV rows; this run was trained on "
             f"{predictor.record.get('title', source)}, which is neither"
         )
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        raise PredictError(f"{path}: this run was trained on images; give image files")
     return read_image(path, tuple(predictor.entry["shape"])).unsqueeze(0), [path.name]
 
 
@@ -135,6 +137,7 @@ def _image_shape(entry: dict) -> bool:
 
 def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
     """One image file as the image folder source reads it: (C, H, W) values 0..1."""
+    from PIL import UnidentifiedImageError
     from torchvision.datasets.folder import default_loader
 
     from torchcanvas.app.train.sources import image_transform
@@ -142,7 +145,8 @@ def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
     try:
         image = default_loader(str(path))  # what ImageFolder opens each file with
     except Exception as error:  # PIL raises OSError, SyntaxError, ValueError... per format
-        why = str(error) or type(error).__name__
+        unknown = isinstance(error, UnidentifiedImageError)  # its text holds a file object
+        why = "not a format PIL reads" if unknown else str(error) or type(error).__name__
         raise PredictError(f"{path}: not an image that can be read ({why})") from None
     return image_transform(shape)(image)
 
