@@ -183,3 +183,16 @@ def test_bad_tables_and_weights_are_one_message_each(wine_run, tmp_path, capsys)
     assert "does not fit exactly" in err and "head: mismatched" in err
     with pytest.raises(PredictError, match="no such file"):
         predict_files(load_predictor(load_project(WINE), wine_run), [tmp_path / "none.csv"])
+
+
+def test_an_image_is_read_as_the_image_folder_source_reads_it(tmp_path):
+    from torchcanvas.app.train.predict import read_image
+    from torchcanvas.app.train.sources import load_image_folder
+
+    root = write_image_folder(tmp_path / "pets", per_class=2)
+    for shape in ((1, 12, 10), (3, 16, 16)):  # RGB files to a grayscale Input, and as they are
+        settings = {"data_root": str(root)}
+        x, _, classes, _ = load_image_folder(settings, root, shape, False)
+        files = sorted((root / "cat").glob("*.png"))
+        assert classes == ["cat", "dog", "fox"]
+        assert torch.equal(torch.stack([read_image(f, shape) for f in files]), x[: len(files)])
