@@ -185,6 +185,7 @@ def test_bad_tables_and_weights_are_one_message_each(wine_run, tmp_path, capsys)
         predict_files(load_predictor(load_project(WINE), wine_run), [tmp_path / "none.csv"])
 
 
+@pytest.mark.slow  # imports torchvision's datasets: seconds on a busy machine
 def test_an_image_is_read_as_the_image_folder_source_reads_it(tmp_path):
     from torchcanvas.app.train.predict import read_image
     from torchcanvas.app.train.sources import load_image_folder
