@@ -61,6 +61,22 @@ def _missing_message(source: str, root: Path, cls) -> str:
     )
 
 
+def image_transform(input_shape):
+    """A loaded PIL image -> a (C, H, W) tensor of 0..1: the Input's channels and size.
+
+    Training and `predict` both use it, so a new image meets the model as training's did.
+    """
+    from torchvision import transforms
+
+    channels, height, width = input_shape
+    convert = (
+        transforms.Grayscale(1)
+        if channels == 1
+        else transforms.Lambda(lambda image: image.convert("RGB"))
+    )
+    return transforms.Compose([convert, transforms.Resize((height, width)), transforms.ToTensor()])
+
+
 def load_image_folder(settings, root: Path, input_shape, test):
     """An image folder: one sub-folder per class, or `train/` and `val/` each holding the
     same class folders (then `val/` is the validation split: a fifth value says how many of
@@ -120,18 +136,10 @@ def class_folders(folder: Path) -> list[str]:
 
 def _image_set(folder: Path, input_shape):
     """torchvision's ImageFolder, each image converted to the Input's channels and size."""
-    from torchvision import datasets, transforms
+    from torchvision import datasets
 
-    channels, height, width = input_shape
-    convert = (
-        transforms.Grayscale(1)
-        if channels == 1
-        else transforms.Lambda(lambda image: image.convert("RGB"))
-    )
-    transform = transforms.Compose(
-        [convert, transforms.Resize((height, width)), transforms.ToTensor()]
-    )
     try:
+        transform = image_transform(input_shape)
         dataset = datasets.ImageFolder(str(folder), transform=transform, loader=checked_image)
     except (FileNotFoundError, RuntimeError) as error:
         raise DataError(f"{folder}: {error}") from None
@@ -149,8 +157,7 @@ def checked_image(path: str):
 
     try:
         with open(path, "rb") as handle:
-            image = Image.open(handle)
-            return image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
+            return Image.open(handle).convert("RGB")  # as torchvision's default loader reads it
     except (OSError, ValueError, SyntaxError) as error:  # PIL's ways of saying "not an image"
         raise DataError(f"{path}: not a readable image ({error}); remove or replace it.") from None
 
