@@ -193,7 +193,7 @@ def test_an_image_is_read_as_the_image_folder_source_reads_it(tmp_path):
     root = write_image_folder(tmp_path / "pets", per_class=2)
     for shape in ((1, 12, 10), (3, 16, 16)):  # RGB files to a grayscale Input, and as they are
         settings = {"data_root": str(root)}
-        x, _, classes, _ = load_image_folder(settings, root, shape, False)
+        x, _, classes, _, _held = load_image_folder(settings, root, shape, False)
         files = sorted((root / "cat").glob("*.png"))
         assert classes == ["cat", "dog", "fox"]
         assert torch.equal(torch.stack([read_image(f, shape) for f in files]), x[: len(files)])
