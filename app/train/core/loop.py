@@ -135,8 +135,8 @@ def make_optimizer(settings, model):
 
 def parameter_groups(model, lr):
     """The trainable parameters: one list, or one group per learning-rate factor (the
-    factor-1 group first, then the model's LR_SCALES in order)."""
-    scales = getattr(model, "LR_SCALES", {})
+    factor-1 group first, then the others in the order the model holds them)."""
+    scales = layer_scales(model)
     grouped = {1.0: []}
     for path, parameter in model.named_parameters():
         if parameter.requires_grad:
@@ -146,12 +146,21 @@ def parameter_groups(model, lr):
     return [{"params": ps, "lr": lr * scale} for scale, ps in grouped.items() if ps]
 
 
+def layer_scales(model):
+    """Layer path -> learning-rate factor, from every module's LR_SCALES (a block's class
+    names its own layers)."""
+    scales = {}
+    for path, module in model.named_modules():
+        for layer, scale in getattr(module, "LR_SCALES", {}).items():
+            scales[f"{path}.{layer}" if path else layer] = scale
+    return scales
+
+
 def layer_scale(scales, path):
-    """The factor of the layer a parameter path (`head.weight`) belongs to (1 if none)."""
-    for layer, scale in scales.items():
-        if path == layer or path.startswith(layer + "."):
-            return float(scale)
-    return 1.0
+    """The factor of the innermost layer with one that a parameter path (`head.weight`)
+    belongs to (1 if none)."""
+    found = [layer for layer in scales if path == layer or path.startswith(layer + ".")]
+    return float(scales[max(found, key=len)]) if found else 1.0
 
 
 def make_scheduler(settings, optimizer):
