@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-SUBCOMMANDS = ("check", "export", "train", "eval", "import")
+SUBCOMMANDS = ("check", "export", "train", "eval", "import", "predict")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     from torchcanvas.app.cli.import_command import add_parser
 
     add_parser(sub)
+    from torchcanvas.app.cli.predict_command import add_parser as add_predict
+
+    add_predict(sub)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from torchcanvas.codegen.flags import freeze_lines, scales_lines, train_lines
 from torchcanvas.codegen.forward import FUNCTIONAL_IMPORT, ForwardWriter
 from torchcanvas.codegen.init import InitWriter
 from torchcanvas.codegen.pyformat import FORMATTED, INDENT, statement_nodes
@@ -153,10 +154,14 @@ def _class(model, analysis, name: str, reserved: set, doc: str, signature) -> _C
         (f'{_I1}"""{doc}"""', None),
         ("", None),
     ]
+    # Each class carries the training flags of its own graph (a block's, for every instance).
+    lines += [(line, None) for line in scales_lines(model, analysis)]
     lines += [(_definition("__init__", ["self", *(signature or [])]), None)]
     lines += [(f"{_I2}super().__init__()", None)]
     lines += [(line, node) for node, block in init_lines for line in block]
+    lines += [(line, None) for line in freeze_lines(model, analysis)]
     lines += [("", None)]
+    lines += [(line, None) for line in train_lines(model, analysis)]
     lines += [(_definition("forward", ["self", *forward.arguments]), None)]
     lines += [(line, node) for node, block in statements for line in block]
     return _Class(lines, forward.arguments, init.imports | forward.imports)

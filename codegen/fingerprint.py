@@ -27,8 +27,28 @@ def design_source(model) -> str:
 
 
 def canonical(source: str) -> str:
-    """The source's syntax tree as text: the same for any layout of the same code."""
-    return ast.dump(ast.parse(source))
+    """The source's syntax tree as text: the same for any layout of the same code, and
+    without the training flags (frozen layers, LR_SCALES): changing those is a change of
+    the run's settings, not of the design the weights belong to."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
+            node.body = [s for s in node.body if not _training_flag(s)] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def _training_flag(statement: ast.stmt) -> bool:
+    """`LR_SCALES = {...}`, `self.x.requires_grad_(False)` or the frozen layers' train()."""
+    if isinstance(statement, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "LR_SCALES" for t in statement.targets)
+    if isinstance(statement, ast.FunctionDef):
+        return statement.name == "train"
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "requires_grad_"
+    )
 
 
 def fingerprint(source: str) -> str:

@@ -230,7 +230,7 @@ def main():
     model = build_model(MODEL_CLASS, settings["seed"], device)
     trained = DistributedDataParallel(model) if world > 1 else model
     task = TASK_TYPES[settings["task"]](len(CLASSES))
-    optimizer = make_optimizer(settings, model.parameters())
+    optimizer = make_optimizer(settings, model)
     scheduler = make_scheduler(settings, optimizer)
     amp, scaler = precision(device, settings["amp"])
     callbacks = [Report(settings, world)] if rank == 0 else []

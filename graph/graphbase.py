@@ -47,6 +47,7 @@ class NodeRecord:
     edges: list[Edge] = field(default_factory=list)
     when: Bound | None = None
     body: GraphBase | None = None  # a ModelGraph
+    flags: dict[str, Any] = field(default_factory=dict)  # frozen, lr_scale (TRAINING_FLAGS)
 
 
 class GraphBase:
@@ -153,6 +154,15 @@ class GraphBase:
     def when(self, node: str) -> Bound | None:
         """The condition a node inside a block exists under (None: always)."""
         return self._node(node).get("when")
+
+    def flag(self, node: str, key: str) -> Any:
+        """A training flag the node sets explicitly ("frozen", "lr_scale"), or None (it
+        follows the node that holds it; at the top, trainable at the run's rate)."""
+        return self._node(node).get("flags", {}).get(key)
+
+    def flags(self, node: str) -> dict[str, Any]:
+        """The training flags the node sets explicitly."""
+        return dict(self._node(node).get("flags", {}))
 
     def body(self, node: str) -> GraphBase | None:
         """The chain inside a container node (Sequential, ModuleList), or None."""

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from torchcanvas.graph.library import BlockDef, Library, block_param
-from torchcanvas.graph.model import Edge, GraphError, ModelGraph
+from torchcanvas.graph.model import TRAINING_FLAGS, Edge, GraphError, ModelGraph, flag_problem
 from torchcanvas.graph.naming import class_name_problem, identifier_problem, key_problem
 from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param, ParamError, to_json
 from torchcanvas.graph.ports import is_slot
@@ -44,6 +44,7 @@ def node_to_dict(model: ModelGraph, node: str) -> dict:
     when = model.when(node)
     if when is not None:
         data["when"] = when.text
+    data.update(model.flags(node))  # "frozen", "lr_scale": only where a node sets them
     body = model.body(node)
     if body is not None:
         data["body"] = graph_to_dict(body)
@@ -126,7 +127,7 @@ def expect(container: dict, key: str, kind: type, text: str, where: str = "") ->
 def _add_node(model: ModelGraph, node: Any, where: str, budget: list[int]) -> None:
     if not isinstance(node, dict):
         raise LoadError(f"{where}: expected an object with id, name, type, params and pos")
-    unknown = set(node) - {"id", "name", "type", "params", "pos", "when", "body"}
+    unknown = set(node) - {"id", "name", "type", "params", "pos", "when", "body", *TRAINING_FLAGS}
     if unknown:
         raise LoadError(f"{where}: unknown key {sorted(unknown)[0]!r:.40}")
     node_id, name = node.get("id"), node.get("name")
@@ -156,6 +157,12 @@ def _add_node(model: ModelGraph, node: Any, where: str, budget: list[int]) -> No
             model.set_when(node_id, _text(node["when"], f"{where}.when"))
     except GraphError as error:
         raise LoadError(f"{where}.params: {error}") from None
+    for key in TRAINING_FLAGS:
+        if key in node:
+            problem = flag_problem(key, node[key])
+            if problem or node[key] is None:
+                raise LoadError(f"{where}.{key}: {problem or 'expected a value'}")
+            model.set_flag(node_id, key, node[key])
     load_body(model, node_id, node, where, budget)
 
 

@@ -78,6 +78,7 @@ class ModelGraph(GraphBase):
             edges,
             data.get("when"),
             data.get("body"),
+            dict(data.get("flags", {})),
         )
         # Highest slots first: closing a merge node's gap must not renumber edges still to go
         # (and each is then the last input, which keeps the merge's cached order valid).
@@ -99,6 +100,8 @@ class ModelGraph(GraphBase):
         self.add_node(record.type, record.name, record.params, record.pos, record.id)
         if record.when is not None:
             self._data[record.id]["when"] = record.when
+        if record.flags:
+            self._data[record.id]["flags"] = dict(record.flags)
         if record.body is not None:
             self._detach_body(record.id)
             self._attach_body(record.id, record.body)
@@ -177,6 +180,23 @@ class ModelGraph(GraphBase):
             self.events.param_changed.emit(node, "when")
             self.events.changed.emit()
 
+    def set_flag(self, node: str, key: str, value) -> None:
+        """Set a training flag on a node ("frozen": bool, "lr_scale": a number > 0), or
+        clear it with None; GraphError names what is wrong with the value."""
+        problem = flag_problem(key, value)
+        if problem:
+            raise GraphError(problem)
+        flags = self._node(node).setdefault("flags", {})
+        if flags.get(key) == value and (value is not None or key not in flags):
+            return
+        if value is None:
+            flags.pop(key, None)
+        else:
+            flags[key] = float(value) if key == "lr_scale" else value
+        self._touch()
+        self.events.param_changed.emit(node, key)
+        self.events.changed.emit()
+
     def set_body(self, node: str, body: ModelGraph) -> ModelGraph:
         """Give a container node another body; returns the old one (for undo)."""
         old = self.body(node)
@@ -229,6 +249,8 @@ class ModelGraph(GraphBase):
             self._g.add_node(node, **{k: v for k, v in data.items() if k != "body"})
             self._data[node] = self._g.nodes[node]
             self._data[node]["params"] = dict(data["params"])
+            if "flags" in data:  # its own dict: a copy's set_flag must not reach the original
+                self._data[node]["flags"] = dict(data["flags"])
             self._in[node], self._out[node] = {}, {}
             if data.get("body") is not None:
                 self._attach_body(node, data["body"].copy())
@@ -398,3 +420,23 @@ def _empty_body(library) -> ModelGraph:
 def _point(pos) -> tuple[float, float]:
     x, y = pos
     return (round(float(x), 1), round(float(y), 1))
+
+
+TRAINING_FLAGS = ("frozen", "lr_scale")
+
+
+def flag_problem(key: str, value) -> str | None:
+    """Why `value` cannot be the node flag `key` (None: it can; None clears the flag)."""
+    if key not in TRAINING_FLAGS:
+        return f"unknown node flag {key!r:.40} (known: {', '.join(TRAINING_FLAGS)})"
+    if value is None:
+        return None
+    if key == "frozen":
+        return None if isinstance(value, bool) else "frozen must be true or false"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return "lr_scale must be a number"
+    if value <= 0:
+        return "lr_scale must be greater than 0 (to keep a layer as it is, freeze it)"
+    if value > 1e6:
+        return "lr_scale must be at most 1000000"
+    return None

@@ -18,6 +18,8 @@ class NodeSummary:
     params: int
     flops: int
     live: bool  # part of the model (reaches an Output)
+    frozen: bool = False  # its parameters keep their values in training
+    lr_scale: float | None = None  # its learning-rate factor (None: the run's rate)
 
 
 def summarize(model, analysis=None) -> list[NodeSummary]:
@@ -31,11 +33,10 @@ def summarize(model, analysis=None) -> list[NodeSummary]:
         params = facts.params if facts else 0
         flops = facts.flops if facts else 0
         shapes = _shapes(model, node, analysis)
-        rows.append(
-            NodeSummary(
-                node, analysis.names[node], model.node_type(node), shapes, params, flops, live
-            )
-        )
+        name, kind = analysis.names[node], model.node_type(node)
+        frozen = model.flag(node, "frozen") is True
+        scale = model.flag(node, "lr_scale")
+        rows.append(NodeSummary(node, name, kind, shapes, params, flops, live, frozen, scale))
     return rows
 
 
@@ -52,6 +53,30 @@ def _shapes(model, node: str, analysis) -> str:
 def totals(rows: list[NodeSummary]) -> tuple[int, int]:
     """Total parameters and FLOPs of the nodes that are part of the model."""
     return sum(r.params for r in rows if r.live), sum(r.flops for r in rows if r.live)
+
+
+def frozen_total(rows: list[NodeSummary]) -> int:
+    """Parameters of the live nodes that are frozen (a container's count holds its body's)."""
+    return sum(r.params for r in rows if r.live and r.frozen)
+
+
+def split_text(rows: list[NodeSummary]) -> str:
+    """' (15,690 trainable, 4,800 frozen)', or '' when nothing is frozen."""
+    params, frozen = totals(rows)[0], frozen_total(rows)
+    return f" ({params - frozen:,} trainable, {frozen:,} frozen)" if frozen else ""
+
+
+def params_text(rows: list[NodeSummary]) -> str:
+    """'20,490 parameters (15,690 trainable, 4,800 frozen)'; the split only when any is frozen."""
+    return f"{totals(rows)[0]:,} parameters{split_text(rows)}"
+
+
+def flag_note(row: NodeSummary) -> str:
+    """'frozen', 'lr ×10' or '' for a row's training flags."""
+    notes = ["frozen"] if row.frozen else []
+    if row.lr_scale is not None and row.lr_scale != 1:
+        notes.append(f"lr ×{row.lr_scale:g}")
+    return ", ".join(notes)
 
 
 def human(count: float, unit: str = "") -> str:

@@ -79,7 +79,7 @@ def test_the_first_step_matches_a_hand_written_loop_and_the_model_gets_both_inpu
     bundle = load_data(job.settings, job.input_shape, inputs=job.inputs)
     torch.manual_seed(0)
     model = compile_source(job.source, job.class_name, "<hand>")()
-    optimizer = make_optimizer(job.settings, model.parameters())
+    optimizer = make_optimizer(job.settings, model)
     order = torch.randperm(len(bundle.train_y), generator=torch.Generator().manual_seed(0))
     image, features = bundle.train_x.tensors
     for step, batch in enumerate(order.split(16)[:3]):

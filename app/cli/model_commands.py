@@ -9,7 +9,7 @@ from torchcanvas.codegen.emit import CodegenError, emit_module
 from torchcanvas.graph.fileio import atomic_write
 from torchcanvas.graph.naming import class_name_problem
 from torchcanvas.graph.project import ProjectError, load_project
-from torchcanvas.graph.summary import human, summarize, totals
+from torchcanvas.graph.summary import flag_note, human, params_text, summarize, totals
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -28,7 +28,7 @@ def check(args) -> int:
     print(_table(rows))
     params, flops = totals(rows)
     print(
-        f"total: {params:,} parameters ({params * 4 / 2**20:.2f} MB as float32), "
+        f"total: {params_text(rows)}, {params * 4 / 2**20:.2f} MB as float32, "
         f"{human(flops, 'FLOPs')} per sample"
     )
     for problem in analysis.problems:
@@ -41,13 +41,18 @@ def check(args) -> int:
 
 
 def _table(rows) -> str:
-    header = ("node", "type", "output shape", "parameters")
-    body = [(r.name, r.type, r.shape, f"{r.params:,}" if r.live else "unused") for r in rows]
-    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(4)]
+    header = ("node", "type", "output shape", "parameters", "training")
+    body = [
+        (r.name, r.type, r.shape, f"{r.params:,}" if r.live else "unused", flag_note(r))
+        for r in rows
+    ]
+    if not any(row[4] for row in body):  # the column only where a node sets a flag
+        header, body = header[:4], [row[:4] for row in body]
+    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
     lines = []
     for index, row in enumerate([header, *body]):
         cells = [
-            str(c).ljust(w) if i < 3 else str(c).rjust(w)
+            str(c).rjust(w) if i == 3 else str(c).ljust(w)
             for i, (c, w) in enumerate(zip(row, widths))
         ]
         lines.append("  ".join(cells).rstrip())

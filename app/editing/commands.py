@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torchcanvas.app.editing.undo import Command
 from torchcanvas.graph.graphjson import MAX_NODES, load_body
-from torchcanvas.graph.model import Edge, ModelGraph, NodeRecord
+from torchcanvas.graph.model import TRAINING_FLAGS, Edge, ModelGraph, NodeRecord
 
 
 class AddNodeCommand(Command):
@@ -157,6 +157,9 @@ class PasteCommand(Command):
             load_body(self.model, new, node, f"clipboard {wanted}", [MAX_NODES])
             if node.get("when"):
                 self.model.set_when(new, node["when"])
+            for key in TRAINING_FLAGS:  # a copied frozen layer stays frozen
+                if node.get(key) is not None:
+                    self.model.set_flag(new, key, node[key])
         for edge in self.edges:
             src, dst = self.ids.get(edge["from"]), self.ids.get(edge["to"])
             if src and dst:

@@ -10,6 +10,7 @@ from torchcanvas.app.editing.block_edits import BlockEdits
 from torchcanvas.app.editing.clipboard import ClipboardEdits
 from torchcanvas.app.editing.edits import DesignEdits
 from torchcanvas.app.editing.examples import EXAMPLES
+from torchcanvas.app.editing.flag_edits import FlagEdits
 from torchcanvas.app.editing.lock import READ_ONLY, DesignLocked, RunState, refused_while_locked
 from torchcanvas.app.editing.undo import UndoStack
 from torchcanvas.app.navigation import Navigator
@@ -23,7 +24,7 @@ from torchcanvas.graph.project import Project, dumps_project, load_project, save
 from torchcanvas.graph.settings import TRAINING_INDEX, default_training
 
 
-class Document(DesignEdits, ClipboardEdits):
+class Document(DesignEdits, FlagEdits, ClipboardEdits):
     """A project with undo; one ModelGraph instance for the document's whole life.
 
     `model` is the network; `graph` is what the canvas shows and edits go to: the model,

@@ -195,7 +195,7 @@ def fit_problem(data: dict, model, optimizer, scheduler, settings: dict) -> str 
         _optimizer_misfit(data, optimizer)
         or _scheduler_misfit(data, scheduler, settings)
         or _model_misfit(data["model"], model)
-        or _state_misfit(data["optimizer"], model)
+        or _state_misfit(data["optimizer"], model, optimizer)
     )
 
 
@@ -211,7 +211,8 @@ def _optimizer_misfit(data: dict, optimizer) -> str | None:
     if len(groups) != len(own):
         return (
             f"the checkpoint's optimizer has {len(groups)} parameter groups; "
-            f"this run has {len(own)}: start fresh (without --resume)"
+            f"this run has {len(own)} (frozen layers or learning-rate factors changed "
+            f"since): start fresh (without --resume)"
         )
     for index, (group, mine) in enumerate(zip(groups, own)):
         if len(group["params"]) != len(mine["params"]):
@@ -222,10 +223,15 @@ def _optimizer_misfit(data: dict, optimizer) -> str | None:
     return None
 
 
-def _state_misfit(saved: dict, model) -> str | None:
-    """Per-parameter optimizer state (momentum, exp_avg...) must have its parameter's shape."""
+def _state_misfit(saved: dict, model, optimizer) -> str | None:
+    """Per-parameter optimizer state (momentum, exp_avg...) must have its parameter's shape.
+
+    The optimizer holds the trainable parameters only (frozen ones are left out), in its
+    groups' order: the saved ids pair with those, by name for the messages."""
     ids = [pid for group in saved["param_groups"] for pid in group["params"]]
-    for pid, (name, param) in zip(ids, model.named_parameters()):
+    names = {id(p): n for n, p in model.named_parameters()}
+    held = [(names.get(id(p), "?"), p) for g in optimizer.param_groups for p in g["params"]]
+    for pid, (name, param) in zip(ids, held):
         entry = saved["state"].get(pid, {})
         if not isinstance(entry, dict):
             return f"the checkpoint's optimizer state for {name} is not a dict of tensors"

@@ -68,20 +68,29 @@ def _load_builtin(settings: dict, specs: list, split: str, pair) -> DataBundle:
     if loader is None:
         raise DataError(f"unknown data source {source!r}")
     root = Path(settings.get("data_root") or DEFAULT_ROOT).expanduser()
-    x, y, names, streamed = loader(settings, root, tuple(input_shape), split == "test")
+    x, y, names, streamed, *rest = loader(settings, root, tuple(input_shape), split == "test")
+    held = rest[0] if rest else None  # a validation split the source brings (val/ folder)
     if streamed is not None:
         from torchcanvas.app.train.streamed import streamed_bundle
 
-        return streamed_bundle(source, streamed, names, settings, input_shape, pair, split)
+        return streamed_bundle(source, streamed, names, settings, input_shape, pair, split, held)
     check_fit(source, tuple(x.shape[1:]), input_shape)
     if split == "test":  # normalized as training was: with the training split's stats
         pair = pair or _training_stats(settings, specs, x)
         return _bundle(source, names, x, y, x[:0], y[:0], settings, pair)
-    train_idx, val_idx = split_indices(len(x), settings["val_split"], settings["seed"])
+    train_idx, val_idx = split_of(len(x), settings, held)
     pair = pair or channel_stats(x[train_idx])
     return _bundle(
         source, names, x[train_idx], y[train_idx], x[val_idx], y[val_idx], settings, pair
     )
+
+
+def split_of(count: int, settings: dict, held: int | None = None):
+    """(training, validation) indices: the seeded split, or the last `held` samples when the
+    source brings its own validation split."""
+    if held is None:
+        return split_indices(count, settings["val_split"], settings["seed"])
+    return torch.arange(count - held), torch.arange(count - held, count)
 
 
 def _pair(stats: dict | None, spec) -> tuple[list, list] | None:
@@ -278,7 +287,9 @@ def _count_class_folders(settings: dict, input_shape) -> int:
             f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
             f"{list(input_shape)}."
         )
-    return sum(1 for child in folder.iterdir() if child.is_dir() and not child.name.startswith("."))
+    from torchcanvas.app.train.sources import class_folders, image_folder_roots
+
+    return len(class_folders(image_folder_roots(folder)[0]))
 
 
 def _shape_text(shape) -> str:

@@ -34,6 +34,7 @@ from torchcanvas.app.train.core.loop import (
     build_model,
     evaluate,
     fit,
+    layer_scales,
     make_loss,
     make_optimizer,
     make_scheduler,
@@ -179,8 +180,11 @@ class Trainer:
             )
             self.emit(events.Log(f"loaded weights: {report.summary()}"))
         self.loss_fn = make_loss(settings["loss"])
-        self.optimizer = make_optimizer(settings, self.model.parameters())
+        self.optimizer = make_optimizer(settings, self.model)
         self.scheduler = make_scheduler(settings, self.optimizer)
+        line = flags_line(self.model)
+        if line:
+            self.emit(events.Log(line))
 
     def _read_resume(self) -> dict:
         checkpoint = read_checkpoint(self.job.resume, self.source_hash)
@@ -280,3 +284,18 @@ class Trainer:
             kept = runfolder.committed(self.out_dir)  # this save's, or the last complete one
             weights = str(kept) if kept else None
         return events.Failed(kind, message, weights, self.history)
+
+
+def flags_line(model) -> str:
+    """What the design's training flags do to this run ('' when it sets none): the frozen
+    parameters and the learning-rate factors."""
+    parts = []
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    if frozen:
+        total = sum(p.numel() for p in model.parameters())
+        parts.append(f"frozen: {frozen:,} of {total:,} parameters")
+    scales = layer_scales(model)
+    if scales:
+        listed = ", ".join(f"{name} ×{scale:g}" for name, scale in scales.items())
+        parts.append(f"learning-rate factors: {listed}")
+    return "; ".join(parts)

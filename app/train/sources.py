@@ -61,8 +61,27 @@ def _missing_message(source: str, root: Path, cls) -> str:
     )
 
 
+def image_transform(input_shape):
+    """A loaded PIL image -> a (C, H, W) tensor of 0..1: the Input's channels and size.
+
+    Training and `predict` both use it, so a new image meets the model as training's did.
+    """
+    from torchvision import transforms
+
+    channels, height, width = input_shape
+    convert = (
+        transforms.Grayscale(1)
+        if channels == 1
+        else transforms.Lambda(lambda image: image.convert("RGB"))
+    )
+    return transforms.Compose([convert, transforms.Resize((height, width)), transforms.ToTensor()])
+
+
 def load_image_folder(settings, root: Path, input_shape, test):
-    from torchvision import datasets, transforms
+    """An image folder: one sub-folder per class, or `train/` and `val/` each holding the
+    same class folders (then `val/` is the validation split: a fifth value says how many of
+    the samples, at the end, it holds)."""
+    from torch.utils.data import ConcatDataset
 
     folder = Path(settings.get("data_root") or "").expanduser()
     if not settings.get("data_root") or not folder.is_dir():
@@ -75,17 +94,53 @@ def load_image_folder(settings, root: Path, input_shape, test):
             f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
             f"{list(input_shape)}."
         )
-    channels, height, width = input_shape
-    convert = (
-        transforms.Grayscale(1)
-        if channels == 1
-        else transforms.Lambda(lambda image: image.convert("RGB"))
-    )
-    transform = transforms.Compose(
-        [convert, transforms.Resize((height, width)), transforms.ToTensor()]
-    )
+    roots = image_folder_roots(folder)
+    sets = [_image_set(path, input_shape) for path in roots]
+    classes = sets[0].classes
+    held = len(sets[1]) if len(sets) == 2 else None
+    dataset = ConcatDataset(sets) if held is not None else sets[0]
+    if len(dataset) * math.prod(input_shape) * 4 > IN_MEMORY_LIMIT:
+        return None, None, classes, dataset, held
+    x = torch.stack([dataset[i][0] for i in range(len(dataset))])
+    y = torch.tensor([t for s in sets for t in s.targets], dtype=torch.long)
+    return x, y, list(classes), None, held
+
+
+def image_folder_roots(folder: Path) -> list[Path]:
+    """[the folder], or [train/, val/] when it is laid out so; DataError for a layout that
+    would be read wrongly (train/ and val/ as two classes, or their classes differing)."""
+    train, val = folder / "train", folder / "val"
+    if train.is_dir() and val.is_dir():
+        ours, theirs = class_folders(train), class_folders(val)
+        if ours != theirs:
+            only = sorted(set(ours) ^ set(theirs))[:4]
+            raise DataError(
+                f"{folder}: train/ and val/ hold different class folders ({', '.join(only)} "
+                f"in one only); give both the same class folders."
+            )
+        return [train, val]
+    layout = {"train", "val", "valid", "validation", "test"} & set(class_folders(folder))
+    if "train" in layout and len(layout) > 1:
+        raise DataError(
+            f"{folder} holds {' and '.join(sorted(layout))} folders, which would be read as "
+            f"classes; put the class folders in train/ and val/ (both), or one folder per "
+            f"class directly in {folder.name}/."
+        )
+    return [folder]
+
+
+def class_folders(folder: Path) -> list[str]:
+    """The class sub-folders of an image folder, sorted as torchvision's ImageFolder sorts."""
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _image_set(folder: Path, input_shape):
+    """torchvision's ImageFolder, each image converted to the Input's channels and size."""
+    from torchvision import datasets
+
     try:
-        dataset = datasets.ImageFolder(str(folder), transform=transform)
+        transform = image_transform(input_shape)
+        dataset = datasets.ImageFolder(str(folder), transform=transform, loader=checked_image)
     except (FileNotFoundError, RuntimeError) as error:
         raise DataError(f"{folder}: {error}") from None
     if len(dataset.classes) < 2:
@@ -93,11 +148,18 @@ def load_image_folder(settings, root: Path, input_shape, test):
             f"{folder} has {len(dataset.classes)} class folder(s); it needs at "
             f"least two sub-folders of images."
         )
-    if len(dataset) * math.prod(input_shape) * 4 > IN_MEMORY_LIMIT:
-        return None, None, dataset.classes, dataset
-    x = torch.stack([dataset[i][0] for i in range(len(dataset))])
-    y = torch.tensor(dataset.targets, dtype=torch.long)
-    return x, y, list(dataset.classes), None
+    return dataset
+
+
+def checked_image(path: str):
+    """The image at `path` as PIL reads it; DataError naming the file when it cannot."""
+    from PIL import Image
+
+    try:
+        with open(path, "rb") as handle:
+            return Image.open(handle).convert("RGB")  # as torchvision's default loader reads it
+    except (OSError, ValueError, SyntaxError) as error:  # PIL's ways of saying "not an image"
+        raise DataError(f"{path}: not a readable image ({error}); remove or replace it.") from None
 
 
 def synthetic_size(input_shape, batch_size: int) -> int:

@@ -10,19 +10,21 @@ from torchcanvas.app.train.data import (
     check_fit,
     check_pair,
     normalize,
-    split_indices,
+    split_of,
 )
 
 STREAM_STATS_SAMPLES = 2048  # training images that give a streamed folder its stats
 
 
-def streamed_bundle(source, dataset, names, settings, input_shape, pair, split) -> DataBundle:
+def streamed_bundle(
+    source, dataset, names, settings, input_shape, pair, split, held=None
+) -> DataBundle:
     """A folder too large for memory: Subsets streamed by a DataLoader, standardized per item
     with the training split's stats (from up to STREAM_STATS_SAMPLES of its images)."""
     from torch.utils.data import Subset
 
     check_fit(source, tuple(dataset[0][0].shape), input_shape)
-    train_idx, val_idx = split_indices(len(dataset), settings["val_split"], settings["seed"])
+    train_idx, val_idx = split_of(len(dataset), settings, held)
     mean, std = pair or streamed_stats(dataset, train_idx, settings["seed"])
     if settings.get("normalize", True):
         check_pair((mean, std), dataset[0][0].unsqueeze(0), False, "the input")

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
 from torchcanvas.app.editing.examples import EXAMPLES
+from torchcanvas.app.ui.flag_actions import flag_actions
 from torchcanvas.app.ui.import_actions import import_model
 from torchcanvas.app.ui.onnx_export import export_onnx
 from torchcanvas.app.ui.script_export import export_script
@@ -137,6 +138,7 @@ def build_actions(window) -> dict[str, QAction]:
         actions[name].setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         window.view.addAction(actions[name])
     actions.update(window.blocks.actions())
+    actions.update(flag_actions(window))
     return actions
 
 
@@ -177,6 +179,9 @@ def build_menus(window, actions: dict[str, QAction]) -> None:
     blocks = window.blocks_menu = bar.addMenu("&Blocks")
     for name in ("make_block", "ungroup", "repeat", None, "open_block", "up", "expand"):
         blocks.addSeparator() if name is None else blocks.addAction(actions[name])
+    training = window.training_menu = bar.addMenu("&Training")
+    for name in ("freeze", "unfreeze", "freeze_before"):
+        training.addAction(actions[name])
     window.view_menu = bar.addMenu("&View")
     window.panels_menu = QMenu("&Panels", window)
     window.view_menu.addMenu(window.panels_menu)

@@ -54,6 +54,9 @@ def _node_entries(window, menu: QMenu, card: NodeItem) -> None:
         menu.addAction(actions[name])
     menu.addSeparator()
     menu.addAction(actions["make_block"])
+    menu.addSeparator()
+    for name in ("freeze", "unfreeze", "freeze_before"):
+        menu.addAction(actions[name])
 
 
 def _edge_entries(window, menu: QMenu, edge: EdgeItem, pos) -> None:

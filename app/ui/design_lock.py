@@ -15,7 +15,7 @@ from torchcanvas.app.editing.lock import READ_ONLY
 # Undo and Redo are not here: they follow the lock themselves (see undo_actions).
 EDITING_ACTIONS = (
     "cut", "paste", "duplicate", "delete", "delete_chain", "arrange", "layout_right",
-    "make_block", "ungroup", "repeat", "import",
+    "make_block", "ungroup", "repeat", "import", "freeze", "unfreeze", "freeze_before",
 )  # fmt: skip
 
 

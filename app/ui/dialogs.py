@@ -53,6 +53,13 @@ class Dialogs:
         path, _ = QFileDialog.getOpenFileName(self.parent, title, self.start_folder(), filter_)
         return self._used(path)
 
+    def open_files(self, title: str, filter_: str) -> list[str]:
+        """Files to open (none: an empty list)."""
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, title, self.start_folder(), filter_)
+        if paths:
+            self._used(paths[0])
+        return paths
+
     def save_path(self, title: str, suggestion: str, filter_: str) -> str | None:
         """A file to write, or None; a bare suggested name is proposed in the start folder."""
         if not Path(suggestion).is_absolute():

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from torchcanvas.app.ui.block_form import BindingField, CountRow, DefinitionForm
 from torchcanvas.app.ui.canvas.card_text import child_count
 from torchcanvas.app.ui.editors import ParamEditor
+from torchcanvas.app.ui.flag_form import FLAGGED_KINDS, FlagRows
 from torchcanvas.graph.model import ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER
 from torchcanvas.graph.symbolic import Bound
@@ -38,6 +39,7 @@ class Inspector(QScrollArea):
     block_default_requested = Signal(str, object)  # definition parameter, default
     block_param_added = Signal(str, str, object)  # name, kind, default
     block_param_removed = Signal(str)
+    flag_requested = Signal(str, str, object)  # node, "frozen" or "lr_scale", value or text
 
     def __init__(self, model: ModelGraph, parent=None) -> None:
         super().__init__(parent)
@@ -56,6 +58,7 @@ class Inspector(QScrollArea):
         self.bind_buttons: dict[str, QToolButton] = {}
         self.when_edit: QLineEdit | None = None
         self.count_row: CountRow | None = None
+        self.flag_rows: FlagRows | None = None
         self.setWidgetResizable(True)
         self._body = QWidget()
         self.setWidget(self._body)
@@ -118,7 +121,7 @@ class Inspector(QScrollArea):
                 widget.deleteLater()
         self.editors, self.pins, self.auto_labels = {}, {}, {}
         self.bindings, self.bind_buttons, self.when_edit = {}, {}, None
-        self.definition_form, self.count_row = None, None
+        self.definition_form, self.count_row, self.flag_rows = None, None, None
 
     def show_node(self, node: str | None, count: int = 1) -> None:
         """Show the form for node id `node` (None: the model; count > 1: a selection note)."""
@@ -191,7 +194,15 @@ class Inspector(QScrollArea):
         box.setLayout(form)
         for widget in (title, doc, box):
             self._layout.addWidget(widget)
+        if spec.kind in FLAGGED_KINDS:
+            self._layout.addWidget(self._flag_rows())
         self.refresh_values()
+
+    def _flag_rows(self) -> FlagRows:
+        rows = self.flag_rows = FlagRows()
+        rows.frozen_requested.connect(lambda on: self._on_flag("frozen", on))
+        rows.scale_requested.connect(lambda text: self._on_flag("lr_scale", text))
+        return rows
 
     def _block_rows(self, node: str, spec, form: QFormLayout) -> None:
         """A condition inside a block; a repeat count; a button to look inside."""
@@ -281,6 +292,9 @@ class Inspector(QScrollArea):
         if self.when_edit is not None and not self.when_edit.isModified():
             when = self.model.when(self.node)
             self.when_edit.setText(when.text if when is not None else "")
+        if self.flag_rows is not None:
+            flag = self.model.flag
+            self.flag_rows.show_flags(flag(self.node, "frozen"), flag(self.node, "lr_scale"))
         if self.count_row is not None:
             self.count_row.spin.blockSignals(True)
             self.count_row.spin.setValue(child_count(self.model, self.node) or 1)
@@ -323,6 +337,11 @@ class Inspector(QScrollArea):
         if self.node:
             self.error.setText("")
             self.param_requested.emit(self.node, key, value)
+
+    def _on_flag(self, key: str, value) -> None:
+        if self.node:
+            self.error.setText("")
+            self.flag_requested.emit(self.node, key, value)
 
     def _on_bound(self, key: str, text: str) -> None:
         if self.node and text:

@@ -21,6 +21,7 @@ from torchcanvas.app.ui.design_lock import banner, follow_lock
 from torchcanvas.app.ui.dialogs import PYTHON_FILTER, Dialogs, suggested_name
 from torchcanvas.app.ui.direction import add_direction_action
 from torchcanvas.app.ui.editing import Editing
+from torchcanvas.app.ui.flag_actions import connect_inspector
 from torchcanvas.app.ui.inspector import Inspector
 from torchcanvas.app.ui.inspector_keys import InspectorKeys
 from torchcanvas.app.ui.palette import Palette
@@ -169,6 +170,7 @@ class MainWindow(QMainWindow):
         self.palette.layer_activated.connect(self.editing.add_layer)
         self.inspector.rename_requested.connect(self._on_rename_requested)
         self.inspector.param_requested.connect(self._on_param_requested)
+        connect_inspector(self)
         self.inspector.model_rename_requested.connect(
             lambda new: self.inspector.show_error(doc.rename_model(new) or "")
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from torchcanvas.graph.summary import NodeSummary, human, summarize, totals
+from torchcanvas.graph.summary import NodeSummary, flag_note, human, split_text, summarize, totals
 
 COLUMNS = ("Node", "Type", "Output shape", "Parameters", "FLOPs")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -47,7 +47,8 @@ class SummaryRows(QAbstractTableModel):
 def cell_text(row: NodeSummary, column: int) -> str:
     """What the table shows for `row` in `column`."""
     if column == 3:
-        return f"{row.params:,}"
+        note = flag_note(row)  # frozen / lr ×10 beside the count they apply to
+        return f"{row.params:,} ({note})" if note else f"{row.params:,}"
     if column == 4:
         return human(row.flops) if row.flops else ""
     return (row.name, row.type, row.shape)[column]
@@ -99,6 +100,6 @@ class SummaryView(QWidget):
         self.table.resizeColumnsToContents()
         params, flops = totals(rows)
         self.totals.setText(
-            f"<b>{params:,}</b> parameters · {params * 4 / 2**20:.2f} MB "
+            f"<b>{params:,}</b> parameters{split_text(rows)} · {params * 4 / 2**20:.2f} MB "
             f"(float32) · {human(flops, 'FLOPs')} per sample"
         )

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QScrollArea
 from torchcanvas.app.train.job import available_devices
 from torchcanvas.app.ui.activations import ActivationView
 from torchcanvas.app.ui.plots import CurvesView
+from torchcanvas.app.ui.predictions import add_predict
 from torchcanvas.app.ui.results import ResultsView
 from torchcanvas.app.ui.training_controller import TrainingController
 from torchcanvas.app.ui.training_panel import TrainingPanel
@@ -29,7 +30,9 @@ def add_training(window) -> TrainingController:
     docks["activations"] = window._dock(
         "Activations", _scrolled(window.activations), area.BottomDockWidgetArea, "activations"
     )
-    docks["results"] = window._dock("Results", window.results, area.BottomDockWidgetArea, "results")
+    controller = TrainingController(window)
+    tab = add_predict(window, controller)  # Results with Predict… below it
+    docks["results"] = window._dock("Results", tab, area.BottomDockWidgetArea, "results")
     window.tabifyDockWidget(docks["inspector"], docks["training"])
     window.tabifyDockWidget(docks["code"], docks["curves"])
     window.tabifyDockWidget(docks["problems"], docks["activations"])
@@ -39,7 +42,6 @@ def add_training(window) -> TrainingController:
     docks["problems"].raise_()
     for name in ("training", "curves", "activations", "results"):
         window.panels_menu.addAction(docks[name].toggleViewAction())
-    controller = TrainingController(window)
     _add_weights_actions(window, controller)
     return controller
 

@@ -39,6 +39,7 @@ class ScriptedDialogs:
     def __init__(self) -> None:
         self.open_paths: list[str] = []
         self.save_paths: list[str] = []
+        self.open_lists: list[list[str]] = []
         self.save_answers: list[str] = []
         self.ask_answers: list[bool] = []
         self.errors: list[tuple[str, str]] = []
@@ -50,6 +51,9 @@ class ScriptedDialogs:
 
     def open_path(self, *args, **kwargs):
         return self.open_paths.pop(0) if self.open_paths else None
+
+    def open_files(self, *args, **kwargs):
+        return self.open_lists.pop(0) if self.open_lists else []
 
     def save_path(self, *args, **kwargs):
         return self.save_paths.pop(0) if self.save_paths else None

@@ -121,13 +121,46 @@ def make_loss(name):
     return getattr(torch.nn, name)()
 
 
-def make_optimizer(settings, parameters):
-    """The optimizer in `settings`, with its learning rate, momentum and weight decay."""
+def make_optimizer(settings, model):
+    """The optimizer in `settings` (learning rate, momentum, weight decay) over the model's
+    trainable parameters: frozen ones (requires_grad False) are left out, and the layers
+    the model's LR_SCALES names train at lr times their factor, each in its own group."""
     name, lr, decay = settings["optimizer"], settings["lr"], settings["weight_decay"]
+    groups = parameter_groups(model, lr)
     if name in ("SGD", "RMSprop"):
         optimizer = getattr(torch.optim, name)
-        return optimizer(parameters, lr=lr, momentum=settings["momentum"], weight_decay=decay)
-    return getattr(torch.optim, name)(parameters, lr=lr, weight_decay=decay)
+        return optimizer(groups, lr=lr, momentum=settings["momentum"], weight_decay=decay)
+    return getattr(torch.optim, name)(groups, lr=lr, weight_decay=decay)
+
+
+def parameter_groups(model, lr):
+    """The trainable parameters: one list, or one group per learning-rate factor (the
+    factor-1 group first, then the others in the order the model holds them)."""
+    scales = layer_scales(model)
+    grouped = {1.0: []}
+    for path, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            grouped.setdefault(layer_scale(scales, path), []).append(parameter)
+    if len(grouped) == 1:
+        return grouped[1.0]
+    return [{"params": ps, "lr": lr * scale} for scale, ps in grouped.items() if ps]
+
+
+def layer_scales(model):
+    """Layer path -> learning-rate factor, from every module's LR_SCALES (a block's class
+    names its own layers)."""
+    scales = {}
+    for path, module in model.named_modules():
+        for layer, scale in getattr(module, "LR_SCALES", {}).items():
+            scales[f"{path}.{layer}" if path else layer] = scale
+    return scales
+
+
+def layer_scale(scales, path):
+    """The factor of the innermost layer with one that a parameter path (`head.weight`)
+    belongs to (1 if none)."""
+    found = [layer for layer in scales if path == layer or path.startswith(layer + ".")]
+    return float(scales[max(found, key=len)]) if found else 1.0
 
 
 def make_scheduler(settings, optimizer):

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QCursor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QStyleOptionGraphicsItem
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas import card_flags
 from torchcanvas.app.ui.canvas.card_ports import (
     paint_side_labels,
     place_sideways,
     side_height,
     text_margins,
 )
-from torchcanvas.app.ui.canvas.card_text import port_tip
+from torchcanvas.app.ui.canvas.port_item import PortItem
 from torchcanvas.graph.registry import LayerSpec
 
 WIDTH = 190.0  # the narrowest card; cards with many ports are wider
@@ -21,7 +22,6 @@ HEADER = 22.0
 LINE = 16.0
 STRIP = 12.0  # a row of port labels inside the card
 BOTTOM_STRIP = 17.0  # the output labels sit above the port circles
-PORT_RADIUS = 6.0
 PORT_SPACING = 62.0
 EXPANDED_WIDTH = 270.0  # a card showing its inside needs room for name, type and shape
 TOGGLE = 16.0  # the expand triangle at the left of a block's header
@@ -29,68 +29,12 @@ COMPACT_ZOOM = 0.55  # below it a card's 8-point text is under 5 px: draw a labe
 COMPACT_TEXT = 7.5  # points on screen of a compact card's label
 
 # Looked up once: reading a PySide enum member costs microseconds, times 60,000 items in a
-# big graph. Pens and brushes are copied by Qt, so one of each serves every port.
-_CROSS: list[QCursor] = []  # made with the first port: a QCursor needs the application
+# big graph.
 _CARD_FLAGS = (
     QGraphicsItem.GraphicsItemFlag.ItemIsMovable
     | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
     | QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption  # paint() gets exposedRect
 )
-_PORT_BRUSH = QBrush(QColor("#ffffff"))
-_PORT_PEN = QPen(style.EDGE, 1.5)
-_OPTIONAL_PEN = QPen(style.EDGE, 1.5, Qt.PenStyle.DotLine)
-
-
-class PortItem(QGraphicsEllipseItem):
-    """An input or output port; drags between ports make connections."""
-
-    def __init__(
-        self, node: NodeItem, kind: str, name: str, label: str, optional: bool = False
-    ) -> None:
-        r = PORT_RADIUS
-        super().__init__(-r, -r, 2 * r, 2 * r, node)
-        self.node, self.kind, self.name, self.label = node, kind, name, label
-        self.optional = optional
-        self._tip: tuple | None = None  # what the tooltip is made from
-        self._tip_written = True
-        self.setBrush(_PORT_BRUSH)
-        # An optional input (a mask, an initial state) is dashed.
-        self.setPen(_OPTIONAL_PEN if optional else _PORT_PEN)
-        self.setAcceptHoverEvents(True)
-        self.setZValue(2)
-        if not _CROSS:
-            _CROSS.append(QCursor(Qt.CursorShape.CrossCursor))
-        self.setCursor(_CROSS[0])
-
-    def hoverEnterEvent(self, event) -> None:
-        self._write_tip()  # the pointer arrives before Qt asks for the tooltip
-        self.setBrush(QBrush(style.SELECTED))
-        super().hoverEnterEvent(event)
-
-    def hoverLeaveEvent(self, event) -> None:
-        self.setBrush(_PORT_BRUSH)
-        super().hoverLeaveEvent(event)
-
-    def anchor(self) -> QPointF:
-        """Where edges attach, in scene coordinates."""
-        return self.scenePos()
-
-    def set_tip(self, name: str, doc: str, value) -> None:
-        """The tooltip: name, doc and the value on the port."""
-        # Written when first wanted (the pointer arrives, or toolTip() is asked): a big graph
-        # has tens of thousands of ports, and few are ever hovered.
-        if (name, doc, value) != self._tip:
-            self._tip, self._tip_written = (name, doc, value), False
-
-    def toolTip(self) -> str:
-        """The tooltip, written first if the port's value changed since."""
-        self._write_tip()
-        return super().toolTip()
-
-    def _write_tip(self) -> None:
-        if not self._tip_written:
-            self._tip_written = True
-            self.setToolTip(port_tip(*self._tip))
 
 
 class NodeItem(QGraphicsItem):
@@ -106,6 +50,8 @@ class NodeItem(QGraphicsItem):
         self.badge = ""
         self.openable = False  # a block instance or container: double-click opens it
         self.count: int | None = None  # a container's children (its ×N badge)
+        self.frozen = False  # training keeps its weights: a lock and a muted fill
+        self.scale_text = ""  # its learning-rate factor, "lr ×10", when not 1
         self.inside: list[tuple[str, str, str]] | None = None  # rows when expanded
         self.in_ports: dict[str, PortItem] = {}
         self.out_ports: dict[str, PortItem] = {}
@@ -180,6 +126,13 @@ class NodeItem(QGraphicsItem):
         self.name = name
         self.update()
 
+    def set_flags(self, frozen, lr_scale) -> None:
+        """Show the node's training flags (frozen, learning-rate factor)."""
+        frozen, text = frozen is True, card_flags.scale_text(lr_scale)
+        if (frozen, text) != (self.frozen, self.scale_text):
+            self.frozen, self.scale_text = frozen, text
+            self.update()
+
     def set_problem(self, severity: str | None, tooltip: str) -> None:
         """Mark the card red (error) or amber (warning), with the problems as tooltip."""
         tooltip = tooltip or f"{self.spec.type}: {self.spec.doc}"
@@ -251,9 +204,10 @@ class NodeItem(QGraphicsItem):
             self._paint_compact(painter, zoom)
             return
         rect = QRectF(0, 0, self.width, self.height())
-        color = style.category_color(self.spec.category)
+        color = card_flags.header_color(style.category_color(self.spec.category), self.frozen)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        background = style.PROBLEM_BG if self.severity == "error" else style.CARD_BG
+        quiet = card_flags.FROZEN_BG if self.frozen else style.CARD_BG
+        background = style.PROBLEM_BG if self.severity == "error" else quiet
         border = {"error": style.PROBLEM, "warning": style.WARNING}.get(
             self.severity, style.CARD_BORDER
         )
@@ -291,7 +245,9 @@ class NodeItem(QGraphicsItem):
             border = style.SELECTED
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(border or style.CARD_BORDER, (3.0 if border else 1.0) / zoom))
-        painter.setBrush(style.category_color(self.spec.category))
+        painter.setBrush(
+            card_flags.header_color(style.category_color(self.spec.category), self.frozen)
+        )
         painter.drawRoundedRect(rect, 7, 7)
         lines = [self.name] + ([self.shape_text] if self.height() * zoom >= 30 else [])
         size = min(COMPACT_TEXT / zoom, rect.height() / (len(lines) * 1.6))
@@ -308,7 +264,10 @@ class NodeItem(QGraphicsItem):
 
     def _paint_text(self, painter: QPainter) -> None:
         left = TOGGLE + 4 if self.openable else 8
-        header = QRectF(left, 0, self.width - left - 8, HEADER)
+        lock = card_flags.LOCK_ROOM if self.frozen else 0.0
+        header = QRectF(left, 0, self.width - left - 8 - lock, HEADER)
+        if self.frozen:
+            card_flags.paint_lock(painter, self.width - 8, HEADER)
         if self.openable:
             painter.setPen(QColor("#ffffff"))
             painter.setFont(style.font(8))
@@ -341,6 +300,8 @@ class NodeItem(QGraphicsItem):
         painter.drawText(
             QRectF(left, y, room, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
         )
+        if self.scale_text:
+            card_flags.paint_scale(painter, self.scale_text, self.width, y, LINE)
 
     def _paint_inside(self, painter: QPainter) -> None:
         """The expanded card's rows: each inner layer's name, type and output shape."""

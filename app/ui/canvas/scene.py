@@ -14,7 +14,7 @@ from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
 from torchcanvas.app.ui.canvas.scene_cards import CardDrawing
 from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.layout import DOWN, RIGHT
-from torchcanvas.graph.model import Edge, ModelGraph
+from torchcanvas.graph.model import TRAINING_FLAGS, Edge, ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER
 
 GRID_STEP = 20
@@ -142,6 +142,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         item = NodeItem(node, self.model.node_name(node), spec)
         item.sideways = self.direction == RIGHT
         item.openable = spec.kind in (BLOCK, CONTAINER)
+        item.set_flags(*(self.model.flag(node, key) for key in TRAINING_FLAGS))
         item.setFlag(NodeItem.GraphicsItemFlag.ItemIsMovable, not self.locked)
         self.nodes[node] = item
         self._edges_at.setdefault(node, {})
@@ -183,7 +184,11 @@ class GraphScene(CardDrawing, QGraphicsScene):
         self._route_edges_of(node)
         self._make_room(node)
 
-    def _on_param_changed(self, node: str, _key: str) -> None:
+    def _on_param_changed(self, node: str, key: str) -> None:
+        if key in TRAINING_FLAGS:  # no port or shape changes; the summary still follows
+            self.nodes[node].set_flags(*(self.model.flag(node, k) for k in TRAINING_FLAGS))
+            self.schedule_refresh()
+            return
         if self._sync_ports(node):
             self._route_edges_of(node)
         self.schedule_refresh()

@@ -1,0 +1,181 @@
+"""Frozen layers and learning-rate factors: what the app trains, the exported class and the
+training script do with them (compared with torch itself)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import EXAMPLES
+from tests.test_export_script import BIN, export_script, run
+from torchcanvas.app.train.core.loop import build_model, make_optimizer
+from torchcanvas.app.train.job import job_from_project
+from torchcanvas.app.train.loop import Trainer
+from torchcanvas.codegen.build import compile_source
+from torchcanvas.codegen.emit import emit_module
+from torchcanvas.graph.model import ModelGraph
+from torchcanvas.graph.project import Project, save_project
+from torchcanvas.graph.settings import coerce_training
+
+FROZEN = ("fc1", "bn1")
+
+
+def wine_bn_project(tmp_path, frozen=FROZEN, scales=None) -> Project:
+    """Input(13) -> fc1 -> bn1 -> relu -> drop -> head(3) on the wine table, some flags set."""
+    model = ModelGraph("WineBN")
+    previous = None
+    for type_name, name, params in (
+        ("Input", "features", {"shape": [13]}),
+        ("Linear", "fc1", {"out_features": 16}),
+        ("BatchNorm1d", "bn1", {}),
+        ("ReLU", "relu", {}),
+        ("Dropout", "drop", {"p": 0.3}),
+        ("Linear", "head", {"out_features": 3}),
+        ("Output", "output", {}),
+    ):
+        node = model.add_node(type_name, name, params)
+        if previous:
+            model.connect(previous, node)
+        previous = node
+    for name in frozen:
+        model.set_flag(model.find(name), "frozen", True)
+    for name, scale in (scales or {}).items():
+        model.set_flag(model.find(name), "lr_scale", scale)
+    data = str(EXAMPLES / "data" / "wine.csv")
+    training = {"data": "csv", "data_path": data, "targets": ["cultivar"], "device": "cpu"}
+    return Project(model, coerce_training({**training, "epochs": 3, "lr": 0.01}))
+
+
+def model_class(project: Project):
+    result = emit_module(project.model)
+    return compile_source(result.source, result.class_name, "<test>")
+
+
+def test_training_leaves_every_frozen_tensor_as_loaded_and_trains_the_rest(tmp_path):
+    project = wine_bn_project(tmp_path)
+    start = build_model(model_class(project), 0, torch.device("cpu")).state_dict()
+    start = {k: v.clone() for k, v in start.items()}
+    final = Trainer(job_from_project(project, str(tmp_path / "run")), lambda e: None).run()
+    assert final["type"] == "finished", final.get("reason")
+    trained = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
+    for key, value in trained.items():
+        if key.startswith(FROZEN):  # weights, biases and batch-norm statistics alike
+            assert torch.equal(value, start[key]), key
+    assert not torch.equal(trained["head.weight"], start["head.weight"])
+    assert "bn1.running_mean" in trained and "bn1.num_batches_tracked" in trained
+
+
+def test_the_optimizer_holds_the_trainable_parameters_in_one_group_per_factor(tmp_path):
+    project = wine_bn_project(tmp_path, frozen=("fc1",), scales={"head": 10, "bn1": 0.1})
+    model = model_class(project)()
+    optimizer = make_optimizer({**project.training, "lr": 0.01}, model)
+    groups = [(g["lr"], {id(p) for p in g["params"]}) for g in optimizer.param_groups]
+    named = dict(model.named_parameters())
+    assert groups == [  # in the order the layers hold their parameters
+        (pytest.approx(0.01 * 0.1), {id(named["bn1.weight"]), id(named["bn1.bias"])}),
+        (0.01 * 10, {id(named["head.weight"]), id(named["head.bias"])}),
+    ]
+    held = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    assert id(named["fc1.weight"]) not in held and id(named["fc1.bias"]) not in held
+
+
+def test_the_exported_class_freezes_exactly_the_frozen_parameters(tmp_path):
+    model = model_class(wine_bn_project(tmp_path))()
+    for name, parameter in model.named_parameters():
+        assert parameter.requires_grad == (not name.startswith(FROZEN)), name
+    model.train()
+    assert not model.bn1.training and not model.fc1.training
+    assert model.drop.training and model.head.training
+    model.eval()
+    assert not model.head.training
+
+
+def test_flags_are_a_settings_change_not_a_new_design(tmp_path):
+    from torchcanvas.app.train.weights import graph_hash
+    from torchcanvas.codegen.fingerprint import design_changes, same_design
+
+    plain = emit_module(wine_bn_project(tmp_path, frozen=()).model).source
+    flagged = emit_module(wine_bn_project(tmp_path, scales={"head": 10}).model).source
+    assert "requires_grad_(False)" in flagged and "LR_SCALES" in flagged
+    assert same_design(graph_hash(plain), graph_hash(flagged))
+    assert design_changes(plain, flagged) == []
+
+
+@pytest.mark.slow
+def test_the_training_script_under_torchrun_keeps_frozen_tensors(tmp_path):
+    project = wine_bn_project(tmp_path, scales={"head": 10})
+    save_project(project, tmp_path / "p.json")
+    script = export_script(tmp_path, tmp_path / "p.json")
+    start = build_model(model_class(project), 0, torch.device("cpu")).state_dict()
+    command = [BIN / "torchrun", "--standalone", "--nproc_per_node=2", script]
+    run([*command, "--epochs", "2", "--device", "cpu", "--out", "ddp"], tmp_path, timeout=240)
+    trained = torch.load(tmp_path / "ddp" / "model.pt", weights_only=True)
+    for key, value in trained.items():
+        if key.startswith(FROZEN):
+            assert torch.equal(value, start[key]), key
+    assert not torch.equal(trained["head.weight"], start["head.weight"])
+    run([sys.executable, script, "--epochs", "1", "--out", "one"], tmp_path)
+
+
+def test_a_flag_inside_a_block_definition_applies_to_every_instance():
+    from tests.test_blocks import library_with, single_block
+
+    library = library_with("BasicBlock")
+    body = library.get("BasicBlock").graph
+    body.set_flag(body.find("bn1"), "frozen", True)
+    body.set_flag(body.find("conv2"), "lr_scale", 0.5)
+    model = single_block("BasicBlock", (16, 8, 8), {"out_channels": 16}, library)
+    result = emit_module(model)
+    net = compile_source(result.source, result.class_name, "<test>")()
+    frozen = {n for n, p in net.named_parameters() if not p.requires_grad}
+    assert frozen == {"block.bn1.weight", "block.bn1.bias"}
+    net.train()
+    assert not net.block.bn1.training and net.block.bn2.training
+    optimizer = make_optimizer({"optimizer": "SGD", "lr": 1.0, "momentum": 0.0,
+                                "weight_decay": 0.0}, net)  # fmt: skip
+    scaled = [g for g in optimizer.param_groups if g["lr"] == 0.5]
+    assert [p.shape for p in scaled[0]["params"]] == [net.block.conv2.weight.shape]
+
+
+def test_inside_a_frozen_container_a_layer_that_says_so_trains():
+    from tests.builders import chain
+
+    model = ModelGraph("Net")
+    nodes = [
+        model.add_node("Input", params={"shape": [8]}),
+        model.add_node("Sequential", "trunk"),
+        model.add_node("Linear", "head", {"out_features": 2}),
+        model.add_node("Output"),
+    ]
+    chain(model, nodes)
+    body = model.body(nodes[1])
+    body.disconnect(body.inputs(body.id_of("output"))[0])
+    fc1 = body.add_node("Linear", "fc1", {"out_features": 8})
+    bn = body.add_node("BatchNorm1d", "bn", {})
+    fc2 = body.add_node("Linear", "fc2", {"out_features": 8})
+    chain(body, [body.id_of("input"), fc1, bn, fc2, body.id_of("output")])
+    model.set_flag(nodes[1], "frozen", True)
+    body.set_flag(fc2, "frozen", False)
+    body.set_flag(fc1, "lr_scale", 0.1)
+    result = emit_module(model)
+    assert "self.trunk[2].requires_grad_(True)" in result.source
+    net = compile_source(result.source, result.class_name, "<test>")()
+    trainable = {n for n, p in net.named_parameters() if p.requires_grad}
+    assert trainable == {"trunk.2.weight", "trunk.2.bias", "head.weight", "head.bias"}
+    net.train()
+    assert not net.trunk[1].training and net.trunk[2].training
+    assert net.LR_SCALES == {"trunk.0": 0.1}
+
+
+def test_a_run_with_frozen_layers_resumes(tmp_path):
+    project = wine_bn_project(tmp_path, scales={"head": 10})
+    project.training["epochs"] = 1
+    first = Trainer(job_from_project(project, str(tmp_path / "one")), lambda e: None).run()
+    assert first["type"] == "finished"
+    project.training["epochs"] = 2
+    job = job_from_project(project, str(tmp_path / "two"), resume=str(tmp_path / "one"))
+    final = Trainer(job, lambda e: None).run()
+    assert final["type"] == "finished", final.get("reason")
+    assert [row["epoch"] for row in final["history"]] == [1, 2]
