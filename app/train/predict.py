@@ -103,7 +103,7 @@ def predict_files(predictor: Predictor, paths, top: int = DEFAULT_TOP) -> list[P
     output = scores(predictor, model_input(predictor, torch.cat(batches)))
     ranked = rank(predictor, output, top)
     return [
-        Prediction(lab, p, pairs, predictor.task.name == "classification")
+        Prediction(lab, p, pairs, predictor.task.probes_show_classes)
         for lab, p, pairs in zip(labels, paths_of, ranked)
     ]
 
@@ -204,20 +204,4 @@ def scores(predictor: Predictor, x: torch.Tensor) -> torch.Tensor:
 
 def rank(predictor: Predictor, output: torch.Tensor, top: int) -> list[list[tuple[str, float]]]:
     """Per sample: the top classes with softmax probabilities, or each target's value."""
-    values = predictor.task.predictions(output)
-    if predictor.task.name != "classification":
-        flat = values.reshape(len(values), -1)
-        names = predictor.record["targets"]
-        names = (
-            names if len(names) == flat.shape[1] else [f"value {i}" for i in range(flat.shape[1])]
-        )
-        return [list(zip(names, map(float, row))) for row in flat]
-    probabilities = torch.softmax(output.float(), dim=1)
-    # A stable sort of the scores puts the task's prediction (argmax: the first highest) first
-    order = output.argsort(dim=1, descending=True, stable=True)[:, : max(1, top)]
-    order[:, 0] = values
-    names = predictor.record["class_names"]
-    return [
-        [(names[i] if i < len(names) else f"class {i}", float(p[i])) for i in row.tolist()]
-        for p, row in zip(probabilities, order)
-    ]
+    return predictor.task.ranked(output, predictor.record, top)

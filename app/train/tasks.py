@@ -29,6 +29,20 @@ class Classification(ClassificationTask):
         """What the model predicts from its output: the class with the highest score."""
         return output.argmax(1)
 
+    def ranked(self, output, record: dict, top: int) -> list[list[tuple[str, float]]]:
+        """Per sample, the `top` classes with their softmax probabilities, best first."""
+        import torch
+
+        probabilities = torch.softmax(output.float(), dim=1)
+        # A stable sort puts the prediction (argmax: the first highest) first
+        order = output.argsort(dim=1, descending=True, stable=True)[:, : max(1, top)]
+        order[:, 0] = self.predictions(output)
+        names = record["class_names"]
+        return [
+            [(names[i] if i < len(names) else f"class {i}", float(p[i])) for i in row.tolist()]
+            for p, row in zip(probabilities, order)
+        ]
+
     def builtin_problem(self, source: str) -> str | None:
         """Why a built-in data set cannot serve this task (None: every one can)."""
         return None
@@ -136,6 +150,14 @@ class Regression(RegressionTask):
     def predictions(self, output):
         """What the model predicts: its output values."""
         return output
+
+    def ranked(self, output, record: dict, top: int) -> list[list[tuple[str, float]]]:
+        """Per sample, each target's value, named by the record's targets."""
+        flat = self.predictions(output).reshape(len(output), -1)
+        names = record["targets"]
+        if len(names) != flat.shape[1]:
+            names = [f"value {i}" for i in range(flat.shape[1])]
+        return [list(zip(names, map(float, row))) for row in flat]
 
     def builtin_problem(self, source: str) -> str | None:
         """Built-in data sets give class labels, not real values."""
