@@ -6,8 +6,9 @@ import math
 import re
 from typing import Any
 
+from torchcanvas.graph.flags import TRAINING_FLAGS, flag_problem
 from torchcanvas.graph.library import BlockDef, Library, block_param
-from torchcanvas.graph.model import TRAINING_FLAGS, Edge, GraphError, ModelGraph, flag_problem
+from torchcanvas.graph.model import Edge, GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem, key_problem
 from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param, ParamError, to_json
 from torchcanvas.graph.ports import is_slot

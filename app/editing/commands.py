@@ -7,8 +7,9 @@ the node keeps working.
 from __future__ import annotations
 
 from torchcanvas.app.editing.undo import Command
+from torchcanvas.graph.flags import TRAINING_FLAGS
 from torchcanvas.graph.graphjson import MAX_NODES, load_body
-from torchcanvas.graph.model import TRAINING_FLAGS, Edge, ModelGraph, NodeRecord
+from torchcanvas.graph.model import Edge, ModelGraph, NodeRecord
 
 
 class AddNodeCommand(Command):

@@ -10,7 +10,8 @@ import networkx as nx
 
 from torchcanvas.app.editing.lock import refused_while_locked
 from torchcanvas.app.editing.undo import Command
-from torchcanvas.graph.model import ModelGraph, flag_problem
+from torchcanvas.graph.flags import flag_problem
+from torchcanvas.graph.model import ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER, MODULE, PARAMETER
 
 # What a flag acts on: layers that are attributes of the class. Inputs and expressions in

@@ -12,9 +12,10 @@ from torchcanvas.app.ui import style
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
 from torchcanvas.app.ui.canvas.scene_cards import CardDrawing
+from torchcanvas.graph.flags import TRAINING_FLAGS
 from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.layout import DOWN, RIGHT
-from torchcanvas.graph.model import TRAINING_FLAGS, Edge, ModelGraph
+from torchcanvas.graph.model import Edge, ModelGraph
 from torchcanvas.graph.registry import BLOCK, CONTAINER
 
 GRID_STEP = 20
