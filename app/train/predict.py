@@ -137,17 +137,12 @@ def _image_shape(entry: dict) -> bool:
 
 def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
     """One image file as the image folder source reads it: (C, H, W) values 0..1."""
-    from PIL import UnidentifiedImageError
-    from torchvision.datasets.folder import default_loader
-
-    from torchcanvas.app.train.sources import image_transform
+    from torchcanvas.app.train.sources import UnreadableImage, checked_image, image_transform
 
     try:
-        image = default_loader(str(path))  # what ImageFolder opens each file with
-    except Exception as error:  # PIL raises OSError, SyntaxError, ValueError... per format
-        unknown = isinstance(error, UnidentifiedImageError)  # its text holds a file object
-        why = "not a format PIL reads" if unknown else str(error) or type(error).__name__
-        raise PredictError(f"{path}: not an image that can be read ({why})") from None
+        image = checked_image(str(path))  # what the image folder source opens each file with
+    except UnreadableImage as error:
+        raise PredictError(f"{path}: not an image that can be read ({error.why})") from None
     return image_transform(shape)(image)
 
 

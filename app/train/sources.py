@@ -151,15 +151,26 @@ def _image_set(folder: Path, input_shape):
     return dataset
 
 
+class UnreadableImage(DataError):
+    """An image file PIL cannot read; `why` says how it failed."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"{path}: not a readable image ({why}); remove or replace it.")
+        self.why = why
+
+
 def checked_image(path: str):
-    """The image at `path` as PIL reads it; DataError naming the file when it cannot."""
-    from PIL import Image
+    """The image at `path` as training and `predict` read it (RGB, as torchvision's default
+    loader gives it); UnreadableImage naming the file when it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with open(path, "rb") as handle:
-            return Image.open(handle).convert("RGB")  # as torchvision's default loader reads it
+            return Image.open(handle).convert("RGB")
     except (OSError, ValueError, SyntaxError) as error:  # PIL's ways of saying "not an image"
-        raise DataError(f"{path}: not a readable image ({error}); remove or replace it.") from None
+        unknown = isinstance(error, UnidentifiedImageError)  # its text holds a file object
+        why = "not a format PIL reads" if unknown else str(error) or type(error).__name__
+        raise UnreadableImage(path, why) from None
 
 
 def synthetic_size(input_shape, batch_size: int) -> int:
