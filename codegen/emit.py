@@ -155,11 +155,11 @@ def _class(model, analysis, name: str, reserved: set, doc: str, signature) -> _C
         ("", None),
     ]
     # Each class carries the training flags of its own graph (a block's, for every instance).
-    lines += [(line, None) for line in scales_lines(model, analysis)]
     lines += [(_definition("__init__", ["self", *(signature or [])]), None)]
     lines += [(f"{_I2}super().__init__()", None)]
     lines += [(line, node) for node, block in init_lines for line in block]
     lines += [(line, None) for line in freeze_lines(model, analysis)]
+    lines += [(line, None) for line in scales_lines(model, analysis)]
     lines += [("", None)]
     lines += [(line, None) for line in train_lines(model, analysis)]
     lines += [(_definition("forward", ["self", *forward.arguments]), None)]

@@ -28,7 +28,7 @@ def design_source(model) -> str:
 
 def canonical(source: str) -> str:
     """The source's syntax tree as text: the same for any layout of the same code, and
-    without the training flags (frozen layers, LR_SCALES): changing those is a change of
+    without the training flags (frozen layers, lr_scales): changing those is a change of
     the run's settings, not of the design the weights belong to."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
@@ -38,9 +38,11 @@ def canonical(source: str) -> str:
 
 
 def _training_flag(statement: ast.stmt) -> bool:
-    """`LR_SCALES = {...}`, `self.x.requires_grad_(False)` or the frozen layers' train()."""
+    """`self.lr_scales = {...}`, `self.x.requires_grad_(False)` or the frozen layers' train()."""
     if isinstance(statement, ast.Assign):
-        return any(isinstance(t, ast.Name) and t.id == "LR_SCALES" for t in statement.targets)
+        return any(
+            isinstance(t, ast.Attribute) and t.attr == "lr_scales" for t in statement.targets
+        )
     if isinstance(statement, ast.FunctionDef):
         return statement.name == "train"
     call = statement.value if isinstance(statement, ast.Expr) else None

@@ -1,6 +1,6 @@
 """The design's training flags in the generated class: frozen layers (`requires_grad_(False)`
 in `__init__`, and a `train()` that keeps their batch norm and dropout in eval mode) and
-per-layer learning-rate factors (`LR_SCALES`, read when the optimizer is built).
+per-layer learning-rate factors (`self.lr_scales`, read when the optimizer is built).
 
 Each class carries the flags of its own graph, so a block definition's flags hold for every
 instance. Layers inside a container (nn.Sequential, nn.ModuleList) are reached by their
@@ -70,15 +70,15 @@ def _children(model, node: str, key: str, code: str, dotted: str, inside) -> lis
 
 
 def scales_lines(model, analysis) -> list[str]:
-    """`LR_SCALES = {...}`: the learning-rate factor of each layer that sets one."""
+    """`self.lr_scales = {...}` in `__init__`: the learning-rate factor of each layer that
+    sets one (read when the optimizer is built)."""
     scales = _flagged(model, analysis, "lr_scale")
     if not scales:
         return []
     items = ", ".join(f"{f.dotted!r}: {float(f.value)!r}" for f in scales)
     return [
-        f"{_I1}# Learning-rate factors: these layers train at lr times the factor.",
-        f"{_I1}LR_SCALES = {{{items}}}",
-        "",
+        f"{_I2}# Learning-rate factors: these layers train at lr times the factor.",
+        f"{_I2}self.lr_scales = {{{items}}}",
     ]
 
 

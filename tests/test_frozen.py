@@ -98,7 +98,7 @@ def test_flags_are_a_settings_change_not_a_new_design(tmp_path):
 
     plain = emit_module(wine_bn_project(tmp_path, frozen=()).model).source
     flagged = emit_module(wine_bn_project(tmp_path, scales={"head": 10}).model).source
-    assert "requires_grad_(False)" in flagged and "LR_SCALES" in flagged
+    assert "requires_grad_(False)" in flagged and "lr_scales" in flagged
     assert same_design(graph_hash(plain), graph_hash(flagged))
     assert design_changes(plain, flagged) == []
 
@@ -166,7 +166,7 @@ def test_inside_a_frozen_container_a_layer_that_says_so_trains():
     assert trainable == {"trunk.2.weight", "trunk.2.bias", "head.weight", "head.bias"}
     net.train()
     assert not net.trunk[1].training and net.trunk[2].training
-    assert net.LR_SCALES == {"trunk.0": 0.1}
+    assert net.lr_scales == {"trunk.0": 0.1}
 
 
 def test_a_run_with_frozen_layers_resumes(tmp_path):
@@ -179,3 +179,17 @@ def test_a_run_with_frozen_layers_resumes(tmp_path):
     final = Trainer(job, lambda e: None).run()
     assert final["type"] == "finished", final.get("reason")
     assert [row["epoch"] for row in final["history"]] == [1, 2]
+
+
+def test_exports_with_flags_are_ruff_clean(tmp_path):
+    import subprocess
+
+    project = wine_bn_project(tmp_path, scales={"head": 10})
+    save_project(project, tmp_path / "p.json")
+    script = export_script(tmp_path, tmp_path / "p.json")
+    module = tmp_path / "m.py"
+    module.write_text(emit_module(project.model).source)
+    ruff = BIN / "ruff"
+    for command in (["check", "--isolated"], ["format", "--check", "--isolated"]):
+        done = subprocess.run([ruff, *command, module, script], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr

@@ -75,7 +75,7 @@ def test_the_inspector_sets_frozen_and_the_factor_and_the_lock_disables_it(windo
     assert card.frozen
     type_into(qtbot, rows.scale, "10")
     assert window.document.graph.flag(card.node, "lr_scale") == 10.0 and card.scale_text == "lr ×10"
-    qtbot.waitUntil(lambda: 'LR_SCALES = {"fc2": 10.0}' in window.code_view.source())
+    qtbot.waitUntil(lambda: 'lr_scales = {"fc2": 10.0}' in window.code_view.source())
     type_into(qtbot, rows.scale, "0")
     assert "greater than 0" in window.inspector.error.text()
     assert window.document.graph.flag(card.node, "lr_scale") == 10.0 and rows.scale.text() == "10"

@@ -124,7 +124,7 @@ def make_loss(name):
 def make_optimizer(settings, model):
     """The optimizer in `settings` (learning rate, momentum, weight decay) over the model's
     trainable parameters: frozen ones (requires_grad False) are left out, and the layers
-    the model's LR_SCALES names train at lr times their factor, each in its own group."""
+    the model's lr_scales names train at lr times their factor, each in its own group."""
     name, lr, decay = settings["optimizer"], settings["lr"], settings["weight_decay"]
     groups = parameter_groups(model, lr)
     if name in ("SGD", "RMSprop"):
@@ -147,11 +147,11 @@ def parameter_groups(model, lr):
 
 
 def layer_scales(model):
-    """Layer path -> learning-rate factor, from every module's LR_SCALES (a block's class
+    """Layer path -> learning-rate factor, from every module's lr_scales (a block's class
     names its own layers)."""
     scales = {}
     for path, module in model.named_modules():
-        for layer, scale in getattr(module, "LR_SCALES", {}).items():
+        for layer, scale in getattr(module, "lr_scales", {}).items():
             scales[f"{path}.{layer}" if path else layer] = scale
     return scales
 
