@@ -55,20 +55,51 @@ def totals(rows: list[NodeSummary]) -> tuple[int, int]:
     return sum(r.params for r in rows if r.live), sum(r.flops for r in rows if r.live)
 
 
-def frozen_total(rows: list[NodeSummary]) -> int:
-    """Parameters of the live nodes that are frozen (a container's count holds its body's)."""
+def frozen_total(rows: list[NodeSummary], model=None, analysis=None) -> int:
+    """Parameters that training leaves as they are. With the model and its analysis, flags
+    inside containers and block definitions count too (the innermost explicit flag wins, as
+    in the exported class); without, the rows' own flags."""
+    if model is not None and analysis is not None:
+        return frozen_inside(model, analysis, False)
     return sum(r.params for r in rows if r.live and r.frozen)
 
 
-def split_text(rows: list[NodeSummary]) -> str:
+def frozen_inside(graph, analysis, inherited: bool) -> int:
+    """Frozen parameters of one graph's live nodes, entering bodies that were analysed."""
+    total = 0
+    for node in analysis.order:
+        facts = analysis.facts.get(node)
+        if node not in analysis.live or facts is None or facts.disabled:
+            continue
+        flag = graph.flag(node, "frozen")
+        frozen = inherited if flag is None else flag is True
+        body = _body_graph(graph, node)
+        if facts.inner is not None and body is not None:
+            total += frozen_inside(body, facts.inner, frozen)
+        elif frozen:
+            total += facts.params
+    return total
+
+
+def _body_graph(graph, node: str):
+    """The graph a container's or block instance's analysed body was drawn from, or None."""
+    body = graph.body(node)
+    if body is not None:
+        return body
+    library = getattr(graph, "library", None)
+    block = library.get(graph.node_type(node)) if library is not None else None
+    return block.graph if block is not None else None
+
+
+def split_text(rows: list[NodeSummary], model=None, analysis=None) -> str:
     """' (15,690 trainable, 4,800 frozen)', or '' when nothing is frozen."""
-    params, frozen = totals(rows)[0], frozen_total(rows)
+    params, frozen = totals(rows)[0], frozen_total(rows, model, analysis)
     return f" ({params - frozen:,} trainable, {frozen:,} frozen)" if frozen else ""
 
 
-def params_text(rows: list[NodeSummary]) -> str:
+def params_text(rows: list[NodeSummary], model=None, analysis=None) -> str:
     """'20,490 parameters (15,690 trainable, 4,800 frozen)'; the split only when any is frozen."""
-    return f"{totals(rows)[0]:,} parameters{split_text(rows)}"
+    return f"{totals(rows)[0]:,} parameters{split_text(rows, model, analysis)}"
 
 
 def flag_note(row: NodeSummary) -> str:

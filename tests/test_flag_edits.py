@@ -9,6 +9,7 @@ import pytest
 
 from torchcanvas.app.__main__ import main
 from torchcanvas.app.editing import EXAMPLES, READ_ONLY, Document
+from torchcanvas.codegen.build import build_model
 from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.summary import flag_note, params_text, summarize, totals
 
@@ -165,3 +166,20 @@ def test_a_frozen_container_counts_its_whole_body_and_the_export_freezes_it(tmp_
     assert "self.fc.requires_grad_(False)" not in source
     document.undo.undo()
     assert "frozen" not in params_text(summarize(graph))
+
+
+def test_flags_inside_containers_and_blocks_count_as_the_built_module_freezes(tmp_path):
+    """The summary's frozen count is what requires_grad says on the module built from the
+    export: a block inside a stage, and a block definition's own layer, count too."""
+    document = Document(home=tmp_path / "home")
+    document.open_example("resnet18")
+    graph = document.graph
+    stage = graph.body(graph.find("layer2"))
+    stage.set_flag(stage.find("block1"), "frozen", True)  # one block inside a container
+    definition = graph.library.get("BasicBlock").graph
+    definition.set_flag(definition.find("conv1"), "frozen", True)  # every instance's conv1
+    analysis = graph.analysis()
+    module = build_model(graph)
+    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+    text = params_text(summarize(graph, analysis), graph, analysis)
+    assert frozen > 0 and f"{frozen:,} frozen" in text

@@ -28,7 +28,7 @@ def check(args) -> int:
     print(_table(rows))
     params, flops = totals(rows)
     print(
-        f"total: {params_text(rows)}, {params * 4 / 2**20:.2f} MB as float32, "
+        f"total: {params_text(rows, model, analysis)}, {params * 4 / 2**20:.2f} MB as float32, "
         f"{human(flops, 'FLOPs')} per sample"
     )
     for problem in analysis.problems:

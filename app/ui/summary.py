@@ -100,6 +100,6 @@ class SummaryView(QWidget):
         self.table.resizeColumnsToContents()
         params, flops = totals(rows)
         self.totals.setText(
-            f"<b>{params:,}</b> parameters{split_text(rows)} · {params * 4 / 2**20:.2f} MB "
+            f"<b>{params:,}</b> parameters{split_text(rows, model, analysis)} · {params * 4 / 2**20:.2f} MB "
             f"(float32) · {human(flops, 'FLOPs')} per sample"
         )
