@@ -61,7 +61,12 @@ TRAINING_PARAMS: tuple[Param, ...] = (
         "Weights to start training from (empty: initialize afresh); relative: to the project.",
         "",
     ),
-    Param("data_root", STR, "Folder of the data set (empty: ~/.torchcanvas/data).", ""),
+    Param(
+        "data_root",
+        STR,
+        "Folder of the data set (empty: ~/.torchcanvas/data); relative: to the project.",
+        "",
+    ),
     Param("download", BOOL, "Download MNIST, Fashion-MNIST or CIFAR-10 if missing.", False),
     Param(
         "val_split",

@@ -29,6 +29,7 @@ def test_the_required_examples_are_bundled():
         "digit_classifier",
         "digits_cnn",
         "resnet18",
+        "finetune_resnet18",
         "text_lstm",
         "transformer_classifier",
         "mobilenet_v2",

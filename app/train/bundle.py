@@ -120,10 +120,10 @@ def read_data_file(path: Path) -> bytes:
 
 
 def resolve_data_path(settings: dict, base: str | Path) -> dict:
-    """Settings whose relative data_path and weights_file are taken relative to `base` (the
-    project's folder)."""
+    """Settings whose relative data_path, data_root and weights_file are taken relative to
+    `base` (the project's folder), so a project and its data move together."""
     settings = dict(settings)
-    for key in ("data_path", "weights_file"):
+    for key in ("data_path", "data_root", "weights_file"):
         raw = settings.get(key) or ""
         if raw and not Path(raw).expanduser().is_absolute():
             settings[key] = str(Path(base) / raw)

@@ -99,7 +99,8 @@ class SummaryView(QWidget):
         self.rows.set_rows(rows)
         self.table.resizeColumnsToContents()
         params, flops = totals(rows)
+        split = split_text(rows, model, analysis)
         self.totals.setText(
-            f"<b>{params:,}</b> parameters{split_text(rows, model, analysis)} · {params * 4 / 2**20:.2f} MB "
+            f"<b>{params:,}</b> parameters{split} · {params * 4 / 2**20:.2f} MB "
             f"(float32) · {human(flops, 'FLOPs')} per sample"
         )

@@ -199,7 +199,7 @@ class TrainingController(WeightsActions, QObject):
             return False
         selected = self.selected_node()
         resolved = self.data_settings()
-        extra = {key: resolved.get(key, "") for key in ("data_path", "weights_file")}
+        extra = {key: resolved.get(key, "") for key in ("data_path", "data_root", "weights_file")}
         if self.panel.tensorboard.isChecked():
             extra["tensorboard_dir"] = str(run_dir / "tensorboard")
         try:

@@ -131,6 +131,31 @@ def resnet18() -> Project:
     )
 
 
+def finetune_resnet18() -> Project:
+    """ResNet-18 fine-tuned on your own images: a 3-class head, everything before it frozen,
+    starting from data/shapes_start.pt (written by data/make_shapes.py)."""
+    import networkx as nx
+
+    from torchcanvas.app.editing.flag_edits import HOLDERS
+
+    m = block_examples.resnet("FineTunedResNet18", "BasicBlock", (2, 2, 2, 2), "out_channels")
+    m.set_param(m.id_of("input"), "shape", [3, 64, 64])
+    head = m.id_of("fc")
+    m.set_param(head, "out_features", 3)
+    for node in nx.ancestors(m.nx_graph, head):
+        if m.spec(node).kind in HOLDERS:  # as Freeze everything before this node does
+            m.set_flag(node, "frozen", True)
+    settings = _training(
+        data="image_folder",
+        data_root="data/shapes",
+        weights_file="data/shapes_start.pt",
+        lr=0.003,
+        batch_size=32,
+        epochs=4,
+    )
+    return Project(m, settings)
+
+
 def resnet50() -> Project:
     """ResNet-50 from Bottlenecks: torchvision's state_dict."""
     return Project(
@@ -336,6 +361,7 @@ EXAMPLES = {
     "digits_cnn": digits_cnn,
     "resnet18": resnet18,
     "resnet18_expanded": resnet18_expanded,
+    "finetune_resnet18": finetune_resnet18,
     "resnet50": resnet50,
     "densenet121": densenet121,
     "text_lstm": text_lstm,
