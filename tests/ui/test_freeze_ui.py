@@ -88,3 +88,54 @@ def test_the_inspector_sets_frozen_and_the_factor_and_the_lock_disables_it(windo
     assert not menu_action(window, "Training", "Freeze").isEnabled()
     window.document.run.end()
     assert menu_action(window, "Training", "Freeze").isEnabled()
+
+
+@pytest.mark.slow
+def test_a_block_frozen_by_the_menu_trains_unchanged_then_unfreezes_and_undoes(window, qtbot):
+    """The whole flow: make a block of digits' first conv, batch norm and ReLU, freeze the
+    instance by its card's menu, see it on the card and in the Summary, train, check the run
+    left every tensor inside it bit-identical (the batch-norm statistics too), unfreeze, undo."""
+    import torch
+
+    from tests.ui.test_blocks_ui import make_block_by_keyboard
+    from tests.ui.test_training_ui import LONG, open_digits
+    from torchcanvas.app.train.core.loop import build_model
+    from torchcanvas.codegen.build import compile_source
+    from torchcanvas.codegen.emit import emit_module
+
+    open_digits(window, epochs=2)
+    window.view.fit()
+    click_tab(window, "Summary")
+    qtbot.waitUntil(window.summary.table.isVisible)
+    make_block_by_keyboard(window, qtbot, ["conv1", "bn1", "relu1"], "Stem", [])
+    block = next(
+        n for n in window.document.graph.nodes() if window.document.graph.node_type(n) == "Stem"
+    )
+    card = window.scene.nodes[block]
+    name = window.document.graph.node_name(block)
+    window.view.fit()
+    click_node(window, name)
+    menu = right_click(window, card.scenePos() + QPointF(60, 30))
+    pick(menu, "Freeze")
+    menu.deleteLater()  # offscreen, the closed menu stays the active window until gone
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is not menu)
+    assert card.frozen and "frozen)" in _frozen_text(window)
+    result = emit_module(window.document.graph)
+    cls = compile_source(result.source, result.class_name, "<start>")
+    start = build_model(cls, 0, torch.device("cpu")).state_dict()  # the run's seeded start
+
+    window.training_panel.train_button.click()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=4 * LONG)  # a busy machine
+    assert window.training.session.final["type"] == "finished"
+    trained = torch.load(window.training.weights_path, weights_only=True)
+    inside = [k for k in start if k.startswith(f"{name}.")]
+    assert any("running_mean" in k for k in inside)
+    assert all(torch.equal(trained[k], start[k]) for k in inside)
+    assert not torch.equal(trained["fc2.weight"], start["fc2.weight"])
+
+    click_tab(window, "Summary")  # the run brought its own tabs forward
+    click_node(window, name)
+    menu_action(window, "Training", "Unfreeze").trigger()
+    assert not card.frozen and "frozen)" not in _frozen_text(window)
+    press(window, Qt.Key.Key_Z, CTRL)
+    assert card.frozen and window.document.graph.flag(block, "frozen") is True
