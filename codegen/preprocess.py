@@ -31,7 +31,7 @@ def add_preprocess(result: EmitResult, record: dict) -> str:
     entries = _entries(result, record)
     taken = set(re.findall(r"^class (\w+)", result.raw, re.MULTILINE))
     names = _constant_names(result.arguments, taken)
-    image = _image(record, entries, taken)
+    image = _image(record, entries, taken | set(result.arguments))
     lines: list[str] = []
     if record.get("class_names"):
         lines.append(_list("CLASSES", [string(n) for n in record["class_names"]]))
@@ -52,10 +52,10 @@ def _image(record: dict, entries: list[dict], taken: set[str]) -> dict | None:
     image = record.get("image")
     if not image or len(entries) != 1 or entries[0]["dtype"] != "float32":
         return None
-    clash = imagefiles.NAMES & taken
+    clash = imagefiles.NAMES & taken  # class names, and the Input's name inside preprocess()
     if clash:
         raise CodegenError(
-            [f"the class {sorted(clash)[0]} has a name preprocess() needs; rename the class"]
+            [f"{sorted(clash)[0]!r} is a name preprocess() needs; rename that class or Input"]
         )
     return image
 

@@ -245,6 +245,10 @@ def test_the_exported_preprocess_reads_an_image_file_as_training_did(pets, tmp_p
     for prediction, p in zip(predictions, expected):
         for name, value in prediction.pairs:
             assert value == pytest.approx(float(p[module.CLASSES.index(name)]), abs=1e-6)
+    capsys.readouterr()  # eval reads the folder as training did: the last epoch's accuracy
+    assert main(["eval", str(project), "--weights", str(run), "--device", "cpu"]) == 0
+    last = (run / "metrics.csv").read_text().splitlines()[-1].split(",")
+    assert f"accuracy: {100 * float(last[4]):.2f}%" in capsys.readouterr().out
 
 
 def test_old_projects_keep_their_bytes_and_the_new_keys_round_trip(tmp_path):

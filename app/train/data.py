@@ -302,7 +302,8 @@ def _count_class_folders(settings: dict, input_shape, pipeline=None) -> int:
             f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
             f"{list(input_shape)}."
         )
-    from torchcanvas.app.train.sources import class_folders, image_folder_roots, image_spec
+    from torchcanvas.app.train.images import image_spec
+    from torchcanvas.app.train.sources import class_folders, image_folder_roots
 
     image_spec(input_shape, pipeline)  # a crop that is not the Input's size is refused now
     return len(class_folders(image_folder_roots(folder)[0]))
