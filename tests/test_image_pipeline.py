@@ -166,14 +166,15 @@ def test_augment_ops_are_per_sample_seeded_and_leave_the_global_state_alone():
     assert all(torch.equal(s, x[0]) or torch.equal(s, x[0].flip(-1)) for s in flip)
 
 
-def _project(tmp_path: Path, root: Path, **training) -> Path:
-    """A small CNN of a 3x8x8 Input and 3 classes on the image folder, with PIPELINE."""
+def _project(tmp_path: Path, root: Path, shape=SHAPE, **training) -> Path:
+    """A small CNN of a 3x8x8 Input (or `shape`) and 3 classes on the image folder, with
+    PIPELINE."""
     from tests.conftest import EXAMPLES
 
     data = json.loads((EXAMPLES / "small_cnn.json").read_text())
     for node in data["nodes"]:
         if node["type"] == "Input":
-            node["params"]["shape"] = list(SHAPE)
+            node["params"]["shape"] = list(shape)
         if node["type"] == "Linear":
             node["params"]["out_features"] = 3
     data["training"].update(data="image_folder", data_root=str(root), batch_size=4, **training)
@@ -249,6 +250,36 @@ def test_the_exported_preprocess_reads_an_image_file_as_training_did(pets, tmp_p
     assert main(["eval", str(project), "--weights", str(run), "--device", "cpu"]) == 0
     last = (run / "metrics.csv").read_text().splitlines()[-1].split(",")
     assert f"accuracy: {100 * float(last[4]):.2f}%" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("channels, pipeline", [(1, None), (3, None), (3, PIPELINE)])
+def test_every_image_pipeline_exports_a_ruff_clean_preprocess_of_the_same_tensor(
+    pets, tmp_path, channels, pipeline
+):
+    import subprocess
+    import sys
+
+    from torchcanvas.app.train.core.data import normalize
+    from torchcanvas.app.train.predict import image_of, read_image
+    from torchcanvas.codegen.emit import emit_module
+    from torchcanvas.codegen.preprocess import add_preprocess
+
+    shape = (channels, 8, 8)
+    project = load_project(_project(tmp_path, pets, shape))
+    values = settings(data="image_folder", data_root=str(pets))
+    record = load_data(values, shape, pipeline=pipeline).preprocess
+    path = tmp_path / "exported.py"
+    path.write_text(add_preprocess(emit_module(project.model), record))
+    for tool in (["check"], ["format", "--check"]):
+        ruff = [sys.executable, "-m", "ruff", *tool, "--isolated", str(path)]
+        assert subprocess.run(ruff, capture_output=True).returncode == 0
+    spec = importlib.util.spec_from_file_location(f"exported_{channels}_{bool(pipeline)}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    image = _files(pets)[3]
+    entry = record["inputs"][0]
+    training = read_image(image, image_of(record)).unsqueeze(0)  # as the folder reads it
+    assert torch.equal(module.preprocess(image), normalize(training, entry["mean"], entry["std"]))
 
 
 def test_old_projects_keep_their_bytes_and_the_new_keys_round_trip(tmp_path):
