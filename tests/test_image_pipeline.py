@@ -191,10 +191,12 @@ def _trained(project: Path, out: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_training_with_augment_ops_repeats_for_one_seed_and_differs_without(pets, tmp_path):
+def test_training_with_augment_ops_repeats_for_one_seed_and_differs_without(pets, tmp_path, capsys):
     ops = _project(tmp_path, pets, augment=True, augment_ops=OPS, normalize_from="weights")
     plain = _project(tmp_path, pets, augment=False, augment_ops=OPS, normalize_from="weights")
-    first, again = _trained(ops, tmp_path / "a"), _trained(ops, tmp_path / "b")
+    first = _trained(ops, tmp_path / "a")
+    assert f"augment: {', '.join(OPS)}, per sample" in capsys.readouterr().out
+    again = _trained(ops, tmp_path / "b")
     assert all(torch.equal(first[k], again[k]) for k in first)
     without = _trained(plain, tmp_path / "c")  # augment off: the ops wait unused
     assert not all(torch.equal(first[k], without[k]) for k in first)

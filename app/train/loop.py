@@ -159,6 +159,8 @@ class Trainer:
             self.feed.channels_last = True
         self.feed.augment = bool(settings.get("augment"))
         self.feed.augmenter = augmenter_for(settings, self.data)  # None: crop + flip, or none
+        if self.feed.augmenter is not None:
+            self.emit(events.Log(f"augment: {', '.join(settings['augment_ops'])}, per sample"))
         steps = math.ceil(self.data.train_size / settings["batch_size"])
         samples = (settings["epochs"] - self.start_epoch) * self.data.train_size
         self.clock = RunClock(settings["epochs"], self.start_epoch, steps, samples)
