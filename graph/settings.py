@@ -85,7 +85,12 @@ TRAINING_PARAMS: tuple[Param, ...] = (
         "data",
         choices=NORMALIZE_FROM,
     ),
-    Param("augment", BOOL, "Random crop with padding and horizontal flip.", False),
+    Param(
+        "augment",
+        BOOL,
+        "Random crop with padding and horizontal flip (image folders: augment_ops, if any).",
+        False,
+    ),
     Param(
         "augment_ops",
         NAMES,
