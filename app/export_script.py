@@ -63,6 +63,11 @@ def training_script(project, project_path: str | Path, class_name: str | None = 
             f"the training script reads digits, MNIST, Fashion-MNIST, CIFAR-10, CSV and NumPy "
             f"sources; {source!r} is not one of them yet (train it in the app or the CLI)."
         )
+    if settings["normalize"] and settings["normalize_from"] != "data":
+        raise ScriptError(
+            "the training script standardizes with the training split's statistics; set "
+            "normalize_from to data to write it."
+        )
     problem = fit_problem(settings, specs[0].shape, analysis.meta(analysis.outputs[0]).per_sample)
     if problem:
         raise ScriptError(problem)

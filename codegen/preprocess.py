@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from torchcanvas.codegen import imagefiles
 from torchcanvas.codegen.emit import CodegenError, EmitResult
 from torchcanvas.codegen.pyformat import INDENT, format_code
 from torchcanvas.graph.expr import Call
@@ -26,21 +27,37 @@ WHERE = {"channel": "per channel", "feature": "per feature (the last axis)", "al
 
 def add_preprocess(result: EmitResult, record: dict) -> str:
     """The module's source with CLASSES, the training statistics and preprocess(x) added
-    before its `__main__` block."""
+    before its `__main__` block; a run on image files adds read_image() (codegen.imagefiles)."""
     entries = _entries(result, record)
     taken = set(re.findall(r"^class (\w+)", result.raw, re.MULTILINE))
     names = _constant_names(result.arguments, taken)
+    image = _image(record, entries, taken | set(result.arguments))
     lines: list[str] = []
     if record.get("class_names"):
         lines.append(_list("CLASSES", [string(n) for n in record["class_names"]]))
     if record.get("features") and len(entries) == 1:
         lines.append(_list("FEATURES", [string(n) for n in record["features"]]))
-    lines += _statistics(result.arguments, entries, names, lines)
+    lines += imagefiles.transform_lines(image) if image else []
+    lines += _statistics(result.arguments, entries, names, lines, record)
     lines += ["", ""] if lines else []
     lines += _function(result.arguments, entries, names, record)
     source = result.raw.split("\n")
+    source = imagefiles.with_imports(source) if image else source
     at = source.index(MAIN)
     return format_code("\n".join(source[:at] + lines + ["", ""] + source[at:]))
+
+
+def _image(record: dict, entries: list[dict], taken: set[str]) -> dict | None:
+    """The run's `image` entry when preprocess() reads image files (one float32 Input)."""
+    image = record.get("image")
+    if not image or len(entries) != 1 or entries[0]["dtype"] != "float32":
+        return None
+    clash = imagefiles.NAMES & taken  # class names, and the Input's name inside preprocess()
+    if clash:
+        raise CodegenError(
+            [f"{sorted(clash)[0]!r} is a name preprocess() needs; rename that class or Input"]
+        )
+    return image
 
 
 def _list(name: str, items: list[str]) -> str:
@@ -98,12 +115,14 @@ def _constant_names(arguments: list[str], taken: set[str]) -> list[tuple[str, st
     return pairs
 
 
-def _statistics(arguments, entries, names, before: list[str]) -> list[str]:
+def _statistics(arguments, entries, names, before: list[str], record: dict) -> list[str]:
     lines = [""] if before else []
     used = [(a, e, n) for a, e, n in zip(arguments, entries, names) if e["mean"]]
     if not used:
         return []
-    if len(used) == 1 and len(arguments) == 1:
+    if record.get("stats_from") == "weights":
+        lines.append("# The pretrained weights' mean and std (normalize_from: weights).")
+    elif len(used) == 1 and len(arguments) == 1:
         lines.append(f"# The training split's mean and std, {WHERE[used[0][1]['layout']]}.")
     else:
         described = ", ".join(f"{a} {WHERE[e['layout']]}" for a, e, _ in used)
@@ -137,6 +156,9 @@ def _doc(arguments, entries, record: dict) -> list[str]:
 def _what(entry: dict, record: dict) -> str:
     shape = tuple(int(d) for d in entry["shape"])
     steps = []
+    if _reads_images(entry, record):
+        standardized = f", then standardized {WHERE[entry['layout']]}" if entry["mean"] else ""
+        return imagefiles.doc_text(record["image"]) + standardized + "."
     if _rows(entry, record):
         features = int(len(record["features"]))
         text = f"rows of the {features} FEATURES columns, (N, {features})"
@@ -168,12 +190,18 @@ def _rows(entry: dict, record: dict) -> bool:
     return bool(features) and tuple(entry["shape"]) != (len(features),)
 
 
+def _reads_images(entry: dict, record: dict) -> bool:
+    return bool(record.get("image")) and len(record["inputs"]) == 1 and entry["dtype"] == "float32"
+
+
 def _steps(argument: str, entry: dict, record: dict, constants, locals_) -> list[str]:
     indent, name = INDENT, argument
     dtype = TORCH_DTYPES[entry["dtype"]]
     lines = [f"{indent}{name} = {Call('torch.as_tensor', (name,), (('dtype', dtype),))}"]
     scale = _scale(entry, record)
-    if scale is not None:
+    if _reads_images(entry, record):
+        lines = imagefiles.read_lines(name, scale if scale is not None else 1.0)
+    elif scale is not None:
         lines.append(f"{indent}{name} = {name} / {scale!r}")
     if _rows(entry, record):
         sizes = ", ".join(str(int(d)) for d in entry["shape"])

@@ -149,6 +149,8 @@ def _names(param: Param, value: Any) -> tuple[str, ...]:
             raise ParamError(
                 f"{param.name}: each name must be text of 1 to 200 characters, got {item!r:.40}"
             )
+        if param.choices and item not in param.choices:
+            raise ParamError(f"{param.name}: {item!r:.40} is not {_choices_text(param)}")
         if item in names:
             raise ParamError(f"{param.name}: {item!r:.40} is named twice")
         names.append(item)
@@ -226,17 +228,25 @@ def _size_text(param: Param) -> str:
     return text
 
 
+def _choices_text(param: Param) -> str:
+    return "one of " + ", ".join(repr(c) for c in param.choices)
+
+
 _DESCRIPTIONS = {
     INT: lambda p: f"an integer{_bounds_text(p)}",
     FLOAT: lambda p: f"a number{_bounds_text(p)}",
     BOOL: lambda p: "true or false",
-    CHOICE: lambda p: "one of " + ", ".join(repr(c) for c in p.choices),
+    CHOICE: lambda p: _choices_text(p),
     SIZE: _size_text,
     SHAPE: lambda p: "a list of 1 to 5 positive integers",
     STR: lambda p: "text",
     DIMS: lambda p: f"an integer or a list of 1 to 6 integers{_bounds_text(p)}",
     ARGS: lambda p: "named numbers, text, true/false or lists",
-    NAMES: lambda p: "a list of names (or one text of names separated by commas)",
+    NAMES: lambda p: (
+        f"a list of names, each {_choices_text(p)}"
+        if p.choices
+        else "a list of names (or one text of names separated by commas)"
+    ),
 }
 
 

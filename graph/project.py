@@ -24,7 +24,12 @@ from torchcanvas.graph.model import GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem
 from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.pipeline import PipelineError, check_classes, check_preprocess
-from torchcanvas.graph.settings import coerce_training, default_training
+from torchcanvas.graph.settings import (
+    OMITTED_AT_DEFAULT,
+    TRAINING_INDEX,
+    coerce_training,
+    default_training,
+)
 
 FORMAT = "torchcanvas"
 VERSION = 3
@@ -66,8 +71,9 @@ def project_to_dict(project: Project) -> dict:
         document["blocks"] = [block_to_dict(library.get(name)) for name in library.order()]
     document.update(graph_to_dict(model))
     document["training"] = dict(project.training)
-    if not project.training.get("weights_file"):  # unset: older files keep their bytes
-        document["training"].pop("weights_file", None)
+    for key in OMITTED_AT_DEFAULT:  # unset: older files keep their bytes
+        if project.training.get(key) == TRAINING_INDEX[key].default:
+            document["training"].pop(key, None)
     if project.direction != DOWN:  # files laid out top to bottom keep their bytes
         document["view"] = {"direction": project.direction}
     for key in ("preprocess", "classes"):  # absent when unset: older files keep their bytes

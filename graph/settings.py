@@ -31,6 +31,11 @@ DEFAULT_LOSS = {"classification": "CrossEntropyLoss", "regression": "MSELoss"}
 OPTIMIZERS = ("Adam", "AdamW", "SGD", "RMSprop")
 SCHEDULES = ("none", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# torchvision.transforms.v2 ops for an image folder's training batches (app/train/augment)
+AUGMENT_OPS = ("random_resized_crop", "horizontal_flip", "color_jitter", "rotation")
+NORMALIZE_FROM = ("data", "weights")
+# Left out of the project file while at their defaults, so files from before keep their bytes
+OMITTED_AT_DEFAULT = ("weights_file", "augment_ops", "normalize_from")
 
 TRAINING_PARAMS: tuple[Param, ...] = (
     Param(
@@ -77,7 +82,27 @@ TRAINING_PARAMS: tuple[Param, ...] = (
         maximum=0.9,
     ),
     Param("normalize", BOOL, "Standardize inputs with the data set's mean and std.", True),
-    Param("augment", BOOL, "Random crop with padding and horizontal flip.", False),
+    Param(
+        "normalize_from",
+        CHOICE,
+        "Where normalize's mean and std come from: the training split (data), or the "
+        "project's pretrained preprocessing (weights).",
+        "data",
+        choices=NORMALIZE_FROM,
+    ),
+    Param(
+        "augment",
+        BOOL,
+        "Random crop with padding and horizontal flip (image folders: augment_ops, if any).",
+        False,
+    ),
+    Param(
+        "augment_ops",
+        NAMES,
+        "Image folders: the torchvision ops augment applies instead of crop + flip.",
+        (),
+        choices=AUGMENT_OPS,
+    ),
     Param("loss", CHOICE, "Loss function.", "CrossEntropyLoss", choices=LOSSES),
     Param("optimizer", CHOICE, "Optimizer.", "Adam", choices=OPTIMIZERS),
     Param("lr", FLOAT, "Learning rate.", 0.001, minimum=1e-8, maximum=10.0),

@@ -43,3 +43,18 @@ def test_a_corrupt_image_is_named(tmp_path):
     broken.write_bytes(broken.read_bytes()[:40])  # truncated
     with pytest.raises(DataError, match=r"dog/1\.png: not a readable image"):
         load_data(settings(data="image_folder", data_root=str(root)), (3, 8, 8))
+
+
+def test_a_streamed_folder_reads_images_as_the_in_memory_one_does(tmp_path, monkeypatch):
+    from tests.test_image_pipeline import PIPELINE
+    from torchcanvas.app.train import sources
+
+    root = write_image_folder(tmp_path / "pets", per_class=3)
+    values = settings(data="image_folder", data_root=str(root), normalize_from="weights")
+    memory = load_data(values, (3, 8, 8), pipeline=PIPELINE)
+    monkeypatch.setattr(sources, "IN_MEMORY_LIMIT", 1)  # too large for memory: streamed
+    streamed = load_data(values, (3, 8, 8), pipeline=PIPELINE)
+    assert not streamed.in_memory and streamed.mean == PIPELINE["mean"]
+    items = torch.stack([x for x, _ in streamed.train_set])
+    assert torch.equal(items, memory.train_x)  # resized, center-cropped, the weights' stats
+    assert streamed.preprocess["image"] == memory.preprocess["image"]

@@ -187,6 +187,7 @@ def test_bad_tables_and_weights_are_one_message_each(wine_run, tmp_path, capsys)
 
 @pytest.mark.slow  # imports torchvision's datasets: seconds on a busy machine
 def test_an_image_is_read_as_the_image_folder_source_reads_it(tmp_path):
+    from torchcanvas.app.train.images import image_spec
     from torchcanvas.app.train.predict import read_image
     from torchcanvas.app.train.sources import load_image_folder
 
@@ -196,4 +197,6 @@ def test_an_image_is_read_as_the_image_folder_source_reads_it(tmp_path):
         x, _, classes, _, _held = load_image_folder(settings, root, shape, False)
         files = sorted((root / "cat").glob("*.png"))
         assert classes == ["cat", "dog", "fox"]
-        assert torch.equal(torch.stack([read_image(f, shape) for f in files]), x[: len(files)])
+        assert torch.equal(
+            torch.stack([read_image(f, image_spec(shape)) for f in files]), x[: len(files)]
+        )

@@ -54,8 +54,8 @@ def test_every_optimizer_and_schedule_lowers_the_loss(tmp_path, optimizer, sched
 def test_nan_loss_stops_with_the_step_and_keeps_good_weights(tmp_path, monkeypatch):
     real = load_data
 
-    def poisoned(settings, shape, split="train"):
-        bundle = real(settings, shape, split)
+    def poisoned(settings, shape, split="train", **named):
+        bundle = real(settings, shape, split, **named)
         bundle.train_x[:] = float("nan")
         return bundle
 

@@ -202,6 +202,7 @@ def eval_command(args) -> int:
         specs = input_specs(analysis)  # every Input, in the forward's order
         named = loader_args(specs, settings["data"])
         named.update(_saved_stats(args.weights, specs, settings["data"]))
+        named["pipeline"] = project.preprocess
         bundle = load_data(settings, specs[0].shape, split=args.split, **named)
         check_targets(bundle, analysis.meta(analysis.outputs[0]).per_sample, settings)
     except WeightsError as error:

@@ -38,26 +38,32 @@ def load_data(
     input_name: str = "x",
     inputs: list | None = None,
     stats: dict | None = None,
+    pipeline: dict | None = None,
 ) -> DataBundle:
     """Load the source named in `settings` and split it; DataError on any failure.
 
     `inputs` (InputSpecs in forward order) overrides `input_shape` and `input_name`.
     `stats` ({Input name: (mean, std)}, saved with a run) replace the training split's, so
     eval and resume normalize exactly as training did. Every split uses training stats.
+    `pipeline` is the project's pretrained preprocessing (graph.pipeline), or None: how image
+    folders read images, and the stats `normalize_from: weights` asks for.
     """
+    from torchcanvas.app.train.images import weights_stats
     from torchcanvas.app.train.inputs import InputSpec
     from torchcanvas.app.train.preprocess import make_record
 
     specs = list(inputs or [InputSpec(input_name, tuple(input_shape))])
+    chosen = weights_stats(settings, pipeline, specs[0].shape)  # None: the training split's
     if settings["data"] in FILE_SOURCES:
         bundle = _load_file(settings, specs, split, stats)
     else:
-        bundle = _load_builtin(settings, specs, split, _pair(stats, specs[0]))
-    bundle.preprocess = make_record(bundle, settings, specs)
+        pair = _pair(stats, specs[0]) or chosen
+        bundle = _load_builtin(settings, specs, split, pair, pipeline)
+    bundle.preprocess = make_record(bundle, settings, specs, pipeline)
     return bundle
 
 
-def _load_builtin(settings: dict, specs: list, split: str, pair) -> DataBundle:
+def _load_builtin(settings: dict, specs: list, split: str, pair, pipeline=None) -> DataBundle:
     source = settings["data"]
     _check_plain_input(source, specs)
     input_shape = specs[0].shape
@@ -68,7 +74,10 @@ def _load_builtin(settings: dict, specs: list, split: str, pair) -> DataBundle:
     if loader is None:
         raise DataError(f"unknown data source {source!r}")
     root = Path(settings.get("data_root") or DEFAULT_ROOT).expanduser()
-    x, y, names, streamed, *rest = loader(settings, root, tuple(input_shape), split == "test")
+    extra = {"pipeline": pipeline} if source == "image_folder" else {}
+    x, y, names, streamed, *rest = loader(
+        settings, root, tuple(input_shape), split == "test", **extra
+    )
     held = rest[0] if rest else None  # a validation split the source brings (val/ folder)
     if streamed is not None:
         from torchcanvas.app.train.streamed import streamed_bundle
@@ -253,10 +262,16 @@ def check_targets(bundle: DataBundle, output_shape: tuple[int, ...], settings: d
     task_for(settings, bundle.num_classes).check_output(bundle, output_shape, settings["loss"])
 
 
-def fit_problem(settings: dict, input_shape, output_shape) -> str | None:
-    """Why the data cannot train this model, found without loading it; None when it fits."""
+def fit_problem(settings: dict, input_shape, output_shape, pipeline=None) -> str | None:
+    """Why the data cannot train this model, found without loading it; None when it fits.
+    `pipeline`: the project's pretrained preprocessing, as load_data takes it."""
+    from torchcanvas.app.train.images import stats_problem
+
     source = settings["data"]
     try:
+        problem = stats_problem(settings, pipeline)
+        if problem:
+            raise DataError(problem)
         if source in FILE_SOURCES:  # columns and shapes are only known once read
             if not settings.get("data_path"):
                 raise DataError(f"set data_path to the {source} file to train on.")
@@ -268,7 +283,7 @@ def fit_problem(settings: dict, input_shape, output_shape) -> str | None:
             check_fit(source, KNOWN_SHAPES[source], tuple(input_shape))
             classes = 10
         elif source == "image_folder":
-            classes = _count_class_folders(settings, input_shape)
+            classes = _count_class_folders(settings, input_shape, pipeline)
         else:
             classes = 10
         bundle = DataBundle(source, tuple(input_shape), [str(i) for i in range(classes)])
@@ -278,7 +293,7 @@ def fit_problem(settings: dict, input_shape, output_shape) -> str | None:
     return None
 
 
-def _count_class_folders(settings: dict, input_shape) -> int:
+def _count_class_folders(settings: dict, input_shape, pipeline=None) -> int:
     folder = Path(settings.get("data_root") or "").expanduser()
     if not settings.get("data_root") or not folder.is_dir():
         raise DataError("choose an image folder (one sub-folder of images per class).")
@@ -287,8 +302,10 @@ def _count_class_folders(settings: dict, input_shape) -> int:
             f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
             f"{list(input_shape)}."
         )
+    from torchcanvas.app.train.images import image_spec
     from torchcanvas.app.train.sources import class_folders, image_folder_roots
 
+    image_spec(input_shape, pipeline)  # a crop that is not the Input's size is refused now
     return len(class_folders(image_folder_roots(folder)[0]))
 
 

@@ -23,10 +23,12 @@ def ignore_interrupts(_worker: int) -> None:
 class Feed:
     """Training and validation batches of one DataBundle on one device, and a probe sample.
 
-    `augment` (random crops and flips) and `channels_last` apply to training batches.
+    `augment` (random crops and flips), or an `augmenter` (augment.Augmenter: the settings'
+    augment_ops), and `channels_last` apply to training batches.
     """
 
     augment = False
+    augmenter = None
     channels_last = False
 
     def __init__(self, data: DataBundle, device: torch.device, batch_size: int, seed: int):
@@ -87,7 +89,9 @@ class Feed:
     def train(self):
         """One epoch of shuffled training batches (augmented, channels_last when set)."""
         for x, y in self._train_batches():
-            if self.augment and isinstance(x, torch.Tensor):
+            if self.augmenter is not None and isinstance(x, torch.Tensor):
+                x = self.augmenter(x, self.generator)
+            elif self.augment and isinstance(x, torch.Tensor):
                 x = augment_batch(x, self.generator)
             yield (to_channels_last(x) if self.channels_last else x), y
 

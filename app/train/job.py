@@ -36,6 +36,7 @@ class TrainJob:
     tensorboard_dir: str | None = None  # write TensorBoard summaries here (tensorboard.py)
     input_name: str = "x"  # the Input node's name: the npz array it reads
     inputs: list = field(default_factory=list)  # InputSpecs in forward order (all Inputs)
+    pipeline: dict | None = None  # the project's pretrained preprocessing (graph.pipeline)
 
 
 def training_problem(analysis) -> str | None:
@@ -86,6 +87,7 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         activation_bytes=activation_bytes(analysis),
         input_name=analysis.names[analysis.inputs[0]],
         inputs=input_specs(analysis),
+        pipeline=project.preprocess,
         **overrides,
     )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from torchcanvas.app.train import events, runfolder
+from torchcanvas.app.train.augment import augmenter_for
 from torchcanvas.app.train.callbacks import (
     Capturing,
     Control,
@@ -139,6 +140,7 @@ class Trainer:
         torch.manual_seed(settings["seed"])
         named = loader_args(self.job.inputs, settings["data"])  # several Inputs, integer ids
         named.update(saved_stats(checkpoint, self.job.inputs, settings["data"], self.emit))
+        named["pipeline"] = self.job.pipeline
         self.data = self.given_data or load_data(settings, self.job.input_shape, **named)
         self.task = task_for(settings, self.data.num_classes)
         check_targets(self.data, self.job.output_shape, settings)
@@ -156,6 +158,9 @@ class Trainer:
         if self.channels_last:
             self.feed.channels_last = True
         self.feed.augment = bool(settings.get("augment"))
+        self.feed.augmenter = augmenter_for(settings, self.data)  # None: crop + flip, or none
+        if self.feed.augmenter is not None:
+            self.emit(events.Log(f"augment: {', '.join(settings['augment_ops'])}, per sample"))
         steps = math.ceil(self.data.train_size / settings["batch_size"])
         samples = (settings["epochs"] - self.start_epoch) * self.data.train_size
         self.clock = RunClock(settings["epochs"], self.start_epoch, steps, samples)

@@ -127,7 +127,15 @@ def read_input(predictor: Predictor, path: Path) -> tuple[torch.Tensor, list[str
         )
     if path.suffix.lower() in TABLE_SUFFIXES:
         raise PredictError(f"{path}: this run was trained on images; give image files")
-    return read_image(path, tuple(predictor.entry["shape"])).unsqueeze(0), [path.name]
+    return read_image(path, image_of(predictor.record)).unsqueeze(0), [path.name]
+
+
+def image_of(record: dict) -> dict:
+    """How the run read its images: the record's `image` entry, or (records from before it
+    was kept) the image folder's stretch to the Input's size."""
+    from torchcanvas.app.train.images import image_spec
+
+    return record.get("image") or image_spec(record["inputs"][0]["shape"])
 
 
 def _image_shape(entry: dict) -> bool:
@@ -135,15 +143,17 @@ def _image_shape(entry: dict) -> bool:
     return len(shape) == 3 and shape[0] in (1, 3) and entry["dtype"] == "float32"
 
 
-def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
-    """One image file as the image folder source reads it: (C, H, W) values 0..1."""
-    from torchcanvas.app.train.sources import UnreadableImage, checked_image, image_transform
+def read_image(path: Path, spec: dict) -> torch.Tensor:
+    """One image file as the image folder source reads it (`spec`: images.image_spec):
+    (C, H, W) values 0..1."""
+    from torchcanvas.app.train.images import image_transform
+    from torchcanvas.app.train.sources import UnreadableImage, checked_image
 
     try:
         image = checked_image(str(path))  # what the image folder source opens each file with
     except UnreadableImage as error:
         raise PredictError(f"{path}: not an image that can be read ({error.why})") from None
-    return image_transform(shape)(image)
+    return image_transform(spec)(image)
 
 
 def read_rows(path: Path, features: list[str]) -> tuple[torch.Tensor, list[str]]:

@@ -18,7 +18,7 @@ from torchcanvas.graph.fileio import read_limited
 
 FILENAME = "preprocess.json"
 FORMAT = "torchcanvas-preprocess"
-VERSION = 1
+VERSION = 2  # 2: the `image` entry (how image files were read) and `stats_from`
 MAX_BYTES = 16 << 20  # a table of many columns still fits; anything larger is not ours
 LAYOUTS = ("channel", "feature", "all", "none")
 DTYPES = ("float32", "float64", "int64", "int32", "bool")
@@ -56,8 +56,11 @@ def layout(sample_ndim: int, count: int, file_source: bool) -> str:
     return "channel" if count > 1 and sample_ndim >= 1 else "all"
 
 
-def make_record(bundle: DataBundle, settings: dict, specs: list) -> dict:
-    """The record of a loaded bundle: JSON types only."""
+def make_record(bundle: DataBundle, settings: dict, specs: list, pipeline=None) -> dict:
+    """The record of a loaded bundle: JSON types only. Image folders add `image`, how their
+    files were read (images.image_spec of the project's `pipeline`)."""
+    from torchcanvas.app.train.images import describe, image_spec
+
     source = settings["data"]
     normalized = bool(settings.get("normalize", True))
     means = bundle.mean if isinstance(bundle.mean, dict) else {specs[0].name: bundle.mean}
@@ -76,6 +79,7 @@ def make_record(bundle: DataBundle, settings: dict, specs: list) -> dict:
                 "std": std,
             }
         )
+    image = image_spec(specs[0].shape, pipeline) if source == "image_folder" else None
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -83,12 +87,14 @@ def make_record(bundle: DataBundle, settings: dict, specs: list) -> dict:
         "title": SOURCE_TITLES.get(source, source),
         "data_path": settings.get("data_path") or None,
         "task": settings.get("task", "classification"),
-        "raw": RAW.get(source, "the source's values"),
+        "raw": describe(image) if image else RAW.get(source, "the source's values"),
         "scale": SCALES.get(source),
         "inputs": inputs,
         "class_names": list(bundle.class_names),
         "features": list(bundle.feature_names) if source == "csv" else [],
         "targets": list(bundle.target_names),
+        "image": image,
+        "stats_from": settings.get("normalize_from", "data") if normalized else None,
     }
 
 
@@ -125,7 +131,37 @@ def check_record(data, where: str) -> dict:
             raise PreprocessError(f"{where}: {key} is not a list of names")
     if not isinstance(data.get("source"), str):
         raise PreprocessError(f"{where}: source is not a name")
+    if data.get("stats_from") not in (None, "data", "weights"):
+        raise PreprocessError(f"{where}: stats_from is not data or weights")
+    if data.get("image") is not None:
+        _check_image(data["image"], where)
     return data
+
+
+def _check_image(image, where: str) -> None:
+    """The `image` entry: sizes as ints, a known interpolation (the export embeds them)."""
+    from torchcanvas.graph.pipeline import INTERPOLATIONS
+
+    def sizes(key: str, least: int) -> bool:
+        value = image.get(key)
+        return (
+            isinstance(value, list)
+            and least <= len(value) <= 2
+            and all(type(v) is int and 0 < v < 1 << 20 for v in value)
+        )
+
+    fine = isinstance(image, dict) and image.get("channels") in (1, 3) and sizes("size", 2)
+    fine = fine and type(image["channels"]) is int
+    if fine and "resize" in image:
+        fine = (
+            sizes("resize", 1)
+            and sizes("crop", 2)
+            and image["crop"] == image["size"]
+            and image.get("interpolation") in INTERPOLATIONS
+            and isinstance(image.get("weights", ""), str)
+        )
+    if not fine:
+        raise PreprocessError(f"{where}: the image entry is not one this writes")
 
 
 def _check_input(entry, where: str) -> None:

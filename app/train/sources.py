@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from torchcanvas.app.train.bundle import IN_MEMORY_LIMIT, LABELS, SOURCE_TITLES, DataError
+from torchcanvas.app.train.images import image_spec, image_transform
 
 SYNTHETIC_SAMPLES = 1024
 
@@ -61,26 +62,11 @@ def _missing_message(source: str, root: Path, cls) -> str:
     )
 
 
-def image_transform(input_shape):
-    """A loaded PIL image -> a (C, H, W) tensor of 0..1: the Input's channels and size.
-
-    Training and `predict` both use it, so a new image meets the model as training's did.
-    """
-    from torchvision import transforms
-
-    channels, height, width = input_shape
-    convert = (
-        transforms.Grayscale(1)
-        if channels == 1
-        else transforms.Lambda(lambda image: image.convert("RGB"))
-    )
-    return transforms.Compose([convert, transforms.Resize((height, width)), transforms.ToTensor()])
-
-
-def load_image_folder(settings, root: Path, input_shape, test):
+def load_image_folder(settings, root: Path, input_shape, test, pipeline=None):
     """An image folder: one sub-folder per class, or `train/` and `val/` each holding the
     same class folders (then `val/` is the validation split: a fifth value says how many of
-    the samples, at the end, it holds)."""
+    the samples, at the end, it holds). Images are read as images.image_spec says: stretched
+    to the Input's size, or resized and center-cropped as the project's `pipeline` asks."""
     from torch.utils.data import ConcatDataset
 
     folder = Path(settings.get("data_root") or "").expanduser()
@@ -94,8 +80,9 @@ def load_image_folder(settings, root: Path, input_shape, test):
             f"an image folder needs an Input of shape [1, H, W] or [3, H, W], not "
             f"{list(input_shape)}."
         )
+    spec = image_spec(input_shape, pipeline)
     roots = image_folder_roots(folder)
-    sets = [_image_set(path, input_shape) for path in roots]
+    sets = [_image_set(path, spec) for path in roots]
     classes = sets[0].classes
     held = len(sets[1]) if len(sets) == 2 else None
     dataset = ConcatDataset(sets) if held is not None else sets[0]
@@ -134,12 +121,12 @@ def class_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _image_set(folder: Path, input_shape):
-    """torchvision's ImageFolder, each image converted to the Input's channels and size."""
+def _image_set(folder: Path, spec: dict):
+    """torchvision's ImageFolder, each image read as `spec` (images.image_spec) says."""
     from torchvision import datasets
 
     try:
-        transform = image_transform(input_shape)
+        transform = image_transform(spec)
         dataset = datasets.ImageFolder(str(folder), transform=transform, loader=checked_image)
     except (FileNotFoundError, RuntimeError) as error:
         raise DataError(f"{folder}: {error}") from None

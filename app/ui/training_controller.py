@@ -96,9 +96,14 @@ class TrainingController(WeightsActions, QObject):
 
     def refresh_settings(self) -> None:
         """Show the project's training settings."""
-        self.panel.show_settings(self.document.project.training)
+        self.show_settings()
         self.update_train_state()
         self.refresh_preview()
+
+    def show_settings(self) -> None:
+        """The panel shows the project's settings (and the rows that apply to it)."""
+        project = self.document.project
+        self.panel.show_settings(project.training, project.preprocess is not None)
 
     def data_settings(self) -> dict:
         """The training settings with a relative data file taken from the project's folder
@@ -120,7 +125,8 @@ class TrainingController(WeightsActions, QObject):
         error = self.document.set_training(key, value)
         if error:
             self.panel.show_status(f"{key}: {error}", "error")
-            self.panel.show_settings(self.document.project.training)
+        if error or key == "data":  # a refused value reverts; the rows follow the source
+            self.show_settings()
         if key in ("task", "data", "data_path", "targets", "features"):
             self.data_check.forget()  # read the file again: it may have changed
             self.refresh_preview()
@@ -140,6 +146,7 @@ class TrainingController(WeightsActions, QObject):
             self.document.project.training,
             analysis.meta(analysis.inputs[0]).per_sample,
             analysis.meta(analysis.outputs[0]).per_sample,
+            self.document.project.preprocess,
         )
 
     def update_train_state(self) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,10 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from torchcanvas.app.train.data import SOURCE_TITLES
-from torchcanvas.graph.settings import LOSSES, OPTIMIZERS, SCHEDULES, TASKS
+from torchcanvas.graph.settings import AUGMENT_OPS, LOSSES, OPTIMIZERS, SCHEDULES, TASKS
 
 DATA_FILTER = "Tables and arrays (*.csv *.tsv *.npz *.npy);;All files (*)"
 FILE_KINDS = {".csv": "csv", ".tsv": "csv", ".tab": "csv", ".npz": "npz", ".npy": "npz"}
+OP_TITLES = {
+    "random_resized_crop": "Resized crop",
+    "horizontal_flip": "Flip",
+    "color_jitter": "Color jitter",
+    "rotation": "Rotation",
+}
+STATS_TITLES = {"data": "the training split", "weights": "the pretrained weights"}
 
 
 class TrainingPanel(QWidget):
@@ -68,6 +76,10 @@ class TrainingPanel(QWidget):
         self._add_number(form, "epochs", "Epochs", QSpinBox, 1, 10000)
         self._add_choice(form, "schedule", "LR schedule", list(SCHEDULES))
         self._add_check(form, "augment", "Augment (crop + flip)")
+        form.addRow("Augment with", self._ops_row())
+        self._add_choice(
+            form, "normalize_from", "Normalize with", ["data", "weights"], STATS_TITLES
+        )
         self._add_choice(form, "device", "Device", devices)
         self._add_check(form, "compile", "Compile the model (torch.compile)")
         self.start_from_weights = QCheckBox("Start from the current weights")
@@ -95,6 +107,7 @@ class TrainingPanel(QWidget):
         layout.addLayout(form)
         layout.addLayout(self._weights_buttons())
         layout.addStretch(1)
+        self.form = form
 
     # ----- construction -----------------------------------------------------------
     def _add_choice(self, form, key, label, values, titles=None) -> None:
@@ -121,6 +134,22 @@ class TrainingPanel(QWidget):
         box.valueChanged.connect(lambda value, k=key: self._edited(k, value))
         self.fields[key] = box
         form.addRow(label, box)
+
+    def _ops_row(self) -> QWidget:
+        """A check box per augment op (image folders); none checked: crop + flip."""
+        row = self.ops_row = QWidget()
+        row.setToolTip("Image folders: these ops replace crop + flip while Augment is on")
+        layout = QGridLayout(row)  # two by two: the dock is narrow
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.op_boxes: dict[str, QCheckBox] = {}
+        for index, name in enumerate(AUGMENT_OPS):
+            box = self.op_boxes[name] = QCheckBox(OP_TITLES[name])
+            box.toggled.connect(lambda _on: self._edited("augment_ops", self._checked_ops()))
+            layout.addWidget(box, index // 2, index % 2)
+        return row
+
+    def _checked_ops(self) -> list[str]:
+        return [name for name, box in self.op_boxes.items() if box.isChecked()]
 
     def _folder_row(self) -> QWidget:
         row = QWidget()
@@ -207,10 +236,17 @@ class TrainingPanel(QWidget):
             self.setting_edited.emit(key, value)
 
     # ----- state ------------------------------------------------------------------
-    def show_settings(self, settings: dict) -> None:
-        """Show the project's settings without emitting edits."""
+    def show_settings(self, settings: dict, pipeline: bool = False) -> None:
+        """Show the project's settings without emitting edits; the augment ops only for image
+        folders, where normalize's stats come from when the project has a `pipeline` (or
+        the setting already asks for the weights')."""
         self._loading = True
         try:
+            for name, box in self.op_boxes.items():
+                box.setChecked(name in (settings.get("augment_ops") or ()))
+            self.form.setRowVisible(self.ops_row, settings.get("data") == "image_folder")
+            stats_row = pipeline or settings.get("normalize_from", "data") != "data"
+            self.form.setRowVisible(self.fields["normalize_from"], stats_row)  # so it can be undone
             for key, widget in self.fields.items():
                 value = settings.get(key)
                 if isinstance(widget, QComboBox):
@@ -232,7 +268,7 @@ class TrainingPanel(QWidget):
         self.pause_button.setEnabled(running and not paused)
         self.resume_button.setEnabled(running and paused)
         self.stop_button.setEnabled(running)
-        for widget in self.fields.values():
+        for widget in [*self.fields.values(), self.ops_row]:
             widget.setEnabled(not running)
 
     def show_status(self, text: str, kind: str = "info") -> None:
