@@ -136,10 +136,18 @@ def analyze(model, context: Context | None = None) -> Analysis:
 
 
 def _refused(model, context: Context, problem: Problem) -> Analysis:
-    """The analysis of a design too large to analyse: that one problem and nothing else."""
+    """The analysis of a design too large to analyse: that problem, and the Inputs (the data
+    preview reads their shapes) but nothing behind them."""
+    inputs = model.nodes_of_kind(INPUT)
+    facts = {}
+    for node in inputs:
+        try:
+            facts[node] = _run(model, node, {}, {}, context, _fed_inputs(inputs, context))[0]
+        except ShapeError:
+            continue
     return Analysis(
         execution_order(model),
-        {},
+        facts,
         [problem],
         live_nodes(model),
         model.names(),

@@ -112,6 +112,22 @@ def test_a_design_just_under_the_bound_is_analysed_as_before(tmp_path):
     assert facts.inner is not None  # the body was analysed, instance by instance
 
 
+def test_a_model_of_ten_billion_parameters_is_refused_before_it_is_built(tmp_path):
+    project = mlp_project(100_000, 3, data="synthetic", epochs=1)
+    project.model.set_param(project.model.find("fc1"), "out_features", 100_000)
+    save_project(project, tmp_path / "big.json")
+    checked = run_cli("check", "big.json", cwd=tmp_path)
+    assert checked.returncode == 1
+    message = (
+        "fc1: the model has 10,000,400,003 parameters (37 GB as float32; limit 4,294,967,296), "
+        "this layer the most; use fewer features or channels"
+    )
+    assert f"error: {message}" in checked.stdout
+    trained = run_cli("train", "big.json", "--out", "run", cwd=tmp_path)
+    assert trained.returncode != 0 and message in trained.stderr
+    assert "Traceback" not in trained.stderr and not (tmp_path / "run").exists()
+
+
 # ----- class labels sized by a data value: 2 ------------------------------------------
 def test_npz_labels_far_above_the_class_count_are_named_and_refused(tmp_path):
     y = np.array([0, 10**12, 2 * 10**12] * 4)
