@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench.bench_wide",
     "bench.bench_gpu",
     "bench.bench_script",
+    "bench.bench_bounds",
 ]
 
 

@@ -237,6 +237,16 @@ def test_an_npz_whose_header_declares_80_gb_is_refused_before_reading(tmp_path):
     )
 
 
+def test_an_npy_pair_whose_header_declares_80_gb_is_refused_before_reading(tmp_path):
+    (tmp_path / "x.npy").write_bytes(npy_bytes((100_000, 100_000), "<f8", bytes(64)))
+    np.save(tmp_path / "y.npy", np.zeros(12, np.int64))
+    npz_project(tmp_path, "x.npy")
+    assert train_refusal(tmp_path) == (
+        "error: x.npy declares 100000x100000 float64 values (74.5 GB); arrays larger than "
+        "2.0 GB are not loaded."
+    )
+
+
 def test_an_npz_of_python_objects_is_refused_before_it_is_unpacked(tmp_path):
     np.savez(tmp_path / "data.npz", x=np.zeros((12, 4)), y=np.array([{}] * 12, dtype=object))
     npz_project(tmp_path)
