@@ -210,4 +210,5 @@ def _image_record(settings: dict, specs: list) -> dict:
 def _delimiter(path: Path) -> str:
     from torchcanvas.app.train.tables import delimiter
 
-    return delimiter(path, path.read_text(encoding="utf-8-sig", errors="replace")[:65536])
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        return delimiter(path, handle.read(65536))  # the head only: the table may be large

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import math
 import re
 import sys
 import traceback
@@ -21,6 +22,8 @@ from torchcanvas.app.import_check import import_checked
 from torchcanvas.graph.fximport import ImportResult
 
 DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
+_DTYPE_BYTES = {"float32": 4, "float64": 8, "float16": 2, "int64": 8, "int32": 4, "bool": 1}
+MAX_EXAMPLE_BYTES = 1 << 30  # the example inputs the module is traced with, all together
 _SHAPE = re.compile(r"^\d+(x\d+){0,5}$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 TORCHVISION_MODELS = (
@@ -156,6 +159,7 @@ def import_source(
     if not shapes:
         raise SourceError("give the per-sample shape of each input with --input-shape")
     dtypes = _checked_dtypes(dtypes, len(shapes))
+    _check_example_size(shapes, dtypes)
     module = load_source(source, arguments)
     if chosen is not None:
         weights.load_into(module, chosen)
@@ -176,6 +180,21 @@ def _checked_dtypes(dtypes: list[str] | None, count: int) -> list[str]:
     if bad:
         raise SourceError(f"dtype {bad[0]!r:.20}: expected one of {', '.join(DTYPES)}")
     return dtypes
+
+
+def _check_example_size(shapes: list[tuple[int, ...]], dtypes: list[str]) -> None:
+    """Refuse shapes whose example inputs would not fit in memory, before any code runs."""
+    from torchcanvas.graph.fximport import BATCH
+
+    sizes = [BATCH * math.prod(shape) * _DTYPE_BYTES[d] for shape, d in zip(shapes, dtypes)]
+    if sum(sizes) > MAX_EXAMPLE_BYTES:
+        largest = max(range(len(sizes)), key=sizes.__getitem__)
+        shape = "x".join(str(size) for size in shapes[largest])
+        raise SourceError(
+            f"shape {shape}: the example input ({BATCH} samples of {dtypes[largest]}) would "
+            f"take {sum(sizes) / 2**30:,.1f} GB; the limit is {MAX_EXAMPLE_BYTES // 2**30} GB. "
+            f"Import with a smaller shape (the project's Input can be changed afterwards)"
+        )
 
 
 def _check_input_count(module, count: int) -> None:

@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench.bench_gpu",
     "bench.bench_script",
     "bench.bench_augment",
+    "bench.bench_bounds",
 ]
 
 

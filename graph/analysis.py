@@ -13,6 +13,7 @@ from typing import Any
 
 from torchcanvas.graph import hints
 from torchcanvas.graph.autoparams import RULES
+from torchcanvas.graph.bounds import expansion_problem, parameter_problem
 from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.memory import activation_problems
 from torchcanvas.graph.ports import TensorMeta
@@ -125,8 +126,35 @@ class Analysis:
 
 def analyze(model, context: Context | None = None) -> Analysis:
     """Infer every port's value and collect every problem; never raises for a bad graph."""
+    context = context or Context()
+    if not context.path:  # a model or a definition on its own: bound what it unfolds to
+        too_large = expansion_problem(model)
+        if too_large is not None:
+            return _refused(model, context, too_large)
     with gc_paused():
-        return _analyze(model, context or Context())
+        return _analyze(model, context)
+
+
+def _refused(model, context: Context, problem: Problem) -> Analysis:
+    """The analysis of a design too large to analyse: that problem, and the Inputs (the data
+    preview reads their shapes) but nothing behind them."""
+    inputs = model.nodes_of_kind(INPUT)
+    facts = {}
+    for node in inputs:
+        try:
+            facts[node] = _run(model, node, {}, {}, context, _fed_inputs(inputs, context))[0]
+        except ShapeError:
+            continue
+    return Analysis(
+        execution_order(model),
+        facts,
+        [problem],
+        live_nodes(model),
+        model.names(),
+        model.nodes_of_kind(INPUT),
+        model.nodes_of_kind(OUTPUT),
+        context,
+    )
 
 
 def _analyze(model, context: Context) -> Analysis:
@@ -180,7 +208,8 @@ def _analyze(model, context: Context) -> Analysis:
     outputs = model.nodes_of_kind(OUTPUT)
     analysis = Analysis(order, facts, problems, live, names, inputs, outputs, context)
     if not context.path and not context.blocks:  # the whole model, not a block's body
-        for problem in activation_problems(analysis):
+        too_many = parameter_problem(analysis)
+        for problem in [*activation_problems(analysis), *([too_many] if too_many else [])]:
             analysis.problems.append(problem)
             analysis.by_node.setdefault(problem.node, []).append(problem)
     return analysis

@@ -72,11 +72,11 @@ def open_regular(path: str | os.PathLike) -> BinaryIO:
 def read_limited(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
     """The bytes of a regular file, refused once more than `limit` have actually been read."""
     with open_regular(path) as handle:
-        return read_handle(
-            handle,
-            limit,
-            f"{Path(path).name}: larger than {_size(limit)}; not a TorchCanvas {what}",
-        )
+        message = f"{Path(path).name}: larger than {_size(limit)}; not a TorchCanvas {what}"
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:  # refused before a byte is read (a sparse file reads as fast as RAM)
+            raise FileRefused(message.replace("larger than", f"{_size(size)}, larger than"))
+        return read_handle(handle, limit, message)
 
 
 def read_handle(handle: BinaryIO, limit: int, message: str) -> bytes:

@@ -186,7 +186,7 @@ def eval_command(args) -> int:
     if project is None:
         return EXIT_BAD_INPUT
     from torchcanvas.app.train.core.loop import evaluate, make_loss
-    from torchcanvas.app.train.data import DataError, check_targets, load_data
+    from torchcanvas.app.train.data import DataError, check_targets, load_data, output_classes
     from torchcanvas.app.train.inputs import input_specs, loader_args
     from torchcanvas.app.train.job import resolve_device
     from torchcanvas.app.train.tasks import task_for
@@ -203,6 +203,7 @@ def eval_command(args) -> int:
         named = loader_args(specs, settings["data"])
         named.update(_saved_stats(args.weights, specs, settings["data"]))
         named["pipeline"] = project.preprocess
+        named["classes"] = output_classes(analysis.meta(analysis.outputs[0]).per_sample)
         bundle = load_data(settings, specs[0].shape, split=args.split, **named)
         check_targets(bundle, analysis.meta(analysis.outputs[0]).per_sample, settings)
     except WeightsError as error:

@@ -13,8 +13,18 @@ import torch
 
 from torchcanvas.app.train.bundle import DataError, data_file, read_data_file, shape_text
 from torchcanvas.app.train.inputs import Inputs, InputSpec, as_input, check_shape
-from torchcanvas.app.train.npyfiles import read_folder, read_pair
+from torchcanvas.app.train.npyfiles import (
+    MAX_ARRAY_BYTES,
+    check_declared,
+    declared_bytes,
+    read_folder,
+    read_pair,
+    size_text,
+)
 from torchcanvas.app.train.tasks import task_for
+
+MAX_CLASSES = 1 << 16  # labels of a data set read before the model's Output is known
+LISTED_LABELS = 5
 
 
 @dataclass
@@ -28,8 +38,9 @@ class Arrays:
     targets: list[str]
 
 
-def load_npz(settings: dict, specs: list[InputSpec]) -> Arrays:
-    """Read data_path as an .npz archive (numbers only, never pickles) and check it."""
+def load_npz(settings: dict, specs: list[InputSpec], classes: int | None = None) -> Arrays:
+    """Read data_path as an .npz archive (numbers only, never pickles) and check it;
+    `classes` is the Output's class count, when known."""
     path = data_file(settings, "npz")
     arrays, targets = read_arrays(path, list(settings.get("targets") or ()))
     file = path.name
@@ -48,7 +59,7 @@ def load_npz(settings: dict, specs: list[InputSpec]) -> Arrays:
                 f"{len(arrays[name])}; every array needs one entry per sample."
             )
     x = inputs[0] if len(inputs) == 1 else Inputs(inputs)
-    y, names = task_for(settings).array_targets(arrays, targets, file, count)
+    y, names = task_for(settings).array_targets(arrays, targets, file, count, classes)
     return Arrays(x, y, names, keys, targets)
 
 
@@ -96,6 +107,8 @@ def input_tensor(array: np.ndarray, key: str, spec: InputSpec, file: str) -> tor
 
 def read_archive(data: bytes, file: str) -> dict[str, np.ndarray]:
     """name -> array; object arrays, which would need pickle, are refused."""
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        check_entries(data, file)
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
@@ -118,6 +131,32 @@ def read_archive(data: bytes, file: str) -> dict[str, np.ndarray]:
             except (OSError, EOFError, zipfile.BadZipFile) as error:
                 raise DataError(f"{file}: array {name!r} cannot be read ({error}).") from None
     return arrays
+
+
+def check_entries(data: bytes, file: str) -> None:
+    """Refuse an archive whose arrays would unpack to more than MAX_ARRAY_BYTES, from the
+    sizes its entries and their headers declare: a few MB of zeros can unpack to gigabytes."""
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                where = f"{file}: array {info.filename.removesuffix('.npy')!r}"
+                if info.file_size > MAX_ARRAY_BYTES:
+                    raise DataError(
+                        f"{where} unpacks to {size_text(info.file_size)}; arrays larger than "
+                        f"{size_text(MAX_ARRAY_BYTES)} are not loaded."
+                    )
+                with archive.open(info) as handle:
+                    declared = declared_bytes(handle, where)
+                    check_declared(declared, info.file_size - handle.tell(), where)
+                total += info.file_size
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
+        raise DataError(f"{file}: not a NumPy .npz archive ({error}).") from None
+    if total > MAX_ARRAY_BYTES:
+        raise DataError(
+            f"{file}: its arrays unpack to {size_text(total)} together; data sets larger than "
+            f"{size_text(MAX_ARRAY_BYTES)} are not loaded."
+        )
 
 
 def samples(array: np.ndarray, name: str, file: str) -> np.ndarray:
@@ -144,8 +183,14 @@ def finite(array: np.ndarray, name: str, file: str) -> np.ndarray:
     return array
 
 
-def class_labels(arrays: dict, targets: list[str], file: str) -> tuple[torch.Tensor, list[str]]:
-    """Labels 0..K-1 (names from a class_names array if present), or text mapped to names."""
+def class_labels(
+    arrays: dict, targets: list[str], file: str, classes: int | None = None
+) -> tuple[torch.Tensor, list[str]]:
+    """Labels 0..K-1 (names from a class_names array if present), or text mapped to names.
+
+    Integer labels must lie below `classes`, the Output's class count (MAX_CLASSES when not
+    known): the class list is as long as the largest label, so a label is never trusted to
+    size it."""
     if len(targets) != 1:
         raise DataError(f"classification takes one target array; targets names {len(targets)}.")
     name = targets[0]
@@ -169,6 +214,7 @@ def class_labels(arrays: dict, targets: list[str], file: str) -> tuple[torch.Ten
         )
     if y.min() < 0:
         raise DataError(f"{file}: target array {name!r} holds a negative class label {y.min()}.")
+    _check_below(y, classes, name, file)
     count = int(y.max()) + 1
     names = [str(i) for i in range(count)]
     if "class_names" in arrays:
@@ -179,3 +225,19 @@ def class_labels(arrays: dict, targets: list[str], file: str) -> tuple[torch.Ten
             )
         names = given
     return torch.from_numpy(y.astype(np.int64)), names
+
+
+def _check_below(y: np.ndarray, classes: int | None, name: str, file: str) -> None:
+    """DataError naming the labels at or above the class count."""
+    bound = classes or MAX_CLASSES
+    if y.max() < bound:
+        return
+    beyond = np.unique(y[y >= bound])
+    shown = ", ".join(str(int(v)) for v in beyond[:LISTED_LABELS])
+    more = f" and {len(beyond) - LISTED_LABELS} more" if len(beyond) > LISTED_LABELS else ""
+    given = "the model's Output gives" if classes else "TorchCanvas takes at most"
+    raise DataError(
+        f"{file}: target array {name!r} holds class labels {shown}{more}, but {given} "
+        f"{bound:,} classes (labels 0 to {bound - 1:,}); number the classes from 0, or "
+        f"set task to regression to predict numbers."
+    )

@@ -39,6 +39,7 @@ def load_data(
     inputs: list | None = None,
     stats: dict | None = None,
     pipeline: dict | None = None,
+    classes: int | None = None,
 ) -> DataBundle:
     """Load the source named in `settings` and split it; DataError on any failure.
 
@@ -47,6 +48,7 @@ def load_data(
     eval and resume normalize exactly as training did. Every split uses training stats.
     `pipeline` is the project's pretrained preprocessing (graph.pipeline), or None: how image
     folders read images, and the stats `normalize_from: weights` asks for.
+    `classes` (the Output's class count, when known) bounds an archive's class labels.
     """
     from torchcanvas.app.train.images import weights_stats
     from torchcanvas.app.train.inputs import InputSpec
@@ -55,7 +57,7 @@ def load_data(
     specs = list(inputs or [InputSpec(input_name, tuple(input_shape))])
     chosen = weights_stats(settings, pipeline, specs[0].shape)  # None: the training split's
     if settings["data"] in FILE_SOURCES:
-        bundle = _load_file(settings, specs, split, stats)
+        bundle = _load_file(settings, specs, split, stats, classes)
     else:
         pair = _pair(stats, specs[0]) or chosen
         bundle = _load_builtin(settings, specs, split, pair, pipeline)
@@ -120,7 +122,7 @@ def _training_stats(settings: dict, specs: list, x: torch.Tensor) -> tuple[list,
     return channel_stats(x[train_idx])
 
 
-def _load_file(settings: dict, specs: list, split: str, stats: dict | None) -> DataBundle:
+def _load_file(settings: dict, specs: list, split: str, stats, classes) -> DataBundle:
     """A CSV table or an npz archive, split and standardized with the training split's stats."""
     from torchcanvas.app.train.arrays import load_npz
     from torchcanvas.app.train.inputs import as_input, split_bundle
@@ -140,7 +142,7 @@ def _load_file(settings: dict, specs: list, split: str, stats: dict | None) -> D
         x = as_input(table.x, specs[0], f"the {source} features")
         y, names, targets, features = table.y, table.class_names, table.targets, table.features
     else:
-        arrays = load_npz(settings, specs)
+        arrays = load_npz(settings, specs, classes)
         x, y, names, targets = arrays.x, arrays.y, arrays.class_names, arrays.targets
         features = arrays.input_arrays
     train_idx, val_idx = split_indices(len(x), settings["val_split"], settings["seed"])
@@ -255,6 +257,12 @@ KNOWN_SHAPES = {
     "fashion_mnist": (1, 28, 28),
     "cifar10": (3, 32, 32),
 }
+
+
+def output_classes(output_shape) -> int | None:
+    """The class count an Output of this per-sample shape gives (None: not one score per class)."""
+    shape = tuple(output_shape or ())
+    return shape[0] if len(shape) == 1 and isinstance(shape[0], int) else None
 
 
 def check_targets(bundle: DataBundle, output_shape: tuple[int, ...], settings: dict) -> None:

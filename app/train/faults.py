@@ -105,8 +105,16 @@ def describe(
     model=None,
     sample_bytes: int = 0,
     memory_bytes: int = 0,
+    stage: str | None = None,
 ) -> TrainingFault:
-    """A TrainingFault for an exception raised inside a step."""
+    """A TrainingFault for an exception raised inside a step, or while `stage` (before the
+    batches: then the batch size is not to blame)."""
+    if is_out_of_memory(error) and stage:
+        return TrainingFault(
+            "oom",
+            f"out of memory while {stage}, before any batch ran (the batch size is not the "
+            f"cause); use smaller data or a smaller model.",
+        )
     if is_out_of_memory(error):
         return TrainingFault("oom", oom_message(batch_size, sample_bytes, memory_bytes))
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -41,7 +41,13 @@ from torchcanvas.app.train.core.loop import (
     make_scheduler,
     precision,
 )
-from torchcanvas.app.train.data import DataBundle, DataError, check_targets, load_data
+from torchcanvas.app.train.data import (
+    DataBundle,
+    DataError,
+    check_targets,
+    load_data,
+    output_classes,
+)
 from torchcanvas.app.train.evaluate import probe_predictions
 from torchcanvas.app.train.fastpath import speed_ups
 from torchcanvas.app.train.faults import TrainingFault, TrainingStopped, describe, device_memory
@@ -85,6 +91,7 @@ class Trainer:
         self.model = self.optimizer = self.scheduler = self.device = None
         self.start_epoch = 0
         self.t0 = time.monotonic()
+        self.stage = "preparing the run"  # what runs before the batches: None once they do
 
     def run(self) -> events.Event:
         """Train to the end, or until stopped or failed; returns the final event."""
@@ -124,6 +131,7 @@ class Trainer:
             Recording(self.history, self._save),
         ]
         self.flush = guarding.flush
+        self.stage = None  # from here an out-of-memory comes from a batch
         fit(self.model, self.feed, self.task, self.loss_fn, self.optimizer, self.scheduler,
             settings["epochs"], self.start_epoch, callbacks, step_model=self.step_model,
             amp=self.autocast_dtype, scaler=self.scaler)  # fmt: skip
@@ -141,11 +149,14 @@ class Trainer:
         named = loader_args(self.job.inputs, settings["data"])  # several Inputs, integer ids
         named.update(saved_stats(checkpoint, self.job.inputs, settings["data"], self.emit))
         named["pipeline"] = self.job.pipeline
+        named["classes"] = output_classes(self.job.output_shape)
+        self.stage = "loading the data"
         self.data = self.given_data or load_data(settings, self.job.input_shape, **named)
         self.task = task_for(settings, self.data.num_classes)
         check_targets(self.data, self.job.output_shape, settings)
         if self.data.train_size < 2:
             raise DataError("the training split has fewer than 2 samples; lower val_split.")
+        self.stage = "building the model"
         self._build_model()
         if checkpoint is not None:
             self._resume(checkpoint)
@@ -274,6 +285,7 @@ class Trainer:
             self.model,
             self.job.activation_bytes,
             device_memory(self.device),
+            self.stage,
         )
         final = self._fail(fault.kind, str(fault))
         final.node = fault.node

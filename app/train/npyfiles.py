@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
 
-from torchcanvas.app.train.bundle import DataError, read_data_file
+from torchcanvas.app.train.bundle import DataError, read_data_file, shape_text
 
+MAX_ARRAY_BYTES = 2 << 30  # decoded arrays of one data set together: they are copied to tensors
 PAIRS = (("x", "y"), ("X", "y"), ("inputs", "targets"), ("features", "labels"))
 
 
 def read_npy(path: Path) -> np.ndarray:
     """One .npy array (numbers or text, never pickles); DataError says what is wrong."""
     data = read_data_file(path)
+    if data.startswith(b"\x93NUMPY"):  # an .npz (a zip) is refused below, by np.load
+        handle = io.BytesIO(data)
+        declared = declared_bytes(handle, path.name)
+        check_declared(declared, len(data) - handle.tell(), path.name)
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as error:
@@ -81,3 +87,47 @@ def read_pair(inputs: Path, targets: list[str]) -> tuple[dict[str, np.ndarray], 
         arrays[path.stem] = read_npy(path)
         keys.append(path.stem)
     return arrays, keys
+
+
+def declared_bytes(handle, where: str) -> int:
+    """The bytes an .npy stream's header says its array takes, read from the header alone;
+    an array of Python objects (it would need pickle) is refused before anything is loaded."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            shape, _, dtype = np.lib.format._read_array_header(handle, version)
+    except (ValueError, OSError, EOFError, SyntaxError) as error:
+        raise DataError(f"{where}: not a NumPy array ({error}).") from None
+    if dtype.hasobject:
+        raise DataError(
+            f"{where} holds Python objects, which are not loaded (no pickles); save numbers "
+            f"or text."
+        )
+    size = math.prod(shape) * dtype.itemsize
+    if size > MAX_ARRAY_BYTES:
+        raise DataError(
+            f"{where} declares {shape_text(shape)} {dtype} values ({size_text(size)}); arrays "
+            f"larger than {size_text(MAX_ARRAY_BYTES)} are not loaded."
+        )
+    return size
+
+
+def check_declared(declared: int, present: int, where: str) -> None:
+    """Refuse an array whose header promises more bytes than the file holds."""
+    if declared > present:
+        raise DataError(
+            f"{where} declares {size_text(declared)} of values but holds {size_text(present)}; "
+            f"the file is cut short or damaged."
+        )
+
+
+def size_text(size: int) -> str:
+    """'80.0 GB', '12.5 MB', '300 bytes'."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size:,} bytes"

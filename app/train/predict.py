@@ -158,11 +158,10 @@ def read_image(path: Path, spec: dict) -> torch.Tensor:
 
 def read_rows(path: Path, features: list[str]) -> tuple[torch.Tensor, list[str]]:
     """(N, F) float rows of a table's FEATURES columns, labelled 'file:line'."""
-    from torchcanvas.app.train.bundle import read_data_file
     from torchcanvas.app.train.tables import Where, column_list, numbers, parse_table
 
     try:
-        header, rows, lines = parse_table(read_data_file(path), path)
+        header, rows, lines = parse_table(path)
         missing = [name for name in features if name not in header]
         if missing:
             raise DataError(

@@ -46,11 +46,11 @@ def data_sample_shape(settings: dict, spec) -> tuple[int, ...] | None:
 
 
 def _table_features(settings: dict) -> list[str]:
-    from torchcanvas.app.train.bundle import data_file, read_data_file
+    from torchcanvas.app.train.bundle import data_file
     from torchcanvas.app.train.tables import choose_columns, parse_table
 
     path = data_file(settings, "CSV")
-    header, _rows, _lines = parse_table(read_data_file(path), path)
+    header, _rows, _lines = parse_table(path)
     return choose_columns(header, settings, path.name)[0]
 
 

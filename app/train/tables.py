@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import math
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from torchcanvas.app.train.bundle import DataError, data_file, read_data_file, shape_text
+from torchcanvas.app.train.bundle import MAX_DATA_FILE_BYTES, DataError, data_file, shape_text
+from torchcanvas.app.train.npyfiles import size_text
 from torchcanvas.app.train.tasks import task_for
+from torchcanvas.graph.fileio import FileRefused, open_regular
 
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 64 * 1024
 LISTED = 12  # column names listed in a message before "..."
+MAX_LINE_BYTES = 1 << 20  # one line of a table: a longer one is no table (or all NUL bytes)
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)(?=.)", re.DOTALL)
+MAX_CELLS = 20_000_000  # cells held as text before they become numbers (about 1 GB)
 
 
 @dataclass
@@ -32,7 +39,7 @@ class Table:
 def load_csv(settings: dict, input_shape: tuple[int, ...]) -> Table:
     """Read data_path as a table and check every cell; DataError names row and column."""
     path = data_file(settings, "CSV")
-    header, rows, lines = parse_table(read_data_file(path), path)
+    header, rows, lines = parse_table(path)
     features, targets = choose_columns(header, settings, path.name)
     where = Where(path.name, header, lines)
     x = torch.tensor([numbers(rows, where, column) for column in features]).T
@@ -54,18 +61,35 @@ class Where:
         return f"{self.file}: row {self.lines[row]}, column {column!r}"
 
 
-def parse_table(data: bytes, path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """(header, rows, line number of each row); refuses empty files and ragged rows."""
+def parse_table(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """(header, rows, line number of each row), streamed: the file's size, each line's
+    length and the cells held are bounded; refuses empty files, ragged rows and NUL bytes."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"{path.name}: not UTF-8 text (bad byte at offset {error.start})."
-        ) from None
-    if not text.strip():
+        with open_regular(path) as raw:
+            size = os.fstat(raw.fileno()).st_size
+            if size > MAX_DATA_FILE_BYTES:
+                raise DataError(
+                    f"{path.name} is {size_text(size)}; tables larger than "
+                    f"{size_text(MAX_DATA_FILE_BYTES)} are not read (save the data as .npz)."
+                )
+            return _rows(raw, path)
+    except FileRefused as error:
+        raise DataError(f"cannot read {path}: {error}") from None
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; check data_path.") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder; data_path must name a file.") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot read ({error.strerror or error}).") from None
+
+
+def _rows(handle, path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    lines = _Lines(handle, path.name)
+    sample = lines.sample()
+    if not sample.strip():
         raise DataError(f"{path.name} is empty; it needs a header row and rows of values.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(path, text))
-    header, rows, lines = None, [], []
+    reader = csv.reader(lines, delimiter=delimiter(path, sample))
+    header, rows, at_lines = None, [], []
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -79,12 +103,59 @@ def parse_table(data: bytes, path: Path) -> tuple[list[str], list[list[str]], li
                 )
             else:
                 rows.append(row)
-                lines.append(reader.line_num)
+                at_lines.append(reader.line_num)
+                if len(rows) * len(header) > MAX_CELLS:
+                    raise DataError(
+                        f"{path.name}: more than {MAX_CELLS:,} cells (row {reader.line_num} "
+                        f"of {len(header)} columns); save a table this large as .npz."
+                    )
     except csv.Error as error:
         raise DataError(f"{path.name}: row {reader.line_num}: {error}.") from None
     if not rows:
         raise DataError(f"{path.name} has a header but no rows of values.")
-    return header, rows, lines
+    return header, rows, at_lines
+
+
+class _Lines:
+    """A table's lines for csv.reader, read one at a time from the bytes so that a bad byte
+    is found on its own line: each bounded in length, UTF-8, free of NUL bytes."""
+
+    def __init__(self, handle, file: str) -> None:
+        self.handle, self.file, self.number = handle, file, 0
+        self.pending: list[str] = []
+
+    def sample(self) -> str:
+        """The first SNIFF_CHARS characters (to find the delimiter); reading restarts after."""
+        head = self.handle.read(SNIFF_CHARS).removeprefix(codecs.BOM_UTF8)
+        self.handle.seek(0)
+        return head.decode("utf-8", errors="ignore")  # a bad byte is named by its line
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if not self.pending:
+            raw = self.handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                raise StopIteration
+            if len(raw) > MAX_LINE_BYTES:
+                raise DataError(
+                    f"{self.file}: line {self.number + 1} is longer than {MAX_LINE_BYTES:,} "
+                    f"bytes; this does not look like a table."
+                )
+            try:
+                text = raw.removeprefix(codecs.BOM_UTF8 if not self.number else b"").decode()
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    f"{self.file}: line {self.number + 1} is not UTF-8 text (bad byte at "
+                    f"column {error.start + 1})."
+                ) from None
+            self.pending = _LONE_CR.split(text)  # a lone \r ends a line too, as before
+        line = self.pending.pop(0)
+        self.number += 1
+        if "\0" in line:
+            raise DataError(f"{self.file}: line {self.number} holds a NUL byte; a table is text.")
+        return line
 
 
 def delimiter(path: Path, text: str) -> str:

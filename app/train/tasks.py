@@ -65,11 +65,11 @@ class Classification(ClassificationTask):
                 f"{len(targets)} ({', '.join(targets)}). Set task to regression for several."
             )
 
-    def array_targets(self, arrays: dict, targets: list[str], file: str, count: int):
-        """(labels, class names) of an archive's target array."""
+    def array_targets(self, arrays: dict, targets: list[str], file: str, count: int, classes=None):
+        """(labels, class names) of an archive's target array (labels below `classes`)."""
         from torchcanvas.app.train.arrays import class_labels
 
-        return class_labels(arrays, targets, file)
+        return class_labels(arrays, targets, file, classes)
 
     def check_output(self, bundle, output_shape: tuple[int, ...], loss: str) -> None:
         """Refuse a model whose output does not give one score per class."""
@@ -187,7 +187,7 @@ class Regression(RegressionTask):
     def check_target_columns(self, targets: list[str]) -> None:
         """Any number of real-valued columns."""
 
-    def array_targets(self, arrays: dict, targets: list[str], file: str, count: int):
+    def array_targets(self, arrays: dict, targets: list[str], file: str, count: int, classes=None):
         """(real values, no class names) of an archive's target arrays; one shaped target
         keeps its shape."""
         import numpy as np
