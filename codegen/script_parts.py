@@ -97,6 +97,12 @@ def arguments():
         "--weights", help="a state_dict or checkpoint to start from (default: weights_file)"
     )
     parser.add_argument("--partial", action="store_true", help="load the --weights that fit")
+    parser.add_argument(
+        "--unfreeze-epoch",
+        type=int,
+        default=SETTINGS.get("unfreeze_epoch", 0),
+        help="the epoch (from 1) at whose start the frozen layers train (0: never)",
+    )
     return parser.parse_args()
 
 
@@ -233,6 +239,32 @@ class Barrier(Callback):
         dist.barrier()
 
 
+class Unfrozen:
+    """Rank 0 says when the frozen layers start training."""
+
+    def __init__(self, rank):
+        self.rank = rank
+
+    def __call__(self, epoch, count):
+        if self.rank == 0:
+            print(f"epoch {epoch}: the frozen layers train from now on ({count:,} parameters)")
+
+
+def replicated(model, unfreeze_epoch):
+    """DistributedDataParallel over the model. DDP syncs the gradients of the parameters
+    that take them when it is made: with frozen layers that train later, those are made
+    to take them for a moment, and found unused (left without gradients) until then."""
+    frozen = [p for p in model.parameters() if not p.requires_grad] if unfreeze_epoch else []
+    if not frozen:
+        return DistributedDataParallel(model)
+    for parameter in frozen:
+        parameter.requires_grad_(True)
+    replica = DistributedDataParallel(model, find_unused_parameters=True)
+    for parameter in frozen:
+        parameter.requires_grad_(False)
+    return replica
+
+
 def preprocess_record(stats):
     """preprocess.json: what the inputs went through, with this run's statistics."""
     record = json.loads(json.dumps(PREPROCESS))
@@ -262,7 +294,7 @@ def start_processes(choice):
 def main():
     """Train with TorchCanvas's loop; after every epoch rank 0 commits the run folder."""
     settings = {**SETTINGS, "epochs": ARGS.epochs, "batch_size": ARGS.batch_size}
-    settings.update(lr=ARGS.lr, seed=ARGS.seed, amp=ARGS.amp)
+    settings.update(lr=ARGS.lr, seed=ARGS.seed, amp=ARGS.amp, unfreeze_epoch=ARGS.unfreeze_epoch)
     weights, strict = start_file()  # a missing file is said before any work
     device, rank, world = start_processes(ARGS.device)
     torch.manual_seed(settings["seed"])
@@ -275,7 +307,7 @@ def main():
         loaded = load_start(model, weights, strict)
         if rank == 0:
             print(loaded, flush=True)
-    trained = DistributedDataParallel(model) if world > 1 else model
+    trained = replicated(model, settings["unfreeze_epoch"]) if world > 1 else model
     task = TASK_TYPES[settings["task"]](len(CLASSES))
     optimizer = make_optimizer(settings, model)
     scheduler = make_scheduler(settings, optimizer)
@@ -285,6 +317,7 @@ def main():
         callbacks.append(RunFolder(model, optimizer, scheduler, task, settings, stats))
     if world > 1:
         callbacks.append(Barrier())
+    callbacks.append(Unfreeze(model, settings["unfreeze_epoch"], Unfrozen(rank)))
     loss_fn = make_loss(settings["loss"])
     fit(model, feed, task, loss_fn, optimizer, scheduler, settings["epochs"], 0, callbacks,
         step_model=trained, amp=amp, scaler=scaler)

@@ -66,8 +66,9 @@ def project_to_dict(project: Project) -> dict:
         document["blocks"] = [block_to_dict(library.get(name)) for name in library.order()]
     document.update(graph_to_dict(model))
     document["training"] = dict(project.training)
-    if not project.training.get("weights_file"):  # unset: older files keep their bytes
-        document["training"].pop("weights_file", None)
+    for key in ("weights_file", "unfreeze_epoch"):  # unset: older files keep their bytes
+        if not project.training.get(key):
+            document["training"].pop(key, None)
     if project.direction != DOWN:  # files laid out top to bottom keep their bytes
         document["view"] = {"direction": project.direction}
     for key in ("preprocess", "classes"):  # absent when unset: older files keep their bytes

@@ -126,6 +126,14 @@ def test_the_training_script_under_torchrun_starts_from_weights_file_and_keeps_f
         if key.startswith(FROZEN):  # parameters and batch-norm buffers, as the file has them
             assert torch.equal(value, start[key]), key
     assert not torch.equal(trained["head.weight"], start["head.weight"])
+    for epochs, unfrozen in (("1", False), ("2", True)):  # gradual unfreezing, at epoch 2
+        flags = ["--epochs", epochs, "--unfreeze-epoch", "2", "--device", "cpu"]
+        output = run([*command, *flags, "--out", f"u{epochs}"], tmp_path, 240)
+        said = "epoch 2: the frozen layers train from now on (256 parameters)"
+        assert output.count(said) == unfrozen  # by rank 0 only
+        trained = torch.load(tmp_path / f"u{epochs}" / "model.pt", weights_only=True)
+        for key in ("fc1.weight", "bn1.weight", "bn1.running_mean"):
+            assert torch.equal(trained[key], start[key]) != unfrozen, (epochs, key)
     other = start_weights(project, tmp_path / "other.pt", seed=8)  # --weights overrides
     run([sys.executable, script, "--epochs", "1", "--weights", "other.pt", "--out", "1"], tmp_path)
     trained = torch.load(tmp_path / "1" / "model.pt", weights_only=True)
@@ -231,3 +239,36 @@ def test_exports_with_flags_are_ruff_clean(tmp_path):
     for command in (["check", "--isolated"], ["format", "--check", "--isolated"]):
         done = subprocess.run([ruff, *command, module, script], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_gradual_unfreezing_trains_the_frozen_layers_from_that_epoch(tmp_path):
+    project = wine_bn_project(tmp_path, scales={"fc1": 0.5})
+    project.training.update(epochs=3, unfreeze_epoch=3)
+    start = build_model(model_class(project), 0, torch.device("cpu")).state_dict()
+    start = {k: v.clone() for k, v in start.items()}
+    states, logs = [], []
+
+    def emit(event):
+        if event["type"] == "epoch":  # the weights as each epoch left them
+            states.append({k: v.clone() for k, v in trainer.model.state_dict().items()})
+        elif event["type"] == "log":
+            logs.append(event["message"])
+
+    trainer = Trainer(job_from_project(project, str(tmp_path / "run")), emit)
+    assert trainer.run()["type"] == "finished"
+    for state in states[:2]:  # epochs 1 and 2: every frozen tensor as it started
+        for key in start:
+            if key.startswith(FROZEN):
+                assert torch.equal(state[key], start[key]), key
+    for key in ("fc1.weight", "bn1.weight", "bn1.running_mean"):  # epoch 3: they train
+        assert not torch.equal(states[2][key], start[key]), key
+    assert states[2]["bn1.num_batches_tracked"] > 0
+    assert "epoch 3: the frozen layers train from now on (256 parameters)" in logs
+    fc1 = {id(p) for p in trainer.model.fc1.parameters()}
+    groups = [g for g in trainer.optimizer.param_groups if fc1 & {id(p) for p in g["params"]}]
+    assert len(groups) == 1 and groups[0]["lr"] == pytest.approx(0.01 * 0.5)  # its factor
+    model = model_class(project)()
+    model.train()
+    assert not model.bn1.training  # frozen in the exported class until unfrozen
+    model.keep_frozen = False
+    assert model.train().bn1.training

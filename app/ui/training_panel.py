@@ -73,6 +73,11 @@ class TrainingPanel(QWidget):
         self._add_choice(form, "device", "Device", devices)
         self._add_check(form, "compile", "Compile the model (torch.compile)")
         form.addRow("Starting weights", self._start_row())
+        self._add_number(form, "unfreeze_epoch", "Unfreeze at epoch", QSpinBox, 0, 10000)
+        self.fields["unfreeze_epoch"].setSpecialValueText("never")  # 0: frozen layers stay
+        self.fields["unfreeze_epoch"].setToolTip(
+            "Gradual unfreezing: the frozen layers start training at the start of this epoch"
+        )
         self.start_from_weights = QCheckBox("Start from the current weights")
         self.start_from_weights.setEnabled(False)
         form.addRow("", self.start_from_weights)

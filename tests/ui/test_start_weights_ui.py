@@ -7,7 +7,7 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from tests.ui.helpers import node, press
+from tests.ui.helpers import node, press, type_into
 from torchcanvas.codegen.build import build_model
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -87,3 +87,13 @@ def test_train_starts_from_the_chosen_file(window, qtbot, tmp_path):
         assert torch.equal(trained[key], start[key]), key
     assert not torch.equal(trained["conv2.weight"], start["conv2.weight"])
     assert panel.choose_start_button.isEnabled()
+
+
+def test_unfreeze_at_epoch_is_a_setting_of_the_project(window, qtbot, tmp_path):
+    panel = saved_digits(window, tmp_path)
+    box = panel.fields["unfreeze_epoch"]
+    assert box.text() == "never"
+    type_into(qtbot, box, "3")
+    assert window.document.project.training["unfreeze_epoch"] == 3
+    type_into(qtbot, box, "0")
+    assert window.document.project.training["unfreeze_epoch"] == 0 and box.text() == "never"
