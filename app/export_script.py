@@ -32,6 +32,8 @@ DRIVER_IMPORTS = [
     "import argparse",
     "import json",
     "import os",
+    "import pickle",
+    "import sys",
     "import torch",
     "import torch.distributed as dist",
     "from torch.nn.parallel import DistributedDataParallel",
@@ -127,7 +129,9 @@ def _docstring(class_name: str) -> str:
         "It trains exactly as TorchCanvas does (the same split, standardization, batches and\n"
         "loop). After every epoch rank 0 commits a TorchCanvas run folder: model.pt (a\n"
         "state_dict for the exported class), checkpoint.pt, metrics.csv, preprocess.json\n"
-        "and manifest.json, which `torchcanvas eval` and `export --weights` read.\n"
+        "and manifest.json, which `torchcanvas eval` and `export --weights` read.\n\n"
+        "It starts from the project's starting weights (weights_file; the tensors that fit)\n"
+        "or from --weights PATH (all of them, or those that fit with --partial).\n"
         '"""'
     )
 

@@ -38,10 +38,12 @@ def canonical(source: str) -> str:
 
 
 def _training_flag(statement: ast.stmt) -> bool:
-    """`self.lr_scales = {...}`, `self.x.requires_grad_(False)` or the frozen layers' train()."""
+    """`self.lr_scales = {...}`, `self.keep_frozen = True`, `self.x.requires_grad_(False)`
+    or the frozen layers' train()."""
     if isinstance(statement, ast.Assign):
         return any(
-            isinstance(t, ast.Attribute) and t.attr == "lr_scales" for t in statement.targets
+            isinstance(t, ast.Attribute) and t.attr in ("lr_scales", "keep_frozen")
+            for t in statement.targets
         )
     if isinstance(statement, ast.FunctionDef):
         return statement.name == "train"

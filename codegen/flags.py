@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from torchcanvas.graph.registry import BLOCK, CONTAINER, MODULE, PARAMETER
 
-_I1, _I2 = "    ", "        "
+_I1, _I2, _I3 = "    ", "        ", "            "
 HELD = (MODULE, BLOCK, CONTAINER, PARAMETER)  # kinds that own an attribute of the class
 
 
@@ -101,6 +101,8 @@ def freeze_lines(model, analysis) -> list[str]:
     if not flags:
         return []
     lines = [f"{_I2}# Frozen: these layers keep the weights they are given."]
+    if any(f.kind != PARAMETER for f in flags):  # train() keeps them in eval mode while set
+        lines.append(f"{_I2}self.keep_frozen = True")
     for flag in flags:
         line = f"self.{flag.code}.requires_grad_({not flag.value})"
         if flag.when:  # a block's optional layer: frozen where it exists
@@ -120,11 +122,12 @@ def train_lines(model, analysis) -> list[str]:
         f"{_I1}def train(self, mode=True):",
         f'{_I2}"""Train, with the frozen layers\' batch norm and dropout kept in eval mode."""',
         f"{_I2}super().train(mode)",
+        f"{_I2}if self.keep_frozen:  # False once they are unfrozen (gradual unfreezing)",
     ]
     for flag in flags:
         line = f"self.{flag.code}.eval()" if flag.value else f"self.{flag.code}.train(mode)"
         if flag.when:  # an optional layer is None where it is left out
-            lines += [f"{_I2}if self.{flag.code} is not None:", f"{_I2}{_I1}{line}"]
+            lines += [f"{_I3}if self.{flag.code} is not None:", f"{_I3}{_I1}{line}"]
         else:
-            lines.append(f"{_I2}{line}")
+            lines.append(f"{_I3}{line}")
     return [*lines, f"{_I2}return self", ""]

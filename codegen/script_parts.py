@@ -93,7 +93,55 @@ def arguments():
     parser.add_argument("--out", default=OUT, help="the run folder written after each epoch")
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=SETTINGS["amp"])
     parser.add_argument("--download", action="store_true", help="download torchvision data")
+    parser.add_argument(
+        "--weights", help="a state_dict or checkpoint to start from (default: weights_file)"
+    )
+    parser.add_argument("--partial", action="store_true", help="load the --weights that fit")
+    parser.add_argument(
+        "--unfreeze-epoch",
+        type=int,
+        default=SETTINGS.get("unfreeze_epoch", 0),
+        help="the epoch (from 1) at whose start the frozen layers train (0: never)",
+    )
     return parser.parse_args()
+
+
+def fail(message):
+    """One line on stderr and exit status 2, as TorchCanvas's commands end on bad input."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def start_file():
+    """(the weights file to start from, whether it must fit exactly), or (None, False):
+    --weights (exactly, unless --partial), else the project's starting weights (the
+    tensors that fit, so a replaced head starts afresh). A missing file ends the run."""
+    path, strict = ARGS.weights, not ARGS.partial
+    if not path:
+        path, strict = SETTINGS.get("weights_file") or None, False
+    if path and not os.path.isfile(path):
+        named = "--weights" if ARGS.weights else "the project's starting weights (weights_file)"
+        fail(f"{named} {path}: no such file; put it back or pass --weights with another")
+    return path, strict
+
+
+def load_start(model, path, strict):
+    """Load the starting weights into `model` with torch.load(weights_only=True), which
+    never runs code from the file; returns what fitted."""
+    # A damaged file raises one of these; one holding more than tensors, UnpicklingError.
+    try:
+        state = state_in(torch.load(path, map_location="cpu", weights_only=True))
+    except (OSError, EOFError, RuntimeError, pickle.UnpicklingError) as error:
+        fail(f"{path}: not a loadable weights file ({type(error).__name__})")
+    if state is None:
+        fail(f"{path}: not a state_dict; save one with torch.save(model.state_dict(), path)")
+    found = match_tensors(model.state_dict(), state)
+    matched, missing, unexpected, mismatched = found
+    if not matched or (strict and (missing or unexpected or mismatched)):
+        advice = "pass --partial to load the tensors that fit" if matched else "names differ"
+        fail(f"{path} does not fit the model ({match_summary(*found)}); {advice}")
+    model.load_state_dict({key: state[name] for key, name in matched.items()}, strict=False)
+    return f"started from {path}: {match_summary(*found)}"
 
 
 def datasets(path, settings):
@@ -191,6 +239,32 @@ class Barrier(Callback):
         dist.barrier()
 
 
+class Unfrozen:
+    """Rank 0 says when the frozen layers start training."""
+
+    def __init__(self, rank):
+        self.rank = rank
+
+    def __call__(self, epoch, count):
+        if self.rank == 0:
+            print(f"epoch {epoch}: the frozen layers train from now on ({count:,} parameters)")
+
+
+def replicated(model, unfreeze_epoch):
+    """DistributedDataParallel over the model. DDP syncs the gradients of the parameters
+    that take them when it is made: with frozen layers that train later, those are made
+    to take them for a moment, and found unused (left without gradients) until then."""
+    frozen = [p for p in model.parameters() if not p.requires_grad] if unfreeze_epoch else []
+    if not frozen:
+        return DistributedDataParallel(model)
+    for parameter in frozen:
+        parameter.requires_grad_(True)
+    replica = DistributedDataParallel(model, find_unused_parameters=True)
+    for parameter in frozen:
+        parameter.requires_grad_(False)
+    return replica
+
+
 def preprocess_record(stats):
     """preprocess.json: what the inputs went through, with this run's statistics."""
     record = json.loads(json.dumps(PREPROCESS))
@@ -220,7 +294,8 @@ def start_processes(choice):
 def main():
     """Train with TorchCanvas's loop; after every epoch rank 0 commits the run folder."""
     settings = {**SETTINGS, "epochs": ARGS.epochs, "batch_size": ARGS.batch_size}
-    settings.update(lr=ARGS.lr, seed=ARGS.seed, amp=ARGS.amp)
+    settings.update(lr=ARGS.lr, seed=ARGS.seed, amp=ARGS.amp, unfreeze_epoch=ARGS.unfreeze_epoch)
+    weights, strict = start_file()  # a missing file is said before any work
     device, rank, world = start_processes(ARGS.device)
     torch.manual_seed(settings["seed"])
     samples, stats = datasets(ARGS.data, settings)
@@ -228,7 +303,11 @@ def main():
     share = len(feed.train_y) // world
     print(f"rank {rank}/{world}: {share} of {len(feed.train_y)} samples per epoch")
     model = build_model(MODEL_CLASS, settings["seed"], device)
-    trained = DistributedDataParallel(model) if world > 1 else model
+    if weights:
+        loaded = load_start(model, weights, strict)
+        if rank == 0:
+            print(loaded, flush=True)
+    trained = replicated(model, settings["unfreeze_epoch"]) if world > 1 else model
     task = TASK_TYPES[settings["task"]](len(CLASSES))
     optimizer = make_optimizer(settings, model)
     scheduler = make_scheduler(settings, optimizer)
@@ -238,6 +317,7 @@ def main():
         callbacks.append(RunFolder(model, optimizer, scheduler, task, settings, stats))
     if world > 1:
         callbacks.append(Barrier())
+    callbacks.append(Unfreeze(model, settings["unfreeze_epoch"], Unfrozen(rank)))
     loss_fn = make_loss(settings["loss"])
     fit(model, feed, task, loss_fn, optimizer, scheduler, settings["epochs"], 0, callbacks,
         step_model=trained, amp=amp, scaler=scaler)

@@ -35,7 +35,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 AUGMENT_OPS = ("random_resized_crop", "horizontal_flip", "color_jitter", "rotation")
 NORMALIZE_FROM = ("data", "weights")
 # Left out of the project file while at their defaults, so files from before keep their bytes
-OMITTED_AT_DEFAULT = ("weights_file", "augment_ops", "normalize_from")
+OMITTED_AT_DEFAULT = ("weights_file", "augment_ops", "normalize_from", "unfreeze_epoch")
 
 TRAINING_PARAMS: tuple[Param, ...] = (
     Param(
@@ -110,6 +110,14 @@ TRAINING_PARAMS: tuple[Param, ...] = (
     Param("weight_decay", FLOAT, "L2 penalty.", 0.0, minimum=0.0, maximum=1.0),
     Param("batch_size", INT, "Samples per step.", 64, minimum=1, maximum=65536),
     Param("epochs", INT, "Passes over the training data.", 5, minimum=1, maximum=10000),
+    Param(
+        "unfreeze_epoch",
+        INT,
+        "Epoch (from 1) at whose start the frozen layers start training (0: never).",
+        0,
+        minimum=0,
+        maximum=10000,
+    ),
     Param("schedule", CHOICE, "Learning-rate schedule.", "none", choices=SCHEDULES),
     Param("step_size", INT, "Epochs between decays (step schedule).", 10, minimum=1, maximum=10000),
     Param("gamma", FLOAT, "Decay factor (step schedule).", 0.1, minimum=0.0, maximum=1.0),

@@ -3,6 +3,7 @@ training script do with them (compared with torch itself)."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -103,20 +104,65 @@ def test_flags_are_a_settings_change_not_a_new_design(tmp_path):
     assert design_changes(plain, flagged) == []
 
 
+def start_weights(project: Project, path, seed: int) -> dict:
+    """Weights other than the seed's, saved to `path`: a run that keeps them loaded them."""
+    state = build_model(model_class(project), seed, torch.device("cpu")).state_dict()
+    torch.save(state, path)
+    return state
+
+
 @pytest.mark.slow
-def test_the_training_script_under_torchrun_keeps_frozen_tensors(tmp_path):
+def test_the_training_script_under_torchrun_starts_from_weights_file_and_keeps_frozen(tmp_path):
     project = wine_bn_project(tmp_path, scales={"head": 10})
+    project.training["weights_file"] = "start.pt"  # relative: to the project
+    start = start_weights(project, tmp_path / "start.pt", seed=7)
     save_project(project, tmp_path / "p.json")
     script = export_script(tmp_path, tmp_path / "p.json")
-    start = build_model(model_class(project), 0, torch.device("cpu")).state_dict()
     command = [BIN / "torchrun", "--standalone", "--nproc_per_node=2", script]
-    run([*command, "--epochs", "2", "--device", "cpu", "--out", "ddp"], tmp_path, timeout=240)
+    output = run([*command, "--epochs", "2", "--device", "cpu", "--out", "ddp"], tmp_path, 240)
+    assert output.count(f"start.pt: {len(start)} matched, 0 missing") == 1  # by rank 0 only
     trained = torch.load(tmp_path / "ddp" / "model.pt", weights_only=True)
     for key, value in trained.items():
-        if key.startswith(FROZEN):
+        if key.startswith(FROZEN):  # parameters and batch-norm buffers, as the file has them
             assert torch.equal(value, start[key]), key
     assert not torch.equal(trained["head.weight"], start["head.weight"])
-    run([sys.executable, script, "--epochs", "1", "--out", "one"], tmp_path)
+    for epochs, unfrozen in (("1", False), ("2", True)):  # gradual unfreezing, at epoch 2
+        flags = ["--epochs", epochs, "--unfreeze-epoch", "2", "--device", "cpu"]
+        output = run([*command, *flags, "--out", f"u{epochs}"], tmp_path, 240)
+        said = "epoch 2: the frozen layers train from now on (256 parameters)"
+        assert output.count(said) == unfrozen  # by rank 0 only
+        trained = torch.load(tmp_path / f"u{epochs}" / "model.pt", weights_only=True)
+        for key in ("fc1.weight", "bn1.weight", "bn1.running_mean"):
+            assert torch.equal(trained[key], start[key]) != unfrozen, (epochs, key)
+    other = start_weights(project, tmp_path / "other.pt", seed=8)  # --weights overrides
+    run([sys.executable, script, "--epochs", "1", "--weights", "other.pt", "--out", "1"], tmp_path)
+    trained = torch.load(tmp_path / "1" / "model.pt", weights_only=True)
+    for key in ("fc1.weight", "bn1.running_mean", "bn1.num_batches_tracked"):
+        assert torch.equal(trained[key], other[key]), key
+    assert not torch.equal(trained["head.weight"], other["head.weight"])
+
+
+@pytest.mark.slow
+def test_the_training_script_refuses_missing_or_unfit_starting_weights_in_one_line(tmp_path):
+    project = wine_bn_project(tmp_path)
+    project.training["weights_file"] = "gone.pt"
+    save_project(project, tmp_path / "p.json")
+    script = export_script(tmp_path, tmp_path / "p.json")
+    (tmp_path / "bad.pt").write_bytes(b"not torch")
+    torch.save({"elsewhere.weight": torch.zeros(2)}, tmp_path / "foreign.pt")
+    for extra, words in (
+        ([], "the project's starting weights (weights_file) "),
+        (["--weights", "nope.pt"], "--weights nope.pt: no such file"),
+        (["--weights", "bad.pt"], "bad.pt: not a loadable weights file"),
+        (["--weights", "foreign.pt"], "foreign.pt does not fit the model (0 matched"),
+    ):
+        done = subprocess.run(
+            [sys.executable, script, "--out", "run", *extra],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and words in done.stderr, done.stderr
+        assert not (tmp_path / "run").exists()
 
 
 def test_a_flag_inside_a_block_definition_applies_to_every_instance():
@@ -193,3 +239,36 @@ def test_exports_with_flags_are_ruff_clean(tmp_path):
     for command in (["check", "--isolated"], ["format", "--check", "--isolated"]):
         done = subprocess.run([ruff, *command, module, script], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_gradual_unfreezing_trains_the_frozen_layers_from_that_epoch(tmp_path):
+    project = wine_bn_project(tmp_path, scales={"fc1": 0.5})
+    project.training.update(epochs=3, unfreeze_epoch=3)
+    start = build_model(model_class(project), 0, torch.device("cpu")).state_dict()
+    start = {k: v.clone() for k, v in start.items()}
+    states, logs = [], []
+
+    def emit(event):
+        if event["type"] == "epoch":  # the weights as each epoch left them
+            states.append({k: v.clone() for k, v in trainer.model.state_dict().items()})
+        elif event["type"] == "log":
+            logs.append(event["message"])
+
+    trainer = Trainer(job_from_project(project, str(tmp_path / "run")), emit)
+    assert trainer.run()["type"] == "finished"
+    for state in states[:2]:  # epochs 1 and 2: every frozen tensor as it started
+        for key in start:
+            if key.startswith(FROZEN):
+                assert torch.equal(state[key], start[key]), key
+    for key in ("fc1.weight", "bn1.weight", "bn1.running_mean"):  # epoch 3: they train
+        assert not torch.equal(states[2][key], start[key]), key
+    assert states[2]["bn1.num_batches_tracked"] > 0
+    assert "epoch 3: the frozen layers train from now on (256 parameters)" in logs
+    fc1 = {id(p) for p in trainer.model.fc1.parameters()}
+    groups = [g for g in trainer.optimizer.param_groups if fc1 & {id(p) for p in g["params"]}]
+    assert len(groups) == 1 and groups[0]["lr"] == pytest.approx(0.01 * 0.5)  # its factor
+    model = model_class(project)()
+    model.train()
+    assert not model.bn1.training  # frozen in the exported class until unfrozen
+    model.keep_frozen = False
+    assert model.train().bn1.training

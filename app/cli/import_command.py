@@ -44,6 +44,7 @@ def add_parser(sub) -> None:
 def import_command(args) -> int:
     """Import, write the project and the weights, print the report; nothing on failure."""
     from torchcanvas.app.importing import SourceError, import_source, parse_arguments, parse_shape
+    from torchcanvas.app.train.bundle import relative_path
     from torchcanvas.app.train.weights import save_state_dict
     from torchcanvas.graph.fximport import ImportFailed
     from torchcanvas.graph.project import save_project
@@ -64,7 +65,7 @@ def import_command(args) -> int:
         print("nothing was written", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.pretrained is not None:  # the project remembers its starting weights
-        result.project.training["weights_file"] = _relative(weights, output.parent)
+        result.project.training["weights_file"] = relative_path(weights, output.parent)
     try:
         save_project(result.project, output)
         save_state_dict(result.state_dict, weights)
@@ -74,13 +75,3 @@ def import_command(args) -> int:
     print(result.report.text())
     print(f"wrote {output} and {weights}")
     return EXIT_OK
-
-
-def _relative(path: Path, folder: Path) -> str:
-    """`path` relative to `folder` where it can be, else absolute."""
-    import os
-
-    try:
-        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
-    except ValueError:  # another drive on Windows
-        return str(path.resolve())

@@ -29,6 +29,9 @@ def add_parsers(sub) -> None:
     train.add_argument("--weights", help="state_dict (.pt/.pth, or a run folder) to start from")
     train.add_argument("--partial", action="store_true", help="load --weights partially")
     train.add_argument("--resume", help="checkpoint.pt (or its run folder) to continue from")
+    train.add_argument(
+        "--unfreeze-epoch", type=int, help="epoch (from 1) at whose start frozen layers train"
+    )
     train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs to DIR")
     train.add_argument(
         "--compile", action="store_true", help="torch.compile the model (faster steps on a GPU)"
@@ -75,6 +78,7 @@ def _load(args):
         "data_root": args.data_root,
         "batch_size": getattr(args, "batch_size", None),
         "lr": getattr(args, "lr", None),
+        "unfreeze_epoch": getattr(args, "unfreeze_epoch", None),
     }
     if getattr(args, "download", False):
         overrides["download"] = True

@@ -204,3 +204,20 @@ class DirectionCommand(Command):
         for node, pos in self.old.items():
             if node in self.document.graph:
                 self.document.graph.move(node, pos)
+
+
+class SettingCommand(Command):
+    """Change one training setting as an undo step (the project's starting weights)."""
+
+    def __init__(self, project, key: str, value, changed, text: str) -> None:
+        super().__init__(text)
+        self.project, self.key, self.value, self.changed = project, key, value, changed
+        self.old = project.training.get(key)
+
+    def redo(self) -> None:
+        self.project.training[self.key] = self.value
+        self.changed()
+
+    def undo(self) -> None:
+        self.project.training[self.key] = self.old
+        self.changed()

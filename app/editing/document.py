@@ -8,6 +8,7 @@ from pathlib import Path
 
 from torchcanvas.app.editing.block_edits import BlockEdits
 from torchcanvas.app.editing.clipboard import ClipboardEdits
+from torchcanvas.app.editing.commands import SettingCommand
 from torchcanvas.app.editing.edits import DesignEdits
 from torchcanvas.app.editing.examples import EXAMPLES
 from torchcanvas.app.editing.flag_edits import FlagEdits
@@ -185,4 +186,21 @@ class Document(DesignEdits, FlagEdits, ClipboardEdits):
             self._settings_dirty = True
             self.settings_changed.emit()
             self.title_changed.emit()
+        return None
+
+    def set_setting(self, key: str, value, text: str) -> str | None:
+        """Change one training setting as an undo step called `text`; returns an error
+        message or None (refused while a run trains)."""
+        try:
+            value = TRAINING_INDEX[key].coerce(value)
+        except ParamError as error:
+            return str(error)
+        if self.project.training.get(key) == value:
+            return None
+        try:
+            self.undo.push(
+                SettingCommand(self.project, key, value, self.settings_changed.emit, text)
+            )
+        except DesignLocked as refused:
+            return str(refused)
         return None

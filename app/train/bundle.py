@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,3 +129,12 @@ def resolve_data_path(settings: dict, base: str | Path) -> dict:
         if raw and not Path(raw).expanduser().is_absolute():
             settings[key] = str(Path(base) / raw)
     return settings
+
+
+def relative_path(path: str | Path, folder: str | Path) -> str:
+    """`path` relative to `folder` (the project's) where it can be, else absolute: how the
+    project writes a file it names."""
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(folder).resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(Path(path).resolve())

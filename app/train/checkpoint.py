@@ -218,7 +218,9 @@ def _optimizer_misfit(data: dict, optimizer) -> str | None:
         if len(group["params"]) != len(mine["params"]):
             return (
                 f"parameter group {index} of the checkpoint's optimizer holds "
-                f"{len(group['params'])} tensors; the model has {len(mine['params'])}"
+                f"{len(group['params'])} tensors; the model has {len(mine['params'])} "
+                f"(frozen layers, or whether they unfreeze (unfreeze_epoch), changed since): "
+                f"start fresh (without --resume)"
             )
     return None
 

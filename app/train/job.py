@@ -8,6 +8,8 @@ from pathlib import Path
 from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.memory import activation_bytes
 
+START_GIVEN, START_RESUME, START_FILE, START_FRESH = "given", "resume", "file", "fresh"
+
 
 class TrainingRefused(ValueError):
     """The design cannot be trained (yet); the message says why and what to change."""
@@ -54,6 +56,27 @@ def training_problem(analysis) -> str | None:
     return None
 
 
+def starting_weights(settings: dict, weights=None, resume=None) -> tuple[str, str | None]:
+    """Where a run's weights come from: (START_GIVEN, path) for weights passed in (the
+    window's current weights, --weights), (START_RESUME, checkpoint), (START_FILE, path) for
+    the project's weights_file, or (START_FRESH, None): initialized from the seed."""
+    if resume:
+        return START_RESUME, str(resume)
+    if weights:
+        return START_GIVEN, str(weights)
+    if settings.get("weights_file"):
+        return START_FILE, str(Path(settings["weights_file"]).expanduser())
+    return START_FRESH, None
+
+
+def missing_start(path: str) -> str:
+    """The message for a weights_file that is not there."""
+    return (
+        f"the project's starting weights {path} (weights_file) are missing: put the file "
+        f"back, or clear weights_file to start from fresh weights"
+    )
+
+
 def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
     """A TrainJob for `project`; CodegenError for graph problems, TrainingRefused otherwise."""
     from torchcanvas.app.train.inputs import input_specs
@@ -66,14 +89,10 @@ def job_from_project(project, out_dir: str, **overrides) -> TrainJob:
         raise TrainingRefused(problem)
     settings = dict(project.training)
     settings.update({k: overrides.pop(k) for k in list(overrides) if k in settings})
-    start = settings.get("weights_file")  # the project's own starting weights, if no others
-    if start and not overrides.get("weights") and not overrides.get("resume"):
-        start = str(Path(start).expanduser())
+    kind, start = starting_weights(settings, overrides.get("weights"), overrides.get("resume"))
+    if kind == START_FILE:
         if not Path(start).is_file():
-            raise TrainingRefused(
-                f"the project's starting weights {start} (weights_file) are missing: put the "
-                f"file back, or clear weights_file to start from fresh weights"
-            )
+            raise TrainingRefused(missing_start(start))
         overrides.update(weights=start, partial=True)  # a replaced head starts afresh
     return TrainJob(
         result.source,

@@ -32,6 +32,7 @@ from torchcanvas.app.train.checkpoint import (
     saved_stats,
 )
 from torchcanvas.app.train.core.loop import (
+    Unfreeze,
     build_model,
     evaluate,
     fit,
@@ -129,12 +130,18 @@ class Trainer:
             Capturing(self.capture, self.emit, clock),
             Reporting(self.emit, clock),
             Recording(self.history, self._save),
+            Unfreeze(self.model, settings.get("unfreeze_epoch", 0), self._unfrozen),
         ]
         self.flush = guarding.flush
         self.stage = None  # from here an out-of-memory comes from a batch
         fit(self.model, self.feed, self.task, self.loss_fn, self.optimizer, self.scheduler,
             settings["epochs"], self.start_epoch, callbacks, step_model=self.step_model,
             amp=self.autocast_dtype, scaler=self.scaler)  # fmt: skip
+
+    def _unfrozen(self, epoch: int, count: int) -> None:
+        self.emit(
+            events.Log(f"epoch {epoch}: the frozen layers train from now on ({count:,} parameters)")
+        )
 
     # ----- set-up ---------------------------------------------------------------------
     def _setup(self) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from torchcanvas.app.train.core.weights import match_summary, match_tensors, state_in
 from torchcanvas.app.train.runfolder import resolve
 from torchcanvas.app.train.weights_io import (
     WeightsFileError,
@@ -22,7 +23,6 @@ from torchcanvas.graph.fileio import FileRefused, atomic_write
 
 CHECKPOINT_FORMAT = "torchcanvas-checkpoint"
 MAX_REPORT_LINES = 40
-_WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 
 
 class WeightsError(ValueError):
@@ -74,10 +74,7 @@ class WeightsReport:
 
     def summary(self) -> str:
         """One line of counts."""
-        text = (
-            f"{len(self.matched)} matched, {len(self.missing)} missing, "
-            f"{len(self.unexpected)} unexpected, {len(self.mismatched)} wrong shape"
-        )
+        text = match_summary(self.matched, self.missing, self.unexpected, self.mismatched)
         if self.non_finite:
             text += f"; {len(self.non_finite)} with NaN or inf values"
         return text
@@ -153,68 +150,25 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 def as_state_dict(data, name: str = "file") -> dict[str, torch.Tensor]:
     """The str -> Tensor mapping inside `data`, or WeightsError."""
-    if isinstance(data, Mapping):
-        if data.get("format") == CHECKPOINT_FORMAT and "model" in data:
-            data = data["model"]
-        else:
-            for key in _WRAPPER_KEYS:
-                if isinstance(data.get(key), Mapping) and _is_tensor_map(data[key]):
-                    data = data[key]
-                    break
-    if not isinstance(data, Mapping) or not _is_tensor_map(data) or not data:
+    state = state_in(data)
+    if state is None:
         raise WeightsError(
             f"{name}: not a state_dict (found {type(data).__name__}); save one "
             f"with torch.save(model.state_dict(), path)."
         )
     try:
-        check_tensors(data, name)
+        check_tensors(state, name)
     except WeightsFileError as error:
         raise WeightsError(str(error)) from None
-    return dict(data)
-
-
-def _is_tensor_map(data: Mapping) -> bool:
-    return all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items())
+    return state
 
 
 def match(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> WeightsReport:
     """Match file tensors to the model's by name (tolerating `module.` and dotted paths)."""
-    own = model.state_dict()
-    report = WeightsReport()
-    taken: set[str] = set()
-    for file_key in state:
-        model_key = _resolve_key(file_key, own, taken)
-        if model_key is None:
-            report.unexpected.append(file_key)
-            continue
-        taken.add(model_key)
-        want, got = tuple(own[model_key].shape), tuple(state[file_key].shape)
-        if want != got:
-            report.mismatched[model_key] = (want, got)
-        else:
-            report.matched[model_key] = file_key
-    report.missing = [key for key in own if key not in taken]
-    report.non_finite = non_finite({k: state[v] for k, v in report.matched.items()})
+    matched, missing, unexpected, mismatched = match_tensors(model.state_dict(), state)
+    report = WeightsReport(matched, missing, unexpected, mismatched)
+    report.non_finite = non_finite({k: state[v] for k, v in matched.items()})
     return report
-
-
-def _resolve_key(key: str, own: Mapping, taken: set[str]) -> str | None:
-    """`key` itself, or the model key it names: `module.conv1.weight` -> `conv1.weight`.
-
-    A design drawn flat gets the nested names guessed: torchvision's `layer1.0.conv1.weight`
-    -> `layer1_0.conv1.weight` or `layer1_0_conv1.weight`; RegNet's `block1-0` -> `block1_0`.
-    Designs built from blocks have the nested names themselves and need no guessing.
-    """
-    candidates = [key, key.removeprefix("module."), key.removeprefix("_orig_mod.")]
-    for candidate in candidates:
-        if candidate in own and candidate not in taken:
-            return candidate
-    parts = key.removeprefix("module.").replace("-", "_").split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        candidate = "_".join(parts[:cut]) + "." + ".".join(parts[cut:])
-        if candidate in own and candidate not in taken:
-            return candidate
-    return None
 
 
 def apply(

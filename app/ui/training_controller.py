@@ -64,6 +64,9 @@ class TrainingController(WeightsActions, QObject):
         panel.load_weights_clicked.connect(self.load_weights)
         panel.save_weights_clicked.connect(self.save_weights)
         panel.fit_input_clicked.connect(self.data_check.fit_input)
+        panel.choose_start_clicked.connect(lambda: self.choose_start_weights())
+        panel.clear_start_clicked.connect(self.clear_start_weights)
+        panel.start_from_weights.toggled.connect(lambda _on: self.show_start())
         self.document.replaced.connect(self._on_document_replaced)
         self.document.settings_changed.connect(self.update_train_state)
         self.window.scene.analysis_updated.connect(lambda _a: self.refresh_preview())
@@ -156,6 +159,7 @@ class TrainingController(WeightsActions, QObject):
         problem = self.train_problem()
         self.panel.set_running(False, False, can_train=problem is None)
         self.panel.start_from_weights.setEnabled(self.weights_path is not None)
+        self.show_start()
         self.data_check.offer_input_shape(problem)
         if problem:
             self.panel.show_status(problem, "error")
@@ -225,6 +229,7 @@ class TrainingController(WeightsActions, QObject):
         except Exception as error:  # noqa: BLE001  (the editor carries on; the panel says why)
             self.panel.show_phase("not started", 0)
             self.panel.show_status(f"Could not start training: {error}", "error")
+            self.show_start()  # e.g. the starting weights file went missing since
             return False
         self.session = session
         self._run_source = self.current_source()  # the weights it writes belong to this

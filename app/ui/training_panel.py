@@ -47,6 +47,8 @@ class TrainingPanel(QWidget):
     load_weights_clicked = Signal()
     save_weights_clicked = Signal()
     fit_input_clicked = Signal()  # set the Input's shape to the one the data gives
+    choose_start_clicked = Signal()  # choose the project's starting weights file
+    clear_start_clicked = Signal()
 
     def __init__(self, devices: list[str], parent=None) -> None:
         super().__init__(parent)
@@ -82,9 +84,18 @@ class TrainingPanel(QWidget):
         )
         self._add_choice(form, "device", "Device", devices)
         self._add_check(form, "compile", "Compile the model (torch.compile)")
+        form.addRow("Starting weights", self._start_row())
+        self._add_number(form, "unfreeze_epoch", "Unfreeze at epoch", QSpinBox, 0, 10000)
+        self.fields["unfreeze_epoch"].setSpecialValueText("never")  # 0: frozen layers stay
+        self.fields["unfreeze_epoch"].setToolTip(
+            "Gradual unfreezing: the frozen layers start training at the start of this epoch"
+        )
         self.start_from_weights = QCheckBox("Start from the current weights")
         self.start_from_weights.setEnabled(False)
         form.addRow("", self.start_from_weights)
+        self.start_note = QLabel()  # which weights Train starts from (the controller says)
+        self.start_note.setWordWrap(True)
+        form.addRow("", self.start_note)
         self.tensorboard = QCheckBox("Log to TensorBoard (in the run folder)")
         form.addRow("", self.tensorboard)
         self.progress = QProgressBar()
@@ -179,6 +190,32 @@ class TrainingPanel(QWidget):
         layout.addWidget(browse)
         return row
 
+    def _start_row(self) -> QWidget:
+        """The project's starting weights (weights_file), chosen or cleared as undo steps."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        line = self.fields["weights_file"] = QLineEdit(readOnly=True)
+        line.setPlaceholderText("none: fresh weights")
+        self.choose_start_button = QPushButton("Choose…")
+        self.clear_start_button = QPushButton("Clear")
+        self.choose_start_button.clicked.connect(self.choose_start_clicked)
+        self.clear_start_button.clicked.connect(self.clear_start_clicked)
+        for widget in (line, self.choose_start_button, self.clear_start_button):
+            layout.addWidget(widget)
+        return row
+
+    def show_start(self, weights_file: str, text: str, kind: str = "info") -> None:
+        """The starting weights file as the project names it, and which weights Train
+        starts from (`kind` "error" when that cannot be)."""
+        self.fields["weights_file"].setText(weights_file)
+        self.clear_start_button.setEnabled(
+            bool(weights_file) and self.choose_start_button.isEnabled()
+        )
+        color = "#c62828" if kind == "error" else "#455a64"
+        self.start_note.setStyleSheet(f"color: {color}; font-size: 8pt;")
+        self.start_note.setText(text)
+
     def _browse_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Data file", self.fields["data_path"].text().strip(), DATA_FILTER
@@ -270,6 +307,8 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running)
         for widget in [*self.fields.values(), self.ops_row]:
             widget.setEnabled(not running)
+        self.choose_start_button.setEnabled(not running)
+        self.clear_start_button.setEnabled(not running and bool(self.fields["weights_file"].text()))
 
     def show_status(self, text: str, kind: str = "info") -> None:
         """A message under the progress bar: info, error or done."""

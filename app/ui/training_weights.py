@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from torchcanvas.app.train.bundle import relative_path
+from torchcanvas.app.train.job import START_FILE, START_GIVEN, starting_weights
 from torchcanvas.app.train.weights import (
     WeightsError,
     apply,
@@ -113,6 +115,56 @@ class WeightsActions:
         self.panel.start_from_weights.setChecked(True)
         self.panel.show_status(f"Loaded {Path(path).name}: {report.summary()}.", "done")
         return True
+
+    def choose_start_weights(self, path: str | None = None) -> bool:
+        """Make a weights file the project's starting weights (one undo step), named
+        relative to the project's folder."""
+        from torchcanvas.app.ui.dialogs import WEIGHTS_FILTER
+
+        path = path or self.window.dialogs.open_path("Starting weights", WEIGHTS_FILTER)
+        if not path:
+            return False
+        try:
+            read_state_dict(path)  # a file that holds no weights is refused now, not at Train
+        except WeightsError as error:
+            self.window.dialogs.error("Cannot use these weights", str(error))
+            return False
+        folder = self.document.path.parent if self.document.path is not None else None
+        value = relative_path(path, folder) if folder else str(Path(path).resolve())
+        return self._set_start(value, "Set Starting Weights")
+
+    def clear_start_weights(self) -> bool:
+        """Train from fresh weights again (one undo step)."""
+        return self._set_start("", "Clear Starting Weights")
+
+    def _set_start(self, value: str, text: str) -> bool:
+        error = self.document.set_setting("weights_file", value, text)
+        if error:
+            self.panel.show_status(f"Starting weights: {error}", "error")
+        return error is None
+
+    def show_start(self) -> None:
+        """Say which weights Train starts from, decided as the run will decide it."""
+        current = self.weights_path if self.panel.start_from_weights.isChecked() else None
+        kind, path = starting_weights(self.data_settings(), current)
+        named = self.document.project.training.get("weights_file") or ""
+        problem = ""
+        if kind == START_GIVEN:
+            text = "Train starts from the current weights (the last run's or the loaded ones)."
+        elif kind == START_FILE and Path(path).is_file():
+            text = (
+                f"Train starts from the project's starting weights, {named} (the tensors "
+                f"that fit: a replaced head starts fresh)."
+            )
+        elif kind == START_FILE:
+            problem = text = (
+                f"The starting weights {named} are missing: put the file back, choose "
+                f"another or Clear to start from fresh weights."
+            )
+        else:
+            seed = self.document.project.training.get("seed", 0)
+            text = f"Train starts from fresh weights (initialized with seed {seed})."
+        self.panel.show_start(named, text, "error" if problem else "info")
 
     def predict(self, batch):
         """The current weights' outputs for `batch` (used to compare windows)."""

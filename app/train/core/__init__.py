@@ -4,4 +4,4 @@ script carries their source as it is (see app/export_script.py): one copy of the
 standardization, the loop, the tasks' metrics and the run folder's commit."""
 
 # The modules whose source the training script carries, in the order it carries them.
-CARRIED = ("data", "tasks", "loop", "records")
+CARRIED = ("data", "tasks", "loop", "weights", "records")

@@ -123,23 +123,25 @@ def make_loss(name):
 
 def make_optimizer(settings, model):
     """The optimizer in `settings` (learning rate, momentum, weight decay) over the model's
-    trainable parameters: frozen ones (requires_grad False) are left out, and the layers
-    the model's lr_scales names train at lr times their factor, each in its own group."""
+    trainable parameters: frozen ones (requires_grad False) are left out, unless they are
+    unfrozen later (unfreeze_epoch), and the layers the model's lr_scales names train at lr
+    times their factor, each in its own group."""
     name, lr, decay = settings["optimizer"], settings["lr"], settings["weight_decay"]
-    groups = parameter_groups(model, lr)
+    groups = parameter_groups(model, lr, settings.get("unfreeze_epoch", 0) > 0)
     if name in ("SGD", "RMSprop"):
         optimizer = getattr(torch.optim, name)
         return optimizer(groups, lr=lr, momentum=settings["momentum"], weight_decay=decay)
     return getattr(torch.optim, name)(groups, lr=lr, weight_decay=decay)
 
 
-def parameter_groups(model, lr):
-    """The trainable parameters: one list, or one group per learning-rate factor (the
-    factor-1 group first, then the others in the order the model holds them)."""
+def parameter_groups(model, lr, frozen_too=False):
+    """The trainable parameters (`frozen_too`: the frozen ones as well): one list, or one
+    group per learning-rate factor (the factor-1 group first, then the others in the order
+    the model holds them)."""
     scales = layer_scales(model)
     grouped = {1.0: []}
     for path, parameter in model.named_parameters():
-        if parameter.requires_grad:
+        if parameter.requires_grad or frozen_too:
             grouped.setdefault(layer_scale(scales, path), []).append(parameter)
     if len(grouped) == 1:
         return grouped[1.0]
@@ -161,6 +163,36 @@ def layer_scale(scales, path):
     belongs to (1 if none)."""
     found = [layer for layer in scales if path == layer or path.startswith(layer + ".")]
     return float(scales[max(found, key=len)]) if found else 1.0
+
+
+class Unfreeze(Callback):
+    """Gradual unfreezing: at the start of epoch `epoch` (from 1; 0: never), or of the
+    first epoch after it when a run resumes later, the frozen layers start training, and
+    `then(epoch, count)` hears the epoch (from 1) and how many parameter values train now."""
+
+    def __init__(self, model, epoch, then=None):
+        self.model, self.epoch, self.then = model, epoch, then
+
+    def on_epoch_start(self, epoch):
+        if self.epoch and epoch + 1 >= self.epoch:
+            count = unfreeze(self.model)
+            if count and self.then is not None:
+                self.then(epoch + 1, count)
+
+
+def unfreeze(model):
+    """Let every frozen layer train: its parameters take gradients (the optimizer holds
+    them already, in their lr_scale groups, and steps them once they have one) and its
+    batch norm and dropout follow the model's mode again. Returns the values unfrozen."""
+    count = 0
+    for parameter in model.parameters():
+        if not parameter.requires_grad:
+            parameter.requires_grad_(True)
+            count += parameter.numel()
+    for module in model.modules():
+        if getattr(module, "keep_frozen", False):
+            module.keep_frozen = False
+    return count
 
 
 def make_scheduler(settings, optimizer):
