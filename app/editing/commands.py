@@ -204,3 +204,18 @@ class DirectionCommand(Command):
         for node, pos in self.old.items():
             if node in self.document.graph:
                 self.document.graph.move(node, pos)
+
+
+class SettingsCommand(Command):
+    """Change training settings (one or several that belong together) as one step."""
+
+    def __init__(self, document, new: dict, text: str) -> None:
+        super().__init__(text)
+        self.document, self.new = document, dict(new)
+        self.old = {key: document.project.training.get(key) for key in new}
+
+    def redo(self) -> None:
+        self.document.apply_training(self.new)
+
+    def undo(self) -> None:
+        self.document.apply_training(self.old)
