@@ -14,6 +14,7 @@ BENCHMARKS = [
     "bench.bench_session",
     "bench.bench_canvas",
     "bench.bench_training",
+    "bench.epoch_overhead",
     "bench.bench_window",
     "bench.bench_import",
     "bench.bench_wide",

@@ -207,17 +207,24 @@ class Report(Callback):
 
 
 class RunFolder(Callback):
-    """Rank 0 commits each epoch as TorchCanvas does: model.pt, checkpoint.pt, metrics.csv,
-    preprocess.json and the manifest.json that names them."""
+    """Rank 0 commits the run as TorchCanvas does (the first epoch, then every few seconds,
+    and the last): model.pt, checkpoint.pt, metrics.csv, preprocess.json and the
+    manifest.json that names them."""
 
     def __init__(self, model, optimizer, scheduler, task, settings, stats):
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.task, self.settings, self.history = task, settings, []
         self.record = preprocess_record(stats)
+        self.schedule = CommitSchedule()
         os.makedirs(ARGS.out, exist_ok=True)
 
     def on_epoch_end(self, epoch, row, val):
         self.history.append(row)
+        if self.schedule.due(final=epoch + 1 == self.settings["epochs"]):
+            self.commit(epoch)
+
+    def commit(self, epoch):
+        """Write the files of `epoch` and the manifest that names them, as one step."""
         state = checkpoint_state(
             self.model, self.optimizer, self.scheduler, epoch + 1, self.settings,
             GRAPH_HASH, self.history,
@@ -230,6 +237,7 @@ class RunFolder(Callback):
             "preprocess": (json.dumps(self.record, indent=1) + "\\n").encode(),
         }
         commit_epoch(ARGS.out, epoch + 1, blobs)
+        self.schedule.done()
 
 
 class Barrier(Callback):
@@ -292,7 +300,7 @@ def start_processes(choice):
 
 
 def main():
-    """Train with TorchCanvas's loop; after every epoch rank 0 commits the run folder."""
+    """Train with TorchCanvas's loop; rank 0 commits the run folder every few seconds."""
     settings = {**SETTINGS, "epochs": ARGS.epochs, "batch_size": ARGS.batch_size}
     settings.update(lr=ARGS.lr, seed=ARGS.seed, amp=ARGS.amp, unfreeze_epoch=ARGS.unfreeze_epoch)
     weights, strict = start_file()  # a missing file is said before any work

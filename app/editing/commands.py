@@ -206,18 +206,16 @@ class DirectionCommand(Command):
                 self.document.graph.move(node, pos)
 
 
-class SettingCommand(Command):
-    """Change one training setting as an undo step (the project's starting weights)."""
+class SettingsCommand(Command):
+    """Change training settings (one or several that belong together) as one step."""
 
-    def __init__(self, project, key: str, value, changed, text: str) -> None:
+    def __init__(self, document, new: dict, text: str) -> None:
         super().__init__(text)
-        self.project, self.key, self.value, self.changed = project, key, value, changed
-        self.old = project.training.get(key)
+        self.document, self.new = document, dict(new)
+        self.old = {key: document.project.training.get(key) for key in new}
 
     def redo(self) -> None:
-        self.project.training[self.key] = self.value
-        self.changed()
+        self.document.apply_training(self.new)
 
     def undo(self) -> None:
-        self.project.training[self.key] = self.old
-        self.changed()
+        self.document.apply_training(self.old)

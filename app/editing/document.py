@@ -8,7 +8,7 @@ from pathlib import Path
 
 from torchcanvas.app.editing.block_edits import BlockEdits
 from torchcanvas.app.editing.clipboard import ClipboardEdits
-from torchcanvas.app.editing.commands import SettingCommand
+from torchcanvas.app.editing.commands import SettingsCommand
 from torchcanvas.app.editing.edits import DesignEdits
 from torchcanvas.app.editing.examples import EXAMPLES
 from torchcanvas.app.editing.flag_edits import FlagEdits
@@ -176,31 +176,32 @@ class Document(DesignEdits, FlagEdits, ClipboardEdits):
 
     @refused_while_locked
     def set_training(self, key: str, value) -> str | None:
-        """Change one training setting; returns an error message or None."""
-        try:
-            value = TRAINING_INDEX[key].coerce(value)
-        except ParamError as error:
-            return str(error)
-        if self.project.training.get(key) != value:
-            self.project.training[key] = value
-            self._settings_dirty = True
-            self.settings_changed.emit()
-            self.title_changed.emit()
+        """Change one training setting (one undo step); returns an error message or None."""
+        return self.set_trainings({key: value}, f"Set {key.replace('_', ' ')}")
+
+    @refused_while_locked
+    def set_trainings(self, changes: dict, text: str) -> str | None:
+        """Change training settings that belong together as one undo step (`text`); returns
+        the first error message (nothing changed then) or None."""
+        new = {}
+        for key, value in changes.items():
+            try:
+                new[key] = TRAINING_INDEX[key].coerce(value)
+            except ParamError as error:
+                return str(error) if len(changes) == 1 else f"{key}: {error}"
+        new = {k: v for k, v in new.items() if self.project.training.get(k) != v}
+        if new:
+            self.undo.push(SettingsCommand(self, new, text))
         return None
 
     def set_setting(self, key: str, value, text: str) -> str | None:
         """Change one training setting as an undo step called `text`; returns an error
         message or None (refused while a run trains)."""
-        try:
-            value = TRAINING_INDEX[key].coerce(value)
-        except ParamError as error:
-            return str(error)
-        if self.project.training.get(key) == value:
-            return None
-        try:
-            self.undo.push(
-                SettingCommand(self.project, key, value, self.settings_changed.emit, text)
-            )
-        except DesignLocked as refused:
-            return str(refused)
-        return None
+        return self.set_trainings({key: value}, text)
+
+    def apply_training(self, values: dict) -> None:
+        """Set training settings as they are given (the settings command's do and undo;
+        the undo stack's clean mark says whether they are saved)."""
+        self.project.training.update(values)
+        self.settings_changed.emit()
+        self.title_changed.emit()

@@ -1,5 +1,6 @@
 """The extras of a run in the window or the CLI, as loop callbacks: pause and stop, the
-NaN/inf guard, activation capture, progress and epoch events, and the run folder's commits."""
+NaN/inf guard, activation capture, progress and epoch events, and the run folder's commits
+(every few seconds, not every epoch)."""
 
 from __future__ import annotations
 
@@ -52,9 +53,9 @@ class Counting(Callback):
 class Control(Callback):
     """Pause, resume, stop and capture changes from the window, between steps."""
 
-    def __init__(self, control, emit, clock: RunClock, capture, flush) -> None:
+    def __init__(self, control, emit, clock: RunClock, capture, flush, save) -> None:
         self.control, self.emit, self.clock = control, emit, clock
-        self.capture, self.flush = capture, flush
+        self.capture, self.flush, self.save = capture, flush, save
 
     def on_step_start(self, step):
         self.obey(self.control.check())
@@ -66,8 +67,9 @@ class Control(Callback):
                 raise TrainingStopped()
             if command == "capture":
                 self.capture.set_nodes(dict(args[0]), list(args[1]) if len(args) > 1 else None)
-            if command == "pause":
+            if command == "pause":  # a paused run may be closed for good: commit it now
                 self.flush()
+                self.save()
                 self.emit(events.Paused(self.clock.epoch))
                 self.obey(self.control.wait_resume())
                 self.emit(events.Resumed(self.clock.epoch))
@@ -175,11 +177,13 @@ class Reporting(Callback):
 
 
 class Recording(Callback):
-    """Each epoch's row joins the history, and the epoch's files are committed."""
+    """Each epoch's row joins the history; its files are committed when the schedule says
+    (the run's end, a pause and a fault commit the latest epoch anyway)."""
 
-    def __init__(self, history: list, save) -> None:
-        self.history, self.save = history, save
+    def __init__(self, history: list, save, schedule, epochs: int) -> None:
+        self.history, self.save, self.schedule, self.epochs = history, save, schedule, epochs
 
     def on_epoch_end(self, epoch, row, val):
         self.history.append(row)
-        self.save(epoch + 1)
+        if epoch + 1 < self.epochs and self.schedule.due():
+            self.save(epoch + 1)

@@ -42,6 +42,7 @@ from torchcanvas.app.train.core.loop import (
     make_scheduler,
     precision,
 )
+from torchcanvas.app.train.core.records import CommitSchedule
 from torchcanvas.app.train.data import (
     DataBundle,
     DataError,
@@ -91,6 +92,8 @@ class Trainer:
         self.history: list[dict] = []
         self.model = self.optimizer = self.scheduler = self.device = None
         self.start_epoch = 0
+        self.schedule, self.saved_epoch = CommitSchedule(), None
+        self.commits = runfolder.BackgroundCommits(self.out_dir)
         self.t0 = time.monotonic()
         self.stage = "preparing the run"  # what runs before the batches: None once they do
 
@@ -120,7 +123,9 @@ class Trainer:
         """The epochs: the core loop with the app's callbacks."""
         settings, clock = self.settings, self.clock
         clock.start()
-        control = Control(self.control, self.emit, clock, self.capture, lambda: None)
+        control = Control(
+            self.control, self.emit, clock, self.capture, lambda: None, self._save_pending
+        )
         guarding = Guarding(LossGuard(self.model, self.device), self.emit, clock, self.optimizer)
         control.flush = guarding.flush
         callbacks = [
@@ -129,7 +134,12 @@ class Trainer:
             guarding,
             Capturing(self.capture, self.emit, clock),
             Reporting(self.emit, clock),
-            Recording(self.history, self._save),
+            Recording(
+                self.history,
+                lambda epoch: self._save(epoch, True),
+                self.schedule,
+                settings["epochs"],
+            ),
             Unfreeze(self.model, settings.get("unfreeze_epoch", 0), self._unfrozen),
         ]
         self.flush = guarding.flush
@@ -236,27 +246,53 @@ class Trainer:
         mse, mae and r2 (and the predictions)."""
         return evaluate(self.model, self.feed.val(), self.task, self.loss_fn, self.autocast_dtype)
 
-    def _save(self, epoch: int) -> None:
-        """Commit model.pt, checkpoint.pt and metrics.csv of `epoch` as one step."""
-        blobs = epoch_files(
-            self.model,
-            self.optimizer,
-            self.scheduler,
-            epoch,
-            self.settings,
-            self.source_hash,
-            self.history,
-            self.data.preprocess,  # preprocess.json: the statistics go with the weights
-            self.task.columns,
-        )
+    def _save(self, epoch: int, background: bool = False) -> None:
+        """Commit the run files of `epoch` as one step: now, or on the commit thread while
+        training goes on (`background`; skipped while the previous commit is under way)."""
         try:
-            runfolder.save_epoch(self.out_dir, epoch, blobs)
+            self.commits.raise_error()
+            if background and self.commits.busy():
+                return
+            blobs = epoch_files(
+                self.model,
+                self.optimizer,
+                self.scheduler,
+                epoch,
+                self.settings,
+                self.source_hash,
+                self.history,
+                self.data.preprocess,  # preprocess.json: the statistics go with the weights
+                self.task.columns,
+            )
+            if background:
+                self.commits.submit(epoch, blobs)
+            else:
+                self.commits.wait()
+                runfolder.save_epoch(self.out_dir, epoch, blobs)
+            self.schedule.done()
+            self.saved_epoch = epoch
         except OSError as error:
-            kept = runfolder.committed(self.out_dir)
-            where = f"the last saved weights are in {kept}" if kept else "nothing was saved"
-            raise TrainingFault(
-                "disk", f"cannot write {self.out_dir}: {error.strerror or error}; {where}"
-            ) from None
+            raise self._disk_fault(error) from None
+
+    def _save_behind(self, epoch: int) -> None:
+        """Commit `epoch` on the commit thread while training goes on."""
+        self._save(epoch, background=True)
+
+    def _disk_fault(self, error: OSError) -> TrainingFault:
+        kept = runfolder.committed(self.out_dir)
+        where = f"the last saved weights are in {kept}" if kept else "nothing was saved"
+        return TrainingFault(
+            "disk", f"cannot write {self.out_dir}: {error.strerror or error}; {where}"
+        )
+
+    def _save_pending(self) -> None:
+        """Have the latest epoch committed before a pause (the run may be closed there)."""
+        if self.history and self.history[-1]["epoch"] != self.saved_epoch:
+            self._save(self.history[-1]["epoch"])
+        try:
+            self.commits.wait()  # the latest epoch's background commit
+        except OSError as error:
+            raise self._disk_fault(error) from None
 
     def _finish(self, reason: str) -> events.Finished:
         with contextlib.suppress(TrainingFault):  # a late bad loss: still save and report

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 from torchcanvas.app.train.core.records import RUN_FORMAT, commit_epoch, plain_names
@@ -88,6 +89,43 @@ def save_epoch(folder: str | os.PathLike, epoch: int, blobs: dict[str, bytes]) -
     before = read_manifest(Path(folder))
     keep = {e["name"] for e in before["files"].values()} if before else set()
     commit_epoch(str(folder), epoch, blobs, keep, write=atomic_write)
+
+
+class BackgroundCommits:
+    """Commits epochs on a worker thread, so that training goes on during the fsyncs, one
+    at a time; a failure is raised at the next call from the training thread."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder, self.thread, self.error = folder, None, None
+
+    def busy(self) -> bool:
+        """Whether a commit is under way."""
+        return self.thread is not None and self.thread.is_alive()
+
+    def submit(self, epoch: int, blobs: dict[str, bytes]) -> None:
+        """Start committing `epoch` (after the commit under way, if any)."""
+        self.wait()
+        self.thread = threading.Thread(target=self._commit, args=(epoch, blobs), daemon=True)
+        self.thread.start()
+
+    def _commit(self, epoch: int, blobs: dict[str, bytes]) -> None:
+        try:
+            save_epoch(self.folder, epoch, blobs)
+        except BaseException as error:  # handed to the training thread, which reports it
+            self.error = error
+
+    def wait(self) -> None:
+        """Let the commit under way end; raise its failure, if any."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        self.raise_error()
+
+    def raise_error(self) -> None:
+        """Raise (once) the failure of the last commit."""
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
 
 
 def settle(folder: Path) -> None:

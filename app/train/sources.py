@@ -7,7 +7,13 @@ from pathlib import Path
 
 import torch
 
-from torchcanvas.app.train.bundle import IN_MEMORY_LIMIT, LABELS, SOURCE_TITLES, DataError
+from torchcanvas.app.train.bundle import (
+    DEFAULT_ROOT,
+    IN_MEMORY_LIMIT,
+    LABELS,
+    SOURCE_TITLES,
+    DataError,
+)
 from torchcanvas.app.train.images import image_spec, image_transform
 
 SYNTHETIC_SAMPLES = 1024
@@ -34,7 +40,13 @@ def load_torchvision(settings, root: Path, input_shape, test):
     try:
         dataset = cls(str(root), train=not test, download=settings.get("download", False))
     except RuntimeError as error:
-        raise DataError(_missing_message(source, root, cls)) from error
+        raise DataError(_missing_message(source, root)) from error
+    except (ValueError, EOFError, IndexError) as error:  # files there, but cut short or not its
+        folder = _source_files(source, root)[0]
+        raise DataError(
+            f"the {SOURCE_TITLES[source]} files in {folder} cannot be read ({error}); delete "
+            f"them and turn on Download, or put intact copies there."
+        ) from error
     except OSError as error:
         raise DataError(
             f"cannot download {SOURCE_TITLES[source]} to {root}: "
@@ -49,16 +61,40 @@ def load_torchvision(settings, root: Path, input_shape, test):
     return x, y, LABELS[source], None
 
 
-def _missing_message(source: str, root: Path, cls) -> str:
-    folder = root / cls.__name__ / "raw" if source != "cifar10" else root / "cifar-10-batches-py"
-    files = {"cifar10": "data_batch_1 ... data_batch_5, test_batch and batches.meta"}.get(
-        source,
-        "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte "
-        "and t10k-labels-idx1-ubyte",
-    )
+TORCHVISION_FOLDERS = {"mnist": "MNIST/raw", "fashion_mnist": "FashionMNIST/raw"}
+TORCHVISION_FOLDERS["cifar10"] = "cifar-10-batches-py"
+MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+CIFAR_FILES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta")
+
+
+def _source_files(source: str, root: Path) -> tuple[Path, tuple[str, ...]]:
+    """The folder a torchvision set is read from and the files it needs there."""
+    return root / TORCHVISION_FOLDERS[source], CIFAR_FILES if source == "cifar10" else MNIST_FILES
+
+
+def missing_files(settings: dict) -> str | None:
+    """Why a torchvision set cannot train without a download (which files are missing
+    where), or None: it is there, Download is on, or it is another source."""
+    source = settings.get("data")
+    if source not in TORCHVISION_FOLDERS or settings.get("download"):
+        return None
+    root = Path(settings.get("data_root") or DEFAULT_ROOT).expanduser()
+    folder, names = _source_files(source, root)
+    missing = [name for name in names if not (folder / name).is_file()]
+    return _missing_message(source, root, missing) if missing else None
+
+
+def _missing_message(source: str, root: Path, missing=None) -> str:
+    folder, names = _source_files(source, root)
+    listed = ", ".join(missing or names)
     return (
-        f"{SOURCE_TITLES[source]} is not in {folder}. Turn on Download in the training "
-        f"settings (or pass --download), or put {files} there."
+        f"{SOURCE_TITLES[source]} is not in {folder} (missing: {listed}). Turn on Download "
+        f"in the training settings (or pass --download), or choose a folder that holds them."
     )
 
 

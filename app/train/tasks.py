@@ -296,3 +296,20 @@ def task_for(settings: dict, classes: int = 0):
 def task_named(name: str | None):
     """The task object called `name` (classification when unnamed), for views and reports."""
     return TASKS.get(name or "classification", Classification)(0)
+
+
+def fitting_loss(task: str, loss: str, ends_in_log_softmax: bool = False) -> str:
+    """The loss to train `task` with when it is chosen: `loss` if it fits, else the task's
+    own (NLLLoss for a classifier whose last layer is LogSoftmax: it outputs log-probabilities)."""
+    if task == "regression":
+        return loss if loss in REGRESSION_LOSSES else DEFAULT_LOSS["regression"]
+    if loss not in REGRESSION_LOSSES:
+        return loss
+    return "NLLLoss" if ends_in_log_softmax else DEFAULT_LOSS["classification"]
+
+
+def gives_log_probs(model) -> bool:
+    """Whether the design's one Output comes straight from a LogSoftmax."""
+    outputs = model.nodes_of_type("Output")
+    edges = model.inputs(outputs[0]) if len(outputs) == 1 else []
+    return len(edges) == 1 and model.node_type(edges[0].src) == "LogSoftmax"

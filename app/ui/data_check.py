@@ -1,5 +1,6 @@
-"""The Training panel's check of the user's data: the file preview, whether it blocks Train,
-and the offer to give the Input the shape the data has."""
+"""The Training panel's check of the user's data: the file preview, whether it blocks Train
+(a file that cannot be read, a downloaded set whose files are missing), and the offer to give
+the Input the shape the data has."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from torchcanvas.app.train.inputs import input_specs
 from torchcanvas.app.train.preview import data_sample_shape, describe_source
+from torchcanvas.app.train.sources import missing_files
 
 PREVIEW_KEYS = ("task", "data", "data_path", "targets", "features", "val_split", "seed")
 
@@ -17,6 +19,7 @@ class DataCheck:
     def __init__(self, controller) -> None:
         self.controller = controller
         self.problem: str | None = None  # why the data file cannot be used, or None
+        self.missing: str | None = None  # which files of a downloaded set are missing
         self._preview: tuple = (None, (True, ""))  # (key, describe_source's answer)
         self._shape: tuple = (None, None)  # (key, the data's sample shape)
         self._offered: tuple[str, tuple[int, ...]] | None = None  # (Input node, shape)
@@ -30,6 +33,7 @@ class DataCheck:
         settings = self.controller.data_settings()
         analysis = self.controller.document.model.analysis()
         self.problem = None
+        self.missing = missing_files(settings)
         if settings.get("data") not in ("csv", "npz") or not analysis.ok:
             text = ""
         elif not settings.get("data_path"):

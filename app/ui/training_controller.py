@@ -14,7 +14,7 @@ from torchcanvas.app.train.bundle import resolve_data_path
 from torchcanvas.app.train.data import fit_problem
 from torchcanvas.app.train.job import job_from_project, module_nodes, training_problem
 from torchcanvas.app.train.session import TrainingSession, prewarm
-from torchcanvas.app.train.tasks import task_named
+from torchcanvas.app.train.tasks import fitting_loss, gives_log_probs, task_named
 from torchcanvas.app.ui.activations import badge_for
 from torchcanvas.app.ui.data_check import DataCheck
 from torchcanvas.app.ui.training_weights import WeightsActions
@@ -68,7 +68,7 @@ class TrainingController(WeightsActions, QObject):
         panel.clear_start_clicked.connect(self.clear_start_weights)
         panel.start_from_weights.toggled.connect(lambda _on: self.show_start())
         self.document.replaced.connect(self._on_document_replaced)
-        self.document.settings_changed.connect(self.update_train_state)
+        self.document.settings_changed.connect(self.refresh_settings)  # edits, undo, redo
         self.window.scene.analysis_updated.connect(lambda _a: self.refresh_preview())
         self.window.scene.selectionChanged.connect(self._on_selection_changed)
         self.document.navigated.connect(self._on_selection_changed)  # other cards, other paths
@@ -125,7 +125,12 @@ class TrainingController(WeightsActions, QObject):
         self.update_train_state()
 
     def _on_setting_edited(self, key: str, value) -> None:
-        error = self.document.set_training(key, value)
+        if key == "task":  # a loss that fits the task comes with it, in the same undo step
+            current, model = self.document.project.training["loss"], self.document.model
+            loss = fitting_loss(value, current, gives_log_probs(model))
+            error = self.document.set_trainings({"task": value, "loss": loss}, "Set task")
+        else:
+            error = self.document.set_training(key, value)
         if error:
             self.panel.show_status(f"{key}: {error}", "error")
         if error or key == "data":  # a refused value reverts; the rows follow the source
@@ -145,11 +150,14 @@ class TrainingController(WeightsActions, QObject):
             return f"Cannot train: {refused}"
         if self.data_check.problem:
             return f"Cannot train on this data: {self.data_check.problem}"
-        return fit_problem(
-            self.document.project.training,
-            analysis.meta(analysis.inputs[0]).per_sample,
-            analysis.meta(analysis.outputs[0]).per_sample,
-            self.document.project.preprocess,
+        return (
+            fit_problem(
+                self.document.project.training,
+                analysis.meta(analysis.inputs[0]).per_sample,
+                analysis.meta(analysis.outputs[0]).per_sample,
+                self.document.project.preprocess,
+            )
+            or self.data_check.missing
         )
 
     def update_train_state(self) -> None:
@@ -157,6 +165,7 @@ class TrainingController(WeightsActions, QObject):
         if self.running:
             return
         problem = self.train_problem()
+        self.panel.show_applicable(self.document.project.training.get("data", ""))
         self.panel.set_running(False, False, can_train=problem is None)
         self.panel.start_from_weights.setEnabled(self.weights_path is not None)
         self.show_start()

@@ -23,8 +23,9 @@ def add_training(window) -> TrainingController:
     window.activations = ActivationView()
     window.results = ResultsView()
     docks = window.docks
+    # The panel scrolls its settings itself, under the run controls it keeps in sight.
     docks["training"] = window._dock(
-        "Training", _scrolled(window.training_panel), area.RightDockWidgetArea, "training"
+        "Training", window.training_panel, area.RightDockWidgetArea, "training"
     )
     docks["curves"] = window._dock("Curves", window.curves, area.RightDockWidgetArea, "curves")
     docks["activations"] = window._dock(

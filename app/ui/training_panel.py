@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -26,6 +27,10 @@ from torchcanvas.app.train.data import SOURCE_TITLES
 from torchcanvas.graph.settings import AUGMENT_OPS, LOSSES, OPTIMIZERS, SCHEDULES, TASKS
 
 DATA_FILTER = "Tables and arrays (*.csv *.tsv *.npz *.npy);;All files (*)"
+TABLE_SOURCES = ("csv", "npz")  # the user's own files (data_path, targets, features)
+DOWNLOADED = ("mnist", "fashion_mnist", "cifar10")
+FOLDER_SOURCES = (*DOWNLOADED, "image_folder")
+ROW_WIDGETS = ("data_root", "data_path")  # fields shown in a row with a Browse button
 FILE_KINDS = {".csv": "csv", ".tsv": "csv", ".tab": "csv", ".npz": "npz", ".npy": "npz"}
 OP_TITLES = {
     "random_resized_crop": "Resized crop",
@@ -103,8 +108,9 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        # Run controls and progress first: they stay in sight in a short dock, where the
-        # settings (locked while training) scroll.
+        self.form = form
+        # Run controls, progress and status are pinned at the top of the dock: only the
+        # settings below them (locked while training) scroll, so Stop stays in sight.
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(self._buttons())
@@ -115,12 +121,23 @@ class TrainingPanel(QWidget):
         self.fit_input_button.clicked.connect(self.fit_input_clicked)
         self.fit_input_button.hide()
         layout.addWidget(self.fit_input_button)
-        layout.addLayout(form)
-        layout.addLayout(self._weights_buttons())
-        layout.addStretch(1)
-        self.form = form
+        layout.addWidget(self._scrolled_settings(form), 1)
 
     # ----- construction -----------------------------------------------------------
+    def _scrolled_settings(self, form: QFormLayout) -> QScrollArea:
+        """The settings form and the weights buttons, in their own scroll area."""
+        settings = QWidget()
+        column = QVBoxLayout(settings)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addLayout(self._weights_buttons())
+        column.addStretch(1)
+        self.settings_area = QScrollArea()
+        self.settings_area.setWidgetResizable(True)
+        self.settings_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.settings_area.setWidget(settings)
+        return self.settings_area
+
     def _add_choice(self, form, key, label, values, titles=None) -> None:
         box = QComboBox()
         for value in values:
@@ -298,6 +315,24 @@ class TrainingPanel(QWidget):
                     widget.setValue(value)
         finally:
             self._loading = False
+
+    def show_applicable(self, source: str) -> None:
+        """Show only the rows that apply to the data source: the file, targets and features
+        for tables and arrays, the folder for downloaded sets and image folders, Download
+        for downloaded sets, and augmentation for images."""
+        tables = source in TABLE_SOURCES
+        rows = {
+            "data_root": source in FOLDER_SOURCES,
+            "data_path": tables,
+            "targets": tables,
+            "features": tables,
+            "download": source in DOWNLOADED,
+            "augment": not tables,
+        }
+        for key, shown in rows.items():
+            field = self.fields[key]
+            self.form.setRowVisible(field.parentWidget() if key in ROW_WIDGETS else field, shown)
+        self.form.setRowVisible(self.preview, tables)
 
     def set_running(self, running: bool, paused: bool, can_train: bool = True) -> None:
         """Enable the buttons that make sense now."""

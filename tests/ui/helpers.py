@@ -111,3 +111,14 @@ def double_click_node(window, name: str) -> None:
     QTest.mouseDClick(
         window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
     )
+
+
+def broken_mnist(folder):
+    """An MNIST folder whose files are all there but empty: the check passes, loading fails."""
+    from torchcanvas.app.train.sources import MNIST_FILES
+
+    raw = folder / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in MNIST_FILES:
+        (raw / name).write_bytes(b"")
+    return folder

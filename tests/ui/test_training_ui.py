@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.ui.conftest import close_window, make_window
-from tests.ui.helpers import click_node, double_click_node, node
+from tests.ui.helpers import broken_mnist, click_node, double_click_node, node
 
 LONG = 30_000  # ms; the first run spawns a process that imports torch
 
@@ -132,22 +132,28 @@ def test_a_model_with_two_inputs_trains_from_an_npz_source_only(window, tmp_path
     panel = window.training_panel
     assert not panel.train_button.isEnabled()  # digits give one 8x8 image per sample
     assert "samples are 1x8x8 but the Input expects 1x28x28" in panel.status.text()
+    import numpy as np
+
+    from tests.test_multi_input import two_arrays
+
+    np.savez(tmp_path / "d.npz", **two_arrays(samples=40))  # arrays named for the Inputs
     window.document.set_training("data", "npz")
     window.document.set_training("data_path", str(tmp_path / "d.npz"))
     window.training.update_train_state()
-    assert panel.train_button.isEnabled()  # the arrays are checked by name on loading
+    assert panel.train_button.isEnabled(), panel.status.text()
 
 
 def test_a_failing_run_reports_in_the_panel_and_keeps_the_project(window, qtbot, tmp_path):
     window.document.open_example("small_cnn")
     window.document.set_training("data", "mnist")
-    window.document.set_training("data_root", str(tmp_path / "nothing"))
+    window.document.set_training("data_root", str(broken_mnist(tmp_path / "nothing")))
     window.document.set_training("device", "cpu")
     window.training.update_train_state()
     nodes = window.document.model.nodes()
     assert window.training.start()
     qtbot.waitUntil(lambda: not window.training.running, timeout=LONG)
-    assert "Training failed: MNIST is not in" in window.training_panel.status.text()
+    status = window.training_panel.status.text()
+    assert status.startswith("Training failed: the MNIST files in") and "cannot be read" in status
     assert window.document.model.nodes() == nodes
     assert window.training_panel.train_button.isEnabled()
 

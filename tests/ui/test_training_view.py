@@ -10,7 +10,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from tests.ui.helpers import press, type_into
+from tests.ui.helpers import broken_mnist, press, type_into
 from torchcanvas.app.ui.dialogs import Dialogs
 from torchcanvas.app.ui.results import EMPTY_TEXT, ResultsView
 
@@ -119,13 +119,14 @@ def test_a_failed_start_says_so_in_the_bar_and_the_status(window, qtbot, tmp_pat
     window.document.open_example("small_cnn")
     choose(panel.fields["device"], "cpu")
     choose(panel.fields["data"], "mnist")
-    type_into(qtbot, panel.fields["data_root"], str(tmp_path / "nothing"))
+    type_into(qtbot, panel.fields["data_root"], str(broken_mnist(tmp_path / "nothing")))
     assert window.document.project.training["data_root"] == str(tmp_path / "nothing")
     panel.train_button.click()
     assert panel.progress.format() == "starting…"
     qtbot.waitUntil(lambda: not window.training.running, timeout=LONG)
     assert panel.progress.format() == "failed to start"
-    assert panel.status.text().startswith("Training failed: MNIST is not in")
+    assert panel.status.text().startswith("Training failed: the MNIST files in")
+    assert "cannot be read" in panel.status.text()
     assert panel.train_button.isEnabled()
 
 

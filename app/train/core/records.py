@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tempfile
+import time
 
 import torch
 
@@ -23,12 +24,30 @@ METRIC_COLUMNS = (
 RUN_FORMAT = "torchcanvas-run"
 CHECKPOINT_FORMAT = "torchcanvas-checkpoint"
 CHECKPOINT_VERSION = 1
+COMMIT_SECONDS = 2.0  # the most training a kill can lose, beyond the epoch under way
 STABLE_NAMES = {
     "model": "model.pt",
     "checkpoint": "checkpoint.pt",
     "metrics": "metrics.csv",
     "preprocess": "preprocess.json",
 }
+
+
+class CommitSchedule:
+    """When an epoch's files are committed: the first epoch's, then the first to end
+    COMMIT_SECONDS after the last commit, and the final one (a commit's fsyncs cost more
+    than a small model's epoch, so committing each one would slow training severalfold)."""
+
+    def __init__(self, seconds=COMMIT_SECONDS):
+        self.seconds, self.last = seconds, None
+
+    def due(self, final=False):
+        """Whether the epoch that just ended should be committed now."""
+        return final or self.last is None or time.monotonic() - self.last >= self.seconds
+
+    def done(self):
+        """A commit has just ended."""
+        self.last = time.monotonic()
 
 
 def metrics_bytes(history, columns=()):
