@@ -102,8 +102,8 @@ def _choice(param: Param, value: Any) -> str:
 def _size(param: Param, value: Any) -> int | str | tuple[int, ...]:
     if isinstance(value, str) and value in param.choices:
         return value
-    if isinstance(value, (list, tuple)):
-        if len(value) != param.length or param.length == 1:
+    if isinstance(value, (list, tuple)):  # nn.Conv1d keeps kernel_size as (3,): a 1-tuple
+        if len(value) != param.length:
             raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
         items = tuple(_int(param, item) for item in value)
         return items[0] if len(set(items)) == 1 else items

@@ -1,0 +1,140 @@
+"""Imports hold what the module holds: no tensor duplicated, every 1-D layer accepted, and
+what cannot be held refused with the parameter or module path and the source line."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from tests.test_import import MODULES, assert_round_trip, handwritten
+from torchcanvas.app.__main__ import main
+from torchcanvas.app.import_check import import_checked, verify
+from torchcanvas.codegen.build import compile_model
+from torchcanvas.graph.fximport import ImportFailed, import_module
+
+VECTOR = ((4,), "float32")
+
+
+def distinct_parameters(module: nn.Module) -> tuple[int, int]:
+    """Counted as PyTorch users count them: a tied tensor once."""
+    tensors = {id(p): p for p in module.parameters()}
+    return len(tensors), sum(p.numel() for p in tensors.values())
+
+
+def refusal(module: nn.Module, inputs) -> str:
+    with pytest.raises(ImportFailed) as caught:
+        import_checked(module, inputs)
+    return caught.value.report.text()
+
+
+# ----- tied tensors and modules used twice ---------------------------------------------------
+def test_tied_weights_are_refused_naming_both_paths_and_nothing_is_written(tmp_path, capsys):
+    source = f"{MODULES / 'handwritten.py'}:TiedLanguageModel"
+    out = tmp_path / "lm.json"
+    argv = ["import", source, "--input-shape", "5", "--input-dtype", "int64", "-o", str(out)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "lm_head.weight is the same tensor as wte.weight (tied weights)" in error
+    assert "untie them" in error and "nothing was written" in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_parameters_on_one_storage_are_tied_too():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4))
+    model[1].weight = nn.Parameter(model[0].weight.data)  # another object, the same memory
+    assert "1.weight is the same tensor as 0.weight" in refusal(model, [VECTOR])
+
+
+def test_a_module_with_weights_called_twice_is_refused_with_its_call_line():
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return torch.relu(self.fc(x))
+
+    class Siamese(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = Encoder()
+
+        def forward(self, a, b):
+            return self.encoder(a) - self.encoder(b)
+
+    text = refusal(Siamese(), [VECTOR, VECTOR])
+    assert "encoder (Encoder) is called 2 times and holds weights (shared weights)" in text
+    assert "test_import_fidelity.py" in text and "self.encoder(a) - self.encoder(b)" in text
+    assert "encoder.fc" not in text  # the shared module is named once, not each of its layers
+
+
+def test_a_layer_without_weights_may_be_called_twice():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.act = nn.Linear(4, 4), nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.fc(self.act(x)))
+
+    original = Twice()
+    assert_round_trip(original, [VECTOR], import_checked(original, [VECTOR]))
+
+
+def test_the_check_refuses_an_export_that_would_duplicate_a_tied_tensor():
+    untied = handwritten.TiedLanguageModel()
+    untied.lm_head.weight = nn.Parameter(untied.wte.weight.detach().clone())
+    result = import_module(untied, [((5,), "int64")])
+    tied = handwritten.TiedLanguageModel()
+    with pytest.raises(ImportFailed, match="the export holds 2 parameter tensors of 1,024"):
+        verify(result.project.model, tied, result.examples, tied(*result.examples))
+
+
+IMPORTED = [
+    (handwritten.TutorialNet, [((3, 32, 32), "float32")]),
+    (handwritten.Composite, [((1, 16, 16), "float32")]),
+    (handwritten.SequenceModel, [((12,), "int64")]),
+    (handwritten.DilatedConv1d, [((2, 16), "float32")]),
+    (lambda: torchvision.models.resnet18(num_classes=10), [((3, 32, 32), "float32")]),
+    (lambda: torchvision.models.mobilenet_v3_small(num_classes=10), [((3, 32, 32), "float32")]),
+]
+
+
+@pytest.mark.parametrize(("build", "inputs"), IMPORTED, ids=lambda v: getattr(v, "__name__", ""))
+def test_every_import_holds_as_many_parameter_tensors_as_the_module(build, inputs):
+    torch.manual_seed(0)
+    original = build().eval()
+    result = import_checked(original, inputs)
+    cls, _ = compile_model(result.project.model)
+    exported = cls()
+    exported.load_state_dict(original.state_dict(), strict=True)
+    assert distinct_parameters(exported) == distinct_parameters(original)
+
+
+# ----- 1-D layers and 0-dim parameters --------------------------------------------------------
+def test_a_dilated_conv1d_network_with_residuals_imports_exactly():
+    original = handwritten.DilatedConv1d()
+    inputs = [((2, 16), "float32")]
+    result = import_checked(original, inputs)
+    assert_round_trip(original, inputs, result)
+    model = result.project.model
+    assert model.params(model.id_of("stem"))["kernel_size"] == 3
+
+
+def test_a_zero_dim_parameter_is_refused_naming_it_and_its_line():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.temperature = nn.Parameter(torch.tensor(1.0))
+
+        def forward(self, x):
+            return self.fc(x) * self.temperature
+
+    text = refusal(Scaled(), [VECTOR])
+    assert "the nn.Parameter temperature is 0-dimensional" in text
+    assert "nn.Parameter(torch.ones(1))" in text
+    assert "test_import_fidelity.py" in text and "self.fc(x) * self.temperature" in text
+    assert "shape must be" not in text
