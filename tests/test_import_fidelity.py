@@ -138,3 +138,31 @@ def test_a_zero_dim_parameter_is_refused_naming_it_and_its_line():
     assert "nn.Parameter(torch.ones(1))" in text
     assert "test_import_fidelity.py" in text and "self.fc(x) * self.temperature" in text
     assert "shape must be" not in text
+
+
+def test_packed_sequences_are_refused_naming_the_module_and_line():
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    class PackedEncoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(4, 8, batch_first=True)
+
+        def forward(self, x):
+            lengths = torch.full((x.size(0),), x.size(1))
+            _, (h, _) = self.lstm(pack_padded_sequence(x, lengths, batch_first=True))
+            return h[-1]
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.head = PackedEncoder(), nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.head(self.encoder(x))
+
+    text = refusal(Classifier(), [((5, 4), "float32")])
+    assert "in encoder (PackedEncoder): packed sequences" in text
+    assert "pass padded tensors and lengths instead" in text
+    assert "test_import_fidelity.py" in text and "pack_padded_sequence(x, lengths" in text
+    assert "__cuda_array_interface__" not in text
