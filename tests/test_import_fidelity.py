@@ -12,7 +12,9 @@ from tests.test_import import MODULES, assert_round_trip, handwritten
 from torchcanvas.app.__main__ import main
 from torchcanvas.app.import_check import import_checked, verify
 from torchcanvas.codegen.build import compile_model
+from torchcanvas.codegen.emit import emit_module
 from torchcanvas.graph.fximport import ImportFailed, import_module
+from torchcanvas.graph.summary import summarize, totals
 
 VECTOR = ((4,), "float32")
 
@@ -123,21 +125,25 @@ def test_a_dilated_conv1d_network_with_residuals_imports_exactly():
     assert model.params(model.id_of("stem"))["kernel_size"] == 3
 
 
-def test_a_zero_dim_parameter_is_refused_naming_it_and_its_line():
+def test_zero_dim_parameters_import_exactly_and_export_as_zero_dim():
     class Scaled(nn.Module):
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(4, 4)
-            self.temperature = nn.Parameter(torch.tensor(1.0))
+            self.temperature = nn.Parameter(torch.tensor(2.0))
+            self.shift = nn.Parameter(torch.zeros(()))
 
         def forward(self, x):
-            return self.fc(x) * self.temperature
+            return self.fc(x) * self.temperature + self.shift
 
-    text = refusal(Scaled(), [VECTOR])
-    assert "the nn.Parameter temperature is 0-dimensional" in text
-    assert "nn.Parameter(torch.ones(1))" in text
-    assert "test_import_fidelity.py" in text and "self.fc(x) * self.temperature" in text
-    assert "shape must be" not in text
+    original = Scaled()
+    result = import_checked(original, [VECTOR])
+    assert_round_trip(original, [VECTOR], result)
+    model = result.project.model
+    assert model.params(model.id_of("temperature"))["shape"] == ()
+    source = emit_module(model).source
+    assert "self.temperature = nn.Parameter(torch.zeros(()))" in source
+    assert totals(summarize(model))[0] == 4 * 4 + 4 + 2
 
 
 def test_packed_sequences_are_refused_naming_the_module_and_line():

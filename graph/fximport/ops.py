@@ -148,8 +148,11 @@ class Converter:
                 f"the buffer {node.target} is used in forward(); only nn.Parameters can be "
                 f"imported as free tensors"
             )
-        if not 1 <= value.dim() <= 5:
-            raise Unmapped(_parameter_rank(node.target, value))
+        if value.dim() > 5:
+            raise Unmapped(
+                f"the nn.Parameter {node.target} has {value.dim()} dimensions "
+                f"{list(value.shape)}; a TorchCanvas Parameter has at most 5"
+            )
         params = {"shape": list(value.shape)}
         return self.add(node, "Parameter", params, {}, name=attr, scope=_owner_scope(node, owner))
 
@@ -217,20 +220,6 @@ class Converter:
         if handler is None:
             raise Unmapped(f"the tensor method .{node.target}() has no TorchCanvas counterpart")
         return handler(self, node)
-
-
-def _parameter_rank(path: str, value: torch.Tensor) -> str:
-    """Why an nn.Parameter of this many dimensions cannot be a Parameter node, and what to do."""
-    if value.dim() == 0:
-        return (
-            f"the nn.Parameter {path} is 0-dimensional (a single number, e.g. "
-            f"torch.tensor(1.0)); a TorchCanvas Parameter has 1 to 5 dimensions: create it "
-            f"with shape (1,), e.g. nn.Parameter(torch.ones(1)), which broadcasts the same"
-        )
-    return (
-        f"the nn.Parameter {path} has {value.dim()} dimensions {list(value.shape)}; a "
-        f"TorchCanvas Parameter has 1 to 5"
-    )
 
 
 def _outputs_of(spec, ref: Ref):
