@@ -125,6 +125,27 @@ def test_a_dilated_conv1d_network_with_residuals_imports_exactly():
     assert model.params(model.id_of("stem"))["kernel_size"] == 3
 
 
+def test_one_dim_pooling_written_as_functions_imports_as_functions():
+    import torch.nn.functional as F
+
+    class Pools(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(3, 4, kernel_size=(5,), stride=(1,), padding=(2,))
+
+        def forward(self, x):
+            x = F.max_pool1d(F.relu(self.conv(x)), 2)
+            return F.avg_pool1d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+    original, inputs = Pools(), [((3, 20), "float32")]
+    result = import_checked(original, inputs)
+    assert_round_trip(original, inputs, result)
+    source = emit_module(result.project.model).source
+    assert "self.conv = nn.Conv1d(3, 4, kernel_size=5, padding=2)" in source
+    assert "x = F.max_pool1d(x, 2)" in source
+    assert "F.avg_pool1d(x, 3, stride=1, padding=1, count_include_pad=False)" in source
+
+
 def test_zero_dim_parameters_import_exactly_and_export_as_zero_dim():
     class Scaled(nn.Module):
         def __init__(self):
