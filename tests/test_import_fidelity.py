@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from tests.test_import import MODULES, assert_round_trip, handwritten
+from tests.test_import import MODULES, assert_round_trip, exported_from, handwritten
 from torchcanvas.app.__main__ import main
 from torchcanvas.app.import_check import import_checked, verify
 from torchcanvas.codegen.build import compile_model
@@ -126,8 +127,6 @@ def test_a_dilated_conv1d_network_with_residuals_imports_exactly():
 
 
 def test_one_dim_pooling_written_as_functions_imports_as_functions():
-    import torch.nn.functional as F
-
     class Pools(nn.Module):
         def __init__(self):
             super().__init__()
@@ -193,3 +192,80 @@ def test_packed_sequences_are_refused_naming_the_module_and_line():
     assert "pass padded tensors and lengths instead" in text
     assert "test_import_fidelity.py" in text and "pack_padded_sequence(x, lengths" in text
     assert "__cuda_array_interface__" not in text
+
+
+# ----- the 1-D and 3-D families ---------------------------------------------------------------
+class Block3d(nn.Module):
+    """conv, batch norm, relu over a clip; used with different channels."""
+
+    def __init__(self, channels_in, channels_out):
+        super().__init__()
+        self.conv = nn.Conv3d(channels_in, channels_out, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm3d(channels_out)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Clip(nn.Module):
+    """A video network using every 3-D layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv3d(3, 8, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3))
+        self.pool = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))
+        self.layer1, self.layer2 = Block3d(8, 8), Block3d(8, 16)
+        self.smooth = nn.AvgPool3d(3, stride=1, padding=1, count_include_pad=False)
+        self.norm = nn.InstanceNorm3d(16, affine=True)
+        self.up = nn.ConvTranspose3d(16, 4, 2, stride=2)
+        self.gap = nn.AdaptiveAvgPool3d(1)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x):
+        x = self.layer2(self.layer1(self.pool(self.stem(x))))
+        x = self.up(self.norm(self.smooth(F.max_pool3d(x, (2, 1, 1)))))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+class Signal(nn.Module):
+    """Transposed 1-D convolution and instance norm over a signal."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 6, 3)
+        self.norm = nn.InstanceNorm1d(6, affine=True, track_running_stats=True)
+        self.up = nn.ConvTranspose1d(6, 3, 4, stride=2, padding=1)
+        self.bn = nn.BatchNorm1d(3)
+
+    def forward(self, x):
+        return self.bn(self.up(F.relu(self.norm(self.conv(x)))))
+
+
+THREE_D = {"Conv3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "InstanceNorm3d"}
+
+
+@pytest.mark.parametrize(
+    ("build", "inputs", "wanted"),
+    [
+        (Clip, [((3, 8, 32, 32), "float32")], THREE_D | {"ConvTranspose3d", "BatchNorm3d"}),
+        (Signal, [((2, 12), "float32")], {"InstanceNorm1d", "ConvTranspose1d"}),
+    ],
+    ids=["Clip", "Signal"],
+)
+def test_one_and_three_dim_layers_import_exactly(build, inputs, wanted):
+    torch.manual_seed(0)
+    original = build()
+    result = import_checked(original, inputs)
+    assert_round_trip(original, inputs, result)
+    graphs = [result.project.model] + [b.graph for b in result.project.model.library]
+    assert wanted <= {g.node_type(n) for g in graphs for n in g.nodes()}
+
+
+@pytest.mark.slow
+def test_torchvision_r3d_18_imports_exactly_on_a_short_clip():
+    torch.manual_seed(0)
+    original = torchvision.models.video.r3d_18(num_classes=7).eval()
+    inputs = [((3, 4, 32, 32), "float32")]
+    result = import_checked(original, inputs)
+    assert_round_trip(original, inputs, result)
+    assert distinct_parameters(exported_from(result)) == distinct_parameters(original)

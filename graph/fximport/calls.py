@@ -392,6 +392,7 @@ FUNCTIONS: dict = {
     F.dropout: _dropout,
     F.adaptive_avg_pool2d: _layer("AdaptiveAvgPool2d", "output_size"),
     F.adaptive_avg_pool1d: _layer("AdaptiveAvgPool1d", "output_size"),
+    F.adaptive_avg_pool3d: _layer("AdaptiveAvgPool3d", "output_size"),
     F.adaptive_max_pool2d: _layer("AdaptiveMaxPool2d", "output_size"),
     F.avg_pool2d: _layer(
         "AvgPool2d", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"
@@ -401,6 +402,10 @@ FUNCTIONS: dict = {
         "AvgPool1d", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"
     ),
     F.max_pool1d: _layer("MaxPool1d", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    F.avg_pool3d: _layer(
+        "AvgPool3d", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"
+    ),
+    F.max_pool3d: _layer("MaxPool3d", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     F.interpolate: _interpolate,
 }
 for _name in (

@@ -21,7 +21,7 @@ from torchcanvas.graph.fximport.leaves import (
     class_path,
     external_args,
     registry_args,
-    registry_classes,
+    registry_type,
 )
 from torchcanvas.graph.fximport.trace import Shape, Traced
 from torchcanvas.graph.params import Arguments
@@ -162,7 +162,7 @@ class Converter:
         self.leaf_calls[node.target] = calls + 1
         attr = node.target.rpartition(".")[2]
         name = attr if not calls else f"{attr}_{calls + 1}"
-        type_name = registry_classes().get(type(module))
+        type_name = registry_type(module)
         try:
             if type_name is not None:
                 params = registry_args(module, get_spec(type_name))

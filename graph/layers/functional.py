@@ -24,10 +24,13 @@ FORMS = (
     ("LogSoftmax", "F.log_softmax", ()),
     ("MaxPool1d", "F.max_pool1d", ("kernel_size",)),
     ("MaxPool2d", "F.max_pool2d", ("kernel_size",)),
+    ("MaxPool3d", "F.max_pool3d", ("kernel_size",)),
     ("AvgPool1d", "F.avg_pool1d", ("kernel_size",)),
     ("AvgPool2d", "F.avg_pool2d", ("kernel_size",)),
+    ("AvgPool3d", "F.avg_pool3d", ("kernel_size",)),
     ("AdaptiveAvgPool1d", "F.adaptive_avg_pool1d", ("output_size",)),
     ("AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", ("output_size",)),
+    ("AdaptiveAvgPool3d", "F.adaptive_avg_pool3d", ("output_size",)),
     ("AdaptiveMaxPool2d", "F.adaptive_max_pool2d", ("output_size",)),
     ("Flatten", "torch.flatten", ("start_dim",)),
 )
