@@ -15,7 +15,7 @@ import torch.fx as fx
 import torch.nn.functional as F
 
 from torchcanvas.graph.fximport.calls import FUNCTIONS, METHODS, Downstream, Unmapped
-from torchcanvas.graph.fximport.ir import Op, Problem, Ref
+from torchcanvas.graph.fximport.ir import Op, Problem, Ref, frame_text, user_frames
 from torchcanvas.graph.fximport.leaves import (
     LeafError,
     class_path,
@@ -254,22 +254,8 @@ def _owner_scope(node: fx.Node, owner: str) -> tuple[str, ...]:
 
 def _line(node: fx.Node) -> str:
     """`file.py:12: code` of the innermost frame of the node's stack trace outside torch."""
-    trace = node.stack_trace or ""
-    lines = [line.strip() for line in trace.strip().splitlines() if line.strip()]
-    for index in range(len(lines) - 1, -1, -1):
-        if lines[index].startswith("File ") and not _is_library(lines[index]):
-            location = lines[index].split(",")
-            path = location[0].removeprefix('File "').rstrip('"')
-            number = location[1].strip().removeprefix("line ") if len(location) > 1 else "?"
-            code = lines[index + 1] if index + 1 < len(lines) else ""
-            return f"{path}:{number}: {code}"
-    return ""
-
-
-def _is_library(frame: str) -> bool:
-    """A frame inside torch itself or the importer (not the user's code)."""
-    path = frame.split(",")[0]
-    return "/torch/" in path or "/fximport/" in path
+    frames = user_frames(node.stack_trace or "")
+    return frame_text(frames[-1]) if frames else ""
 
 
 def _target_name(node: fx.Node) -> str:

@@ -15,7 +15,7 @@ import torch
 import torch.fx as fx
 from torch import nn
 
-from torchcanvas.graph.fximport.ir import Problem
+from torchcanvas.graph.fximport.ir import Problem, frame_text, user_frames
 
 
 def tied_tensors(module: nn.Module) -> list[Problem]:
@@ -83,7 +83,7 @@ def shared_calls(module: nn.Module, graph: fx.Graph) -> list[Problem]:
 
 def _call_line(held: nn.Module, node: fx.Node) -> str:
     """`file.py:12: code` of the line that called `held` (the frame before its forward)."""
-    frames = _user_frames(node.stack_trace or "")
+    frames = user_frames(node.stack_trace or "")
     try:
         source = inspect.getsourcefile(type(held).forward)
         lines, start = inspect.getsourcelines(type(held).forward)
@@ -92,25 +92,5 @@ def _call_line(held: nn.Module, node: fx.Node) -> str:
     for index, (path, number, _) in enumerate(frames):
         inside = source and path == source and start <= number < start + len(lines)
         if inside:
-            return _text(frames[index - 1]) if index else ""
-    return _text(frames[-1]) if frames else ""
-
-
-def _user_frames(trace: str) -> list[tuple[str, int, str]]:
-    """(path, line, code) of each frame of a stack trace outside torch, outermost first."""
-    lines = [line.strip() for line in trace.strip().splitlines()]
-    frames = []
-    for index, line in enumerate(lines):
-        if not line.startswith("File ") or "/torch/" in line or "/fximport/" in line:
-            continue
-        parts = line.split(",")
-        path = parts[0].removeprefix('File "').rstrip('"')
-        number = parts[1].strip().removeprefix("line ") if len(parts) > 1 else ""
-        code = lines[index + 1] if index + 1 < len(lines) else ""
-        if number.isdigit():
-            frames.append((path, int(number), code))
-    return frames
-
-
-def _text(frame: tuple[str, int, str]) -> str:
-    return f"{frame[0]}:{frame[1]}: {frame[2]}"
+            return frame_text(frames[index - 1]) if index else ""
+    return frame_text(frames[-1]) if frames else ""
