@@ -154,6 +154,7 @@ VOLUME_AND_SIGNAL = (
     "BatchNorm3d",
     "InstanceNorm1d",
     "InstanceNorm3d",
+    "Upsample",
 )
 
 
