@@ -34,6 +34,7 @@ def verify(model, original: torch.nn.Module, examples: tuple, want) -> str:
     cls, _ = compile_model(model)
     with torch.device("meta"):  # the weights come from the original: no initialization
         exported = cls().eval()
+    _same_parameters(original, exported)
     try:
         exported.load_state_dict(original.state_dict(), strict=True, assign=True)
     except RuntimeError as error:
@@ -50,6 +51,23 @@ def verify(model, original: torch.nn.Module, examples: tuple, want) -> str:
         "checked: the exported class loads the weights with strict=True and gives identical "
         f"outputs{steps}"
     )
+
+
+def parameter_tensors(module: torch.nn.Module) -> tuple[int, int]:
+    """(distinct parameter tensors, their total size): a tied tensor counts once."""
+    distinct = {id(p): p for _, p in module.named_parameters(remove_duplicate=False)}
+    return len(distinct), sum(p.numel() for p in distinct.values())
+
+
+def _same_parameters(original, exported) -> None:
+    """The export holds as many parameter tensors, as large, as the original: nothing
+    shared was duplicated and nothing was lost."""
+    theirs, ours = parameter_tensors(original), parameter_tensors(exported)
+    if theirs != ours:
+        _fail(
+            f"the export holds {ours[0]} parameter tensors of {ours[1]:,} values, the module "
+            f"{theirs[0]} of {theirs[1]:,}: a shared or tied tensor would be duplicated"
+        )
 
 
 def _train_step(original, exported, examples: tuple) -> str:

@@ -149,7 +149,7 @@ def weight_init_lines(indent: str, name: str, args: dict) -> list[str]:
 
 def parameter_lines(indent: str, name: str, args: dict) -> list[str]:
     """`self.cls_token = nn.Parameter(torch.zeros(1, 1, 64))`, and its initialization."""
-    dims = tuple(literal(d) for d in args["shape"])
+    dims = tuple(literal(d) for d in args["shape"]) or ("()",)  # torch.zeros(()): 0-dim
     init, std = args["init"], literal(float(args["std"]))
     makers = {
         "zeros": Call("torch.zeros", dims),

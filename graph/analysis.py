@@ -246,11 +246,8 @@ def _run(model, node: str, ins: dict, env: dict, context: Context, feeds: dict):
     if spec.kind == OUTPUT:
         return NodeFacts(ins, {}, args, path=path), ""
     if _disabled(model, node, scope):
-        if not ins:
-            raise ShapeError("its `when` condition is false, but it has no input to pass on")
-        first = next(iter(ins.values()))
+        outputs = _passed_on(model, node, ins)
         inner = _body_for_code(model, node, spec, args, ins, context, path)
-        outputs = {model.output_ports(node)[0]: first}
         return NodeFacts(ins, outputs, args, path=path, disabled=True, inner=inner), ""
     if spec.kind in (BLOCK, CONTAINER):
         outputs, count, flops, inner = _body_run(spec)(model, node, spec, args, ins, context, path)
@@ -277,6 +274,23 @@ def _body_for_code(model, node, spec, args, ins, context, path):
         return _body_run(spec)(model, node, spec, args, ins, context, path)[3]
     except (ShapeError, BlockProblems):
         return None
+
+
+def _passed_on(model, node: str, ins: dict) -> dict:
+    """What a node whose `when` is false gives: its first input, through its first output
+    (the export writes `out = x` before the `if`, so no other output has a value)."""
+    if not ins:
+        raise ShapeError("its `when` condition is false, but it has no input to pass on")
+    first = model.output_ports(node)[0]
+    for edge in model.outputs(node):
+        if edge.src_port != first:
+            raise ShapeError(
+                f"its `when` condition is false here, so it passes its input on through "
+                f"output {first} only, but output {edge.src_port} is read by "
+                f"{model.node_name(edge.dst)}: read only its first output, or change the "
+                f"condition so that it holds"
+            )
+    return {first: next(iter(ins.values()))}
 
 
 def _disabled(model, node: str, scope: dict) -> bool:

@@ -43,6 +43,7 @@ class Param:
     auto: str | None = None  # filled from the upstream shape unless pinned (graph.autoparams)
     auto_port: str | None = None  # the input port the auto value is read from (default: first)
     ctor: bool = True  # a constructor argument; False for settings such as weight init
+    scalar: bool = False  # SHAPE: [] (a 0-dim tensor, a single number) is allowed too
 
     def coerce(self, value: Any) -> Any:
         """Return `value` in canonical form or raise ParamError saying why."""
@@ -102,8 +103,8 @@ def _choice(param: Param, value: Any) -> str:
 def _size(param: Param, value: Any) -> int | str | tuple[int, ...]:
     if isinstance(value, str) and value in param.choices:
         return value
-    if isinstance(value, (list, tuple)):
-        if len(value) != param.length or param.length == 1:
+    if isinstance(value, (list, tuple)):  # nn.Conv1d keeps kernel_size as (3,): a 1-tuple
+        if len(value) != param.length:
             raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
         items = tuple(_int(param, item) for item in value)
         return items[0] if len(set(items)) == 1 else items
@@ -116,7 +117,8 @@ def _size(param: Param, value: Any) -> int | str | tuple[int, ...]:
 def _shape(param: Param, value: Any) -> tuple[int, ...]:
     if _is_int(value):
         value = [value]
-    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 5:
+    fewest = 0 if param.scalar else 1
+    if not isinstance(value, (list, tuple)) or not fewest <= len(value) <= 5:
         raise ParamError(f"{param.name} must be {param.describe()}, got {value!r:.40}")
     dims = tuple(_int(param, item) for item in value)
     if any(dim < 1 for dim in dims):
@@ -238,7 +240,7 @@ _DESCRIPTIONS = {
     BOOL: lambda p: "true or false",
     CHOICE: lambda p: _choices_text(p),
     SIZE: _size_text,
-    SHAPE: lambda p: "a list of 1 to 5 positive integers",
+    SHAPE: lambda p: f"a list of {0 if p.scalar else 1} to 5 positive integers",
     STR: lambda p: "text",
     DIMS: lambda p: f"an integer or a list of 1 to 6 integers{_bounds_text(p)}",
     ARGS: lambda p: "named numbers, text, true/false or lists",

@@ -340,3 +340,32 @@ def test_a_project_with_blocks_round_trips_its_exports(tmp_path):
     _, _, outputs = forward(again.model)
     assert_outputs_match_analysis(again.model, outputs)
     assert compile_model(again.model)[1].class_name == "Tutorial"
+
+
+def test_a_chunk_left_out_by_its_condition_is_refused_by_check_and_export_alike(tmp_path, capsys):
+    from torchcanvas.app.__main__ import main
+    from torchcanvas.graph.blockbuild import int_param
+    from torchcanvas.graph.library import Library
+    from torchcanvas.graph.project import save_project
+
+    library = Library()
+    body = Builder("Halves", library, (8, 4))
+    chunk = body.node("Chunk", "chunk", {"chunks": 2, "dim": 1}, when="split == 1")
+    body.node("Add", "add", sources=[(chunk, "0"), (chunk, "1")])
+    body.output()
+    library.add(body.build((int_param("split", 1, "Whether to split.", minimum=0),)))
+    model = ModelGraph("Net", library)
+    ends = [model.add_node("Input", "input", {"shape": [8, 4]})]
+    for type_name, name, params in (("Halves", "used", {}), ("Halves", "skipped", {"split": 0})):
+        ends.append(model.add_node(type_name, name, params))
+        model.connect(ends[-2], ends[-1])
+    model.connect(ends[-1], model.add_node("Output", "output"))
+    path = tmp_path / "net.json"
+    save_project(Project(model), path)
+    wanted = "skipped.chunk: its `when` condition is false here"
+    assert main(["check", str(path)]) == 1
+    assert wanted in capsys.readouterr().out
+    assert main(["export", str(path), "-o", str(tmp_path / "net.py")]) == 1
+    error = capsys.readouterr().err
+    assert wanted in error and "output 1 is read by add" in error
+    assert not (tmp_path / "net.py").exists()

@@ -226,7 +226,7 @@ def test_a_layer_called_twice_with_weights_is_refused():
         def forward(self, x):
             return self.fc(self.fc(x))
 
-    with pytest.raises(ImportFailed, match="called 2 times and has weights"):
+    with pytest.raises(ImportFailed, match="fc .Linear. is called 2 times and holds weights"):
         import_checked(Shared(), [((4,), "float32")])
 
 

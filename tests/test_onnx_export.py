@@ -142,3 +142,48 @@ def test_cli_writes_onnx_with_weights_and_refuses_weights_that_do_not_fit(tmp_pa
     err = capsys.readouterr().err
     assert "does not fit exactly" in err and "missing: bias" in err and not out.exists()
     assert main(["export", str(project), "-o", str(tmp_path / "m.py"), "--weights", "w"]) == 2
+
+
+VOLUME_AND_SIGNAL = (
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose3d",
+    "MaxPool3d",
+    "AvgPool3d",
+    "AdaptiveAvgPool3d",
+    "BatchNorm3d",
+    "InstanceNorm1d",
+    "InstanceNorm3d",
+    "Upsample",
+)
+
+
+@pytest.mark.parametrize("type_name", VOLUME_AND_SIGNAL)
+def test_the_one_and_three_dim_layers_run_in_onnxruntime_as_in_torch(type_name, tmp_path):
+    from tests.builders import single_node_graph
+    from torchcanvas.graph.registry import get_spec
+
+    spec = get_spec(type_name)
+    examples = spec.examples[:1] if type_name == "AdaptiveAvgPool3d" else spec.examples
+    for index, (ins, params) in enumerate(examples):  # adaptive: to 1 only (see below)
+        model_graph = single_node_graph(spec, ins, params)
+        module = build_model(model_graph, seed=1).eval()
+        weights = tmp_path / f"weights{index}.pt" if module.state_dict() else None
+        if weights is not None:  # a layer without tensors has no weights file to give
+            torch.save(module.state_dict(), weights)
+        done = export_onnx(model_graph, tmp_path / f"model{index}.onnx", weights=weights)
+        assert done.max_difference <= ATOL, (type_name, params)
+
+
+def test_adaptive_3d_pooling_to_uneven_sizes_which_torch_onnx_cannot_translate_is_refused(
+    tmp_path,
+):
+    from tests.builders import single_node_graph
+    from torchcanvas.graph.registry import get_spec
+
+    spec = get_spec("AdaptiveAvgPool3d")
+    ins, params = spec.examples[1]  # 5x7x6 down to 1x2x3
+    model_graph = single_node_graph(spec, ins, params)
+    with pytest.raises(OnnxExportError, match=r"\(AdaptiveAvgPool3d\): torch's ONNX exporters"):
+        export_onnx(model_graph, tmp_path / "model.onnx")
+    assert not (tmp_path / "model.onnx").exists()

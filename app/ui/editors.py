@@ -131,7 +131,7 @@ def parse_value(param: Param, text: str):
     if param.kind == STR:
         return text
     if not text:
-        return None
+        return [] if param.kind == SHAPE and param.scalar else None  # [] : a single number
     if param.kind in (INT, FLOAT):
         try:
             return int(text) if param.kind == INT else float(text)
@@ -151,7 +151,7 @@ def parse_value(param: Param, text: str):
 
 def _placeholder(param: Param) -> str:
     if param.kind == SHAPE:
-        return "e.g. 1, 28, 28"
+        return "e.g. 1, 28, 28" + (" (empty: a single number)" if param.scalar else "")
     if param.kind == DIMS:
         return "e.g. 0, 2, 1" + (" (empty: none)" if param.optional else "")
     if param.optional and param.kind in (INT, FLOAT):

@@ -19,6 +19,7 @@ from torchcanvas.graph.fximport.assemble import Assembler, AssemblyError
 from torchcanvas.graph.fximport.ir import ImportFailed, Problem, Report
 from torchcanvas.graph.fximport.ops import Converter
 from torchcanvas.graph.fximport.scopes import build_tree, hoist_concats, mark_boundaries
+from torchcanvas.graph.fximport.sharing import shared_calls, tied_tensors
 from torchcanvas.graph.fximport.trace import TraceFailure, trace
 from torchcanvas.graph.model import GraphError
 from torchcanvas.graph.naming import class_name_problem
@@ -48,12 +49,18 @@ def import_module(
     start = time.perf_counter()
     report = Report()
     module = module.eval()
+    report.problems += tied_tensors(module)
+    if not report.ok:  # before tracing: a tie is refused whatever forward does
+        raise ImportFailed(report)
     examples = tuple(_example(shape, dtype) for shape, dtype in inputs)
     try:
         traced = trace(module, examples)
     except TraceFailure as error:
         report.problems.append(Problem(str(error)))
         raise ImportFailed(report) from None
+    report.problems += shared_calls(module, traced.graph)
+    if not report.ok:
+        raise ImportFailed(report)
     names = _input_names(traced)
     converter = Converter(traced, names, inputs)
     ops = converter.run()

@@ -379,7 +379,7 @@ def _auto_params(template: ModelGraph, instances: list[_Instance]) -> list:
         first = instances[0].in_shapes[index]
         if len(sizes) < 2 or not first or len({s[0] for s in sizes}) < 2:
             continue
-        rule = "channels" if len(first) in (2, 3) else "features"
+        rule = "channels" if len(first) in (2, 3, 4) else "features"  # (C, L) to (C, D, H, W)
         label = ("in_channels" if rule == "channels" else "in_features") + (
             str(index + 1) if index else ""
         )

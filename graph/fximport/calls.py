@@ -321,7 +321,7 @@ def _layer(type_name: str, *names: str, defaults: dict | None = None):
             value = _plain(conv, node, index, name, (defaults or {}).get(name))
             if value is not None:
                 params[name] = list(value) if isinstance(value, tuple) else value
-        if type_name in ("MaxPool2d", "AvgPool2d") and params.get("stride") in (None, []):
+        if "Pool" in type_name and params.get("stride") in (None, []):
             params.pop("stride", None)  # F's stride=None means the kernel size
         params["functional"] = True  # written as the call it was
         ref = conv.tensor(node.args[0])
@@ -392,11 +392,20 @@ FUNCTIONS: dict = {
     F.dropout: _dropout,
     F.adaptive_avg_pool2d: _layer("AdaptiveAvgPool2d", "output_size"),
     F.adaptive_avg_pool1d: _layer("AdaptiveAvgPool1d", "output_size"),
+    F.adaptive_avg_pool3d: _layer("AdaptiveAvgPool3d", "output_size"),
     F.adaptive_max_pool2d: _layer("AdaptiveMaxPool2d", "output_size"),
     F.avg_pool2d: _layer(
         "AvgPool2d", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"
     ),
     F.max_pool2d: _layer("MaxPool2d", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    F.avg_pool1d: _layer(
+        "AvgPool1d", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"
+    ),
+    F.max_pool1d: _layer("MaxPool1d", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    F.avg_pool3d: _layer(
+        "AvgPool3d", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"
+    ),
+    F.max_pool3d: _layer("MaxPool3d", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     F.interpolate: _interpolate,
 }
 for _name in (

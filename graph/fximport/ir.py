@@ -1,4 +1,5 @@
-"""What the importer builds from a trace before it becomes graphs: ops, refs and problems."""
+"""What the importer builds from a trace before it becomes graphs: ops, refs, problems and
+the source lines they came from."""
 
 from __future__ import annotations
 
@@ -80,3 +81,24 @@ class ImportFailed(Exception):
     def __init__(self, report: Report) -> None:
         super().__init__(report.text())
         self.report = report
+
+
+def user_frames(trace: str) -> list[tuple[str, int, str]]:
+    """(path, line, code) of each frame of a stack trace outside torch, outermost first."""
+    lines = [line.strip() for line in trace.strip().splitlines()]
+    frames = []
+    for index, line in enumerate(lines):
+        if not line.startswith("File ") or "/torch/" in line or "/fximport/" in line:
+            continue
+        parts = line.split(",")
+        path = parts[0].removeprefix('File "').rstrip('"')
+        number = parts[1].strip().removeprefix("line ") if len(parts) > 1 else ""
+        code = lines[index + 1] if index + 1 < len(lines) else ""
+        if number.isdigit():
+            frames.append((path, int(number), code))
+    return frames
+
+
+def frame_text(frame: tuple[str, int, str]) -> str:
+    """`file.py:12: code`."""
+    return f"{frame[0]}:{frame[1]}: {frame[2]}"

@@ -41,6 +41,28 @@ def registry_classes() -> dict[type, str]:
     return found
 
 
+def registry_type(module: nn.Module) -> str | None:
+    """The registry type of `module`: its class's, or that of a torch/torchvision base class
+    it only configures (torchvision's Conv3DSimple is an nn.Conv3d with its own __init__
+    and no method of Conv3d overridden), so that it is written as the base class."""
+    found = registry_classes()
+    cls = type(module)
+    if cls in found:
+        return found[cls]
+    if not TRUSTED.match(class_path(cls)):
+        return None
+    for base in cls.__mro__[1:]:
+        if base in found:
+            overridden = [
+                name
+                for klass in cls.__mro__[: cls.__mro__.index(base)]
+                for name, value in vars(klass).items()
+                if callable(value) and name != "__init__" and hasattr(base, name)
+            ]
+            return None if overridden else found[base]
+    return None
+
+
 def class_path(cls: type) -> str:
     """`torchvision.models.convnext.LayerNorm2d` for a class."""
     return f"{cls.__module__}.{cls.__qualname__}"
@@ -48,7 +70,7 @@ def class_path(cls: type) -> str:
 
 def is_leaf(module: nn.Module) -> bool:
     """Whether tracing keeps `module` as one node instead of tracing its forward."""
-    if type(module) in registry_classes():
+    if registry_type(module) is not None:
         return True
     if isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
         return False
@@ -74,7 +96,7 @@ def registry_args(module: nn.Module, spec) -> dict:
                 f"{key}={getattr(module, key)!r} is not supported: TorchCanvas writes "
                 f"{key}={wanted!r}; construct the layer with {key}={wanted!r}"
             )
-    _check_rebuild(module, type(module), _full_kwargs(module, spec, args))
+    _check_rebuild(module, module_class(spec), _full_kwargs(module, spec, args))
     return args
 
 

@@ -15,13 +15,13 @@ import torch.fx as fx
 import torch.nn.functional as F
 
 from torchcanvas.graph.fximport.calls import FUNCTIONS, METHODS, Downstream, Unmapped
-from torchcanvas.graph.fximport.ir import Op, Problem, Ref
+from torchcanvas.graph.fximport.ir import Op, Problem, Ref, frame_text, user_frames
 from torchcanvas.graph.fximport.leaves import (
     LeafError,
     class_path,
     external_args,
     registry_args,
-    registry_classes,
+    registry_type,
 )
 from torchcanvas.graph.fximport.trace import Shape, Traced
 from torchcanvas.graph.params import Arguments
@@ -148,6 +148,11 @@ class Converter:
                 f"the buffer {node.target} is used in forward(); only nn.Parameters can be "
                 f"imported as free tensors"
             )
+        if value.dim() > 5:
+            raise Unmapped(
+                f"the nn.Parameter {node.target} has {value.dim()} dimensions "
+                f"{list(value.shape)}; a TorchCanvas Parameter has at most 5"
+            )
         params = {"shape": list(value.shape)}
         return self.add(node, "Parameter", params, {}, name=attr, scope=_owner_scope(node, owner))
 
@@ -157,12 +162,7 @@ class Converter:
         self.leaf_calls[node.target] = calls + 1
         attr = node.target.rpartition(".")[2]
         name = attr if not calls else f"{attr}_{calls + 1}"
-        if calls and (list(module.parameters()) or list(module.buffers())):
-            raise Unmapped(
-                f"{node.target} is called {calls + 1} times and has weights; a layer used "
-                f"twice (shared weights) cannot be drawn: give each use its own layer"
-            )
-        type_name = registry_classes().get(type(module))
+        type_name = registry_type(module)
         try:
             if type_name is not None:
                 params = registry_args(module, get_spec(type_name))
@@ -254,22 +254,8 @@ def _owner_scope(node: fx.Node, owner: str) -> tuple[str, ...]:
 
 def _line(node: fx.Node) -> str:
     """`file.py:12: code` of the innermost frame of the node's stack trace outside torch."""
-    trace = node.stack_trace or ""
-    lines = [line.strip() for line in trace.strip().splitlines() if line.strip()]
-    for index in range(len(lines) - 1, -1, -1):
-        if lines[index].startswith("File ") and not _is_library(lines[index]):
-            location = lines[index].split(",")
-            path = location[0].removeprefix('File "').rstrip('"')
-            number = location[1].strip().removeprefix("line ") if len(location) > 1 else "?"
-            code = lines[index + 1] if index + 1 < len(lines) else ""
-            return f"{path}:{number}: {code}"
-    return ""
-
-
-def _is_library(frame: str) -> bool:
-    """A frame inside torch itself or the importer (not the user's code)."""
-    path = frame.split(",")[0]
-    return "/torch/" in path or "/fximport/" in path
+    frames = user_frames(node.stack_trace or "")
+    return frame_text(frames[-1]) if frames else ""
 
 
 def _target_name(node: fx.Node) -> str:

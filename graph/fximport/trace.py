@@ -49,7 +49,7 @@ def trace(module: nn.Module, examples: tuple[torch.Tensor, ...]) -> Traced:
     try:
         graph = tracer.trace(module)
     except Exception as error:  # fx raises many kinds; each becomes a report
-        raise TraceFailure(_explain(error)) from None
+        raise TraceFailure(_explain(error, module)) from None
     values, result = _record(fx.GraphModule(tracer.root, graph), examples)
     return Traced(module, graph, values, examples[0].shape[0], result)
 
@@ -101,9 +101,15 @@ def _record(gm: fx.GraphModule, examples) -> tuple[dict, object]:
     return recorder.values, result
 
 
-def _explain(error: Exception) -> str:
+def _explain(error: Exception, root: nn.Module) -> str:
     """fx's message, the user's line that caused it, and what to do."""
     where = _user_line(error)
+    if _in_packing(error):  # torch's own error there says nothing about packing
+        return (
+            f"{where}{_module_at(error, root)}packed sequences (pack_padded_sequence, "
+            f"PackedSequence) cannot be imported: pass padded tensors and lengths instead, "
+            f"and run the recurrent layer on the padded batch"
+        )
     text = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
     advice = ""
     if "control flow" in str(error) or "iterate" in str(error) or "bool" in str(error):
@@ -113,6 +119,30 @@ def _explain(error: Exception) -> str:
             "part into its own module and keep it as one layer"
         )
     return f"{where}{text}{advice}"
+
+
+def _in_packing(error: Exception) -> bool:
+    """Whether the failure happened while packing or unpacking a PackedSequence."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return "PackedSequence" in str(error) or any(
+        frame.filename.replace("\\", "/").endswith("nn/utils/rnn.py") for frame in frames
+    )
+
+
+def _module_at(error: Exception, root: nn.Module) -> str:
+    """`in encoder (Encoder): ` for the module whose forward the innermost user frame is in."""
+    paths = {id(m): path for path, m in root.named_modules()}
+    found = ""
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code  # the first argument of a method, whatever its name
+        first = code.co_varnames[0] if code.co_argcount else None
+        owner = tb.tb_frame.f_locals.get(first) if first else None
+        if isinstance(owner, nn.Module) and id(owner) in paths:
+            path = paths[id(owner)] or "the model"
+            found = f"in {path} ({type(owner).__name__}): "
+        tb = tb.tb_next
+    return found
 
 
 def _user_line(error: Exception) -> str:

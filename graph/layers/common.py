@@ -9,6 +9,7 @@ CHANNELS = 1 << 16
 FEATURES = 1 << 20
 IMAGE = PortSpec("input", ranks=(3,), rank_text="(C, H, W)")
 SIGNAL = PortSpec("input", ranks=(2,), rank_text="(C, L)")
+VOLUME = PortSpec("input", ranks=(4,), rank_text="(C, D, H, W)")
 SEQUENCE = PortSpec("input", ranks=(2,), rank_text="(L, F)")
 ANY_FLOAT = PortSpec("input")
 

@@ -6,6 +6,7 @@ from torchcanvas.graph.layers.common import (
     CHANNELS,
     IMAGE,
     SIGNAL,
+    VOLUME,
     bias,
     in_channels,
     out_channels,
@@ -129,32 +130,76 @@ def _conv(type_name: str, n: int, port, doc: str, examples) -> LayerSpec:
     )
 
 
-def _transposed(args: dict, ins: dict) -> dict:
-    x = ins["input"]
-    _groups_fit(args)
-    kernel, stride, pad, extra, dilation = (
-        as_tuple(args[key], 2)
-        for key in ("kernel_size", "stride", "padding", "output_padding", "dilation")
+def _transposed(n: int):
+    def rule(args: dict, ins: dict) -> dict:
+        x = ins["input"]
+        _groups_fit(args)
+        kernel, stride, pad, extra, dilation = (
+            as_tuple(args[key], n)
+            for key in ("kernel_size", "stride", "padding", "output_padding", "dilation")
+        )
+        if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
+            raise ShapeError("output_padding must be smaller than the stride or the dilation")
+        lengths = [
+            (length - 1) * s - 2 * p + d * (k - 1) + e + 1
+            for length, k, s, p, e, d in zip(x.per_sample[1:], kernel, stride, pad, extra, dilation)
+        ]
+        return {"output": spatial_out(x, lengths, args["out_channels"])}
+
+    return rule
+
+
+def _transposed_count(n: int):
+    def count(args: dict) -> int:
+        weights = args["in_channels"] * (args["out_channels"] // args["groups"])
+        weights *= prod(as_tuple(args["kernel_size"], n))
+        return weights + (args["out_channels"] if args["bias"] else 0)
+
+    return count
+
+
+def _transposed_flops(n: int):
+    def flops(args: dict, ins: dict, outs: dict) -> int:
+        spatial = prod(ins["input"].per_sample[1:])
+        kernel = prod(as_tuple(args["kernel_size"], n))
+        groups = args["groups"]
+        return 2 * spatial * kernel * args["in_channels"] * (args["out_channels"] // groups)
+
+    return flops
+
+
+def _transposed_spec(n: int, port, doc: str, examples) -> LayerSpec:
+    return LayerSpec(
+        f"ConvTranspose{n}d",
+        "Convolution",
+        doc,
+        "deconv",
+        inputs=(port,),
+        key_params=("out_channels", "kernel_size", "stride"),
+        params=(
+            in_channels(),
+            out_channels(),
+            size(
+                "kernel_size",
+                "Size of the convolving kernel.",
+                n,
+                required=True,
+                initial=2,
+                minimum=1,
+            ),
+            size("stride", "Stride of the convolution.", n, 1, minimum=1),
+            size("padding", "Implicit zero padding removed from the output.", n, 0),
+            size("output_padding", "Extra size added to one side of the output.", n, 0),
+            _groups(),
+            bias(),
+            size("dilation", "Spacing between kernel elements.", n, 1, minimum=1),
+            *weight_init(),
+        ),
+        infer=_transposed(n),
+        count=_transposed_count(n),
+        flops=_transposed_flops(n),
+        examples=examples,
     )
-    if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
-        raise ShapeError("output_padding must be smaller than the stride or the dilation")
-    lengths = [
-        (length - 1) * s - 2 * p + d * (k - 1) + e + 1
-        for length, k, s, p, e, d in zip(x.per_sample[1:], kernel, stride, pad, extra, dilation)
-    ]
-    return {"output": spatial_out(x, lengths, args["out_channels"])}
-
-
-def _transposed_count(args: dict) -> int:
-    weights = args["in_channels"] * (args["out_channels"] // args["groups"])
-    weights *= prod(as_tuple(args["kernel_size"], 2))
-    return weights + (args["out_channels"] if args["bias"] else 0)
-
-
-def _transposed_flops(args: dict, ins: dict, outs: dict) -> int:
-    spatial = prod(ins["input"].per_sample[1:])
-    kernel = prod(as_tuple(args["kernel_size"], 2))
-    return 2 * spatial * kernel * args["in_channels"] * (args["out_channels"] // args["groups"])
 
 
 register(
@@ -186,41 +231,54 @@ register(
     )
 )
 register(
-    LayerSpec(
-        "ConvTranspose2d",
-        "Convolution",
-        "Transposed 2-D convolution: learnable upsampling of an image.",
-        "deconv",
-        inputs=(IMAGE,),
-        key_params=("out_channels", "kernel_size", "stride"),
-        params=(
-            in_channels(),
-            out_channels(),
-            size(
-                "kernel_size",
-                "Size of the convolving kernel.",
-                2,
-                required=True,
-                initial=2,
-                minimum=1,
-            ),
-            size("stride", "Stride of the convolution.", 2, 1, minimum=1),
-            size("padding", "Implicit zero padding removed from the output.", 2, 0),
-            size("output_padding", "Extra size added to one side of the output.", 2, 0),
-            _groups(),
-            bias(),
-            size("dilation", "Spacing between kernel elements.", 2, 1, minimum=1),
-            *weight_init(),
+    _conv(
+        "Conv3d",
+        3,
+        VOLUME,
+        "3-D convolution over a volume or a video clip (C, D, H, W).",
+        (
+            ({"input": sample(3, 6, 8, 8)}, {}),
+            ({"input": sample(4, 5, 9, 7)}, {"kernel_size": [3, 1, 1], "stride": [1, 2, 2]}),
+            ({"input": sample(4, 4, 6, 6)}, {"groups": 2, "padding": "same", "dilation": 2}),
         ),
-        infer=_transposed,
-        count=_transposed_count,
-        flops=_transposed_flops,
-        examples=(
+    )
+)
+register(
+    _transposed_spec(
+        1,
+        SIGNAL,
+        "Transposed 1-D convolution: learnable upsampling of a signal.",
+        (
+            ({"input": sample(4, 9)}, {"out_channels": 2, "kernel_size": 2, "stride": 2}),
+            (
+                {"input": sample(4, 6)},
+                {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+            ),
+        ),
+    )
+)
+register(
+    _transposed_spec(
+        2,
+        IMAGE,
+        "Transposed 2-D convolution: learnable upsampling of an image.",
+        (
             ({"input": sample(4, 7, 7)}, {"out_channels": 2, "kernel_size": 2, "stride": 2}),
             (
                 {"input": sample(4, 5, 6)},
                 {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
             ),
+        ),
+    )
+)
+register(
+    _transposed_spec(
+        3,
+        VOLUME,
+        "Transposed 3-D convolution: learnable upsampling of a volume.",
+        (
+            ({"input": sample(4, 3, 4, 4)}, {"out_channels": 2, "kernel_size": 2, "stride": 2}),
+            ({"input": sample(2, 3, 3, 4)}, {"kernel_size": [1, 3, 3], "padding": [0, 1, 1]}),
         ),
     )
 )

@@ -72,9 +72,11 @@ register(
             Param(
                 "shape",
                 SHAPE,
-                "Full shape of the tensor (it has no batch), e.g. [1, 1, 64].",
+                "Full shape of the tensor (it has no batch), e.g. [1, 1, 64]; [] for a "
+                "single number (a 0-dim tensor such as a learned temperature).",
                 required=True,
                 initial=(1, 1, 64),
+                scalar=True,
             ),
             Param("init", CHOICE, "How it starts.", "zeros", choices=PARAMETER_INITS),
             Param("value", FLOAT, "The constant (init: constant).", 1.0, minimum=-1e6, maximum=1e6),
@@ -91,6 +93,7 @@ register(
         infer=_parameter,
         count=lambda args: prod(args["shape"]),
         key_params=("shape", "init"),
-        examples=tuple(({}, {"shape": [1, 2, 3], "init": init}) for init in PARAMETER_INITS),
+        examples=tuple(({}, {"shape": [1, 2, 3], "init": init}) for init in PARAMETER_INITS)
+        + tuple(({}, {"shape": [], "init": init}) for init in PARAMETER_INITS),
     )
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torchcanvas.graph.layers.common import CHANNELS, eps, num_features, sample, zero
+from torchcanvas.graph.layers.common import CHANNELS, VOLUME, eps, num_features, sample, zero
 from torchcanvas.graph.params import BOOL, FLOAT, INT, SHAPE, Param
 from torchcanvas.graph.ports import PortSpec
 from torchcanvas.graph.registry import LayerSpec, register
@@ -46,6 +46,26 @@ def _group_norm(args: dict, ins: dict) -> dict:
     return same(args, ins)
 
 
+def _instance_norm(n: int, port: PortSpec, what: str, example) -> LayerSpec:
+    return LayerSpec(
+        f"InstanceNorm{n}d",
+        "Normalization",
+        f"Normalizes each channel of each {what} on its own (style transfer, GANs).",
+        "inorm",
+        inputs=(port,),
+        params=(
+            num_features(),
+            eps(),
+            _momentum(),
+            Param("affine", BOOL, "Learn a scale and shift.", False),
+            Param("track_running_stats", BOOL, "Keep running mean and variance.", False),
+        ),
+        infer=same,
+        count=_affine_count("num_features"),
+        examples=(({"input": example}, {}), ({"input": example}, {"affine": True})),
+    )
+
+
 def _layer_norm_count(args: dict) -> int:
     if not args["elementwise_affine"]:
         return 0
@@ -66,6 +86,14 @@ register(
         PortSpec("input", ranks=(3,), rank_text="(C, H, W)"),
         "Batch normalization of each image channel.",
         (({"input": sample(3, 6, 6)}, {}),),
+    )
+)
+register(
+    _batchnorm(
+        "BatchNorm3d",
+        VOLUME,
+        "Batch normalization of each channel of a volume or clip (C, D, H, W).",
+        (({"input": sample(3, 4, 5, 5)}, {}), ({"input": sample(2, 3, 3, 3)}, {"affine": False})),
     )
 )
 register(
@@ -125,25 +153,12 @@ register(
         examples=(({"input": sample(8, 6, 6)}, {}), ({"input": sample(6, 5)}, {"num_groups": 3})),
     )
 )
-register(
-    LayerSpec(
-        "InstanceNorm2d",
-        "Normalization",
-        "Normalizes each channel of each image on its own (style transfer, GANs).",
-        "inorm",
-        inputs=(PortSpec("input", ranks=(3,), rank_text="(C, H, W)"),),
-        params=(
-            num_features(),
-            eps(),
-            _momentum(),
-            Param("affine", BOOL, "Learn a scale and shift.", False),
-            Param("track_running_stats", BOOL, "Keep running mean and variance.", False),
-        ),
-        infer=same,
-        count=_affine_count("num_features"),
-        examples=(({"input": sample(3, 6, 6)}, {}), ({"input": sample(2, 5, 5)}, {"affine": True})),
-    )
-)
+for _n, _port, _what, _example in (
+    (1, PortSpec("input", ranks=(2,), rank_text="(C, L)"), "signal", sample(3, 9)),
+    (2, PortSpec("input", ranks=(3,), rank_text="(C, H, W)"), "image", sample(3, 6, 6)),
+    (3, VOLUME, "volume", sample(2, 3, 4, 4)),
+):
+    register(_instance_norm(_n, _port, _what, _example))
 register(
     LayerSpec(
         "LocalResponseNorm",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torchcanvas.graph.layers.common import IMAGE, SIGNAL, sample, size, zero
+from torchcanvas.graph.layers.common import IMAGE, SIGNAL, VOLUME, sample, size, zero
 from torchcanvas.graph.params import BOOL, Param
 from torchcanvas.graph.registry import LayerSpec, register
 from torchcanvas.graph.rules import ShapeError, as_tuple, pool_length, spatial_out
@@ -96,7 +96,7 @@ def _adaptive(type_name: str, n: int, port, doc: str, examples) -> LayerSpec:
         params=(
             size(
                 "output_size",
-                "Target size." if n == 1 else "Target (H, W).",
+                {1: "Target length.", 2: "Target (H, W).", 3: "Target (D, H, W)."}[n],
                 n,
                 required=True,
                 initial=1,
@@ -135,6 +135,20 @@ register(
     )
 )
 register(
+    _max_pool(
+        3,
+        VOLUME,
+        (
+            ({"input": sample(2, 6, 8, 8)}, {}),
+            ({"input": sample(2, 5, 9, 7)}, {"kernel_size": [1, 3, 3], "stride": [1, 2, 2]}),
+            (
+                {"input": sample(2, 7, 7, 7)},
+                {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+            ),
+        ),
+    )
+)
+register(
     _avg_pool(
         1,
         SIGNAL,
@@ -155,6 +169,19 @@ register(
     )
 )
 register(
+    _avg_pool(
+        3,
+        VOLUME,
+        (
+            ({"input": sample(2, 6, 8, 8)}, {}),
+            (
+                {"input": sample(2, 5, 7, 9)},
+                {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+            ),
+        ),
+    )
+)
+register(
     _adaptive(
         "AdaptiveAvgPool1d",
         1,
@@ -170,6 +197,18 @@ register(
         IMAGE,
         "Averages down to a fixed output size, whatever the input size.",
         (({"input": sample(3, 16, 16)}, {}), ({"input": sample(3, 9, 7)}, {"output_size": [3, 2]})),
+    )
+)
+register(
+    _adaptive(
+        "AdaptiveAvgPool3d",
+        3,
+        VOLUME,
+        "Averages a volume or clip down to a fixed size, whatever the input size.",
+        (
+            ({"input": sample(3, 4, 8, 8)}, {}),
+            ({"input": sample(3, 5, 7, 6)}, {"output_size": [1, 2, 3]}),
+        ),
     )
 )
 register(

@@ -192,13 +192,15 @@ _module(
 )
 _module(
     "Upsample",
-    "Resizes images or signals by a factor or to a size.",
+    "Resizes signals, images or volumes by a factor or to a size.",
     "upsample",
     _upsample,
     (
         ({"input": sample(3, 5, 6)}, {"scale_factor": 2.0}),
         ({"input": sample(3, 5, 6)}, {"size": [7, 9], "mode": "bilinear", "align_corners": False}),
         ({"input": sample(2, 9)}, {"scale_factor": 1.5, "mode": "linear"}),
+        ({"input": sample(2, 3, 4, 5)}, {"scale_factor": 2.0, "mode": "trilinear"}),
+        ({"input": sample(2, 3, 4, 5)}, {"size": [4, 6, 7]}),
     ),
     Param(
         "size",
