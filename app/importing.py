@@ -1,11 +1,12 @@
-"""Where an imported module comes from: a file's class, or a callable of an installed package.
+"""Where an imported module comes from: a file's class or builder, or an installed model.
 
-`path/to/file.py:ClassName` loads the file as a module (its top level runs, as an import
-would; its `if __name__ == "__main__":` part does not). `package.module:callable`
-(`torchvision.models:resnet18`) imports an installed module. Constructor arguments arrive
-as JSON data and are passed as keywords; nothing given on the command line is evaluated.
-Qt-free: the CLI and the window share it.
-"""
+`path/to/file.py:NAME` loads the file as a module (its top level runs, as an import
+would; its `if __name__ == "__main__":` part does not). `package.module:NAME`
+(`torchvision.models:resnet18`) imports an installed module. NAME must be an nn.Module
+class, a torchvision model builder or (in a file) a function of that file; it is checked
+before it is called. Constructor arguments arrive as JSON data and are passed as
+keywords; nothing given on the command line is evaluated. Qt-free: the CLI and the
+window share it."""
 
 from __future__ import annotations
 
@@ -86,9 +87,7 @@ def load_source(source: str, arguments: dict):
     """Build the module named by `source` with `arguments`, once `_check_buildable` allows
     what it names."""
     if ":" not in source:
-        raise SourceError(
-            f"{source!r:.60}: expected path/to/file.py:ClassName or package.module:callable"
-        )
+        raise SourceError(f"{source!r:.60}: expected path/to/file.py:NAME or package.module:NAME")
     where, _, name = source.rpartition(":")
     if not _DOTTED.match(name):
         raise SourceError(f"{name!r:.40} is not a class or function name")

@@ -217,3 +217,17 @@ def test_models_builders_and_the_files_own_functions_are_built(tmp_path, name, a
 def test_a_function_of_the_file_must_return_a_module(tmp_path):
     with pytest.raises(SourceError, match="not_a_model gave a int, not an nn.Module"):
         load_source(f"{write_net(tmp_path)}:not_a_model", {})
+
+
+@pytest.mark.parametrize(
+    "flag", [["--timeout", "0"], ["--timeout", "nan"], ["--memory-limit", "-1"]]
+)
+def test_limits_that_bound_nothing_are_refused(tmp_path, capsys, flag):
+    from torchcanvas.app.__main__ import main
+
+    argv = ["import", f"{write_net(tmp_path)}:Net", "--input-shape", "4", *flag]
+    assert main([*argv, "-o", str(out_folder(tmp_path) / "m.json")]) == 2
+    assert capsys.readouterr().err == (
+        "error: --timeout must be above 0 and --memory-limit at least 0 (0: no limit)\n"
+    )
+    assert list((tmp_path / "out").iterdir()) == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from torchcanvas.app.import_process import MEMORY_LIMIT_GIB
@@ -17,7 +19,11 @@ def add_parser(sub) -> None:
         "import",
         help="turn an nn.Module (a file's class, or torchvision.models:resnet18) into a project",
     )
-    command.add_argument("source", help="path/to/file.py:ClassName or package.module:callable")
+    command.add_argument(
+        "source",
+        help="path/to/file.py:NAME or package.module:NAME: an nn.Module class, a torchvision "
+        "model builder, or a function of the file that returns a module",
+    )
     command.add_argument(
         "--args", help="constructor keyword arguments as JSON: '{\"num_classes\": 10}'"
     )
@@ -76,8 +82,7 @@ def import_command(args) -> int:
         run.start()
         return _finish(run.wait(), args, output, weights)
     except KeyboardInterrupt:
-        if run is not None:
-            run.cancel()
+        _stop_quietly(run)
         print("interrupted: the import was stopped; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
@@ -85,11 +90,23 @@ def import_command(args) -> int:
             run.cancel()  # ends the import process, whatever happened here
 
 
+def _stop_quietly(run) -> None:
+    """End the import process; a second Ctrl-C meanwhile prints no traceback."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        if run is not None:
+            run.cancel()
+    finally:
+        if in_main:  # None: a handler not set from Python; the default is the closest
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
 def _request(args) -> dict | str:
     """What the import process needs, or why the command line cannot be used."""
     from torchcanvas.app.importing import SourceError, parse_arguments, parse_shape
 
-    if args.timeout <= 0 or args.memory_limit < 0:
+    if not args.timeout > 0 or not 0 <= args.memory_limit < float("inf"):  # NaN too
         return "--timeout must be above 0 and --memory-limit at least 0 (0: no limit)"
     try:
         shapes = [parse_shape(text) for text in args.input_shape or []]
