@@ -231,3 +231,20 @@ def test_limits_that_bound_nothing_are_refused(tmp_path, capsys, flag):
         "error: --timeout must be above 0 and --memory-limit at least 0 (0: no limit)\n"
     )
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_command_starts_is_one_line_too(tmp_path):
+    write_net(tmp_path, forward=ENDLESS)
+    out = out_folder(tmp_path)
+    argv = ["net.py:Net", "--input-shape", "4", "-o", str(out / "model.json")]
+    process = start(argv, tmp_path, FOREVER_MARK=str(tmp_path / "mark"))
+    try:
+        time.sleep(1.0)  # torch is loading, or the import process starting
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert len(err.splitlines()) == 1 and err.startswith("interrupted"), err
+    assert list(out.iterdir()) == []
