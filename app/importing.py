@@ -18,9 +18,10 @@ import sys
 import traceback
 import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torchcanvas.app.import_check import import_checked
-from torchcanvas.graph.fximport import ImportResult
+if TYPE_CHECKING:  # torch loads only where the user's code runs, not in the CLI's process
+    from torchcanvas.graph.fximport import ImportResult
 
 DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
 _SHAPE = re.compile(r"^\d+(x\d+){0,5}$")
@@ -214,6 +215,8 @@ def import_source(
     if chosen is not None:
         weights.load_into(module, chosen)
     _check_input_count(module, len(shapes))
+    from torchcanvas.app.import_check import import_checked
+
     result = import_checked(module, list(zip(shapes, dtypes)), class_name)
     if chosen is not None:
         result.project.preprocess = chosen.preprocess
