@@ -134,7 +134,7 @@ def _finish(outcome, args, output: Path, weights: Path) -> int:
             print("nothing was written", file=sys.stderr)
         else:
             hint = " (give it longer with --timeout SECONDS)" if outcome.timed_out else ""
-            print(f"error: {outcome.error}{hint}; nothing was written", file=sys.stderr)
+            print(f"error: {outcome.error}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.pretrained is not None:  # the project remembers its starting weights
         outcome.project.training["weights_file"] = _relative(weights, output.parent)
