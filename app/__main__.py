@@ -112,6 +112,9 @@ def entry() -> int:
     except BrokenPipeError:
         sys.stderr.close()  # e.g. `torchcanvas check x.json | head`
         return 0
+    except KeyboardInterrupt:  # Ctrl-C before a command took it over (while torch loads)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

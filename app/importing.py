@@ -1,11 +1,12 @@
-"""Where an imported module comes from: a file's class, or a callable of an installed package.
+"""Where an imported module comes from: a file's class or builder, or an installed model.
 
-`path/to/file.py:ClassName` loads the file as a module (its top level runs, as an import
-would; its `if __name__ == "__main__":` part does not). `package.module:callable`
-(`torchvision.models:resnet18`) imports an installed module. Constructor arguments arrive
-as JSON data and are passed as keywords; nothing given on the command line is evaluated.
-Qt-free: the CLI and the window share it.
-"""
+`path/to/file.py:NAME` loads the file as a module (its top level runs, as an import
+would; its `if __name__ == "__main__":` part does not). `package.module:NAME`
+(`torchvision.models:resnet18`) imports an installed module. NAME must be an nn.Module
+class, a torchvision model builder or (in a file) a function of that file; it is checked
+before it is called. Constructor arguments arrive as JSON data and are passed as
+keywords; nothing given on the command line is evaluated. Qt-free: the CLI and the
+window share it."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ import math
 import re
 import sys
 import traceback
+import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torchcanvas.app.import_check import import_checked
-from torchcanvas.graph.fximport import ImportResult
+if TYPE_CHECKING:  # torch loads only where the user's code runs, not in the CLI's process
+    from torchcanvas.graph.fximport import ImportResult
 
 DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
 _DTYPE_BYTES = {"float32": 4, "float64": 8, "float16": 2, "int64": 8, "int32": 4, "bool": 1}
@@ -44,6 +47,15 @@ TORCHVISION_MODELS = (
     "vit_b_16",
     "alexnet",
     "vgg11",
+)
+
+
+# What the user's code may raise to fail an import: sys.exit() and a KeyboardInterrupt of
+# its own too (a real Ctrl-C never reaches it: the import process ignores it).
+USER_ERRORS = (Exception, SystemExit, KeyboardInterrupt)
+SOURCE_RULE = (
+    "SOURCE may name an nn.Module subclass, a torchvision model builder "
+    "(torchvision.models:resnet18) or a function defined in the file that returns a module"
 )
 
 
@@ -76,29 +88,72 @@ def parse_arguments(text: str | None) -> dict:
 
 
 def load_source(source: str, arguments: dict):
-    """Build the module named by `source` with `arguments`."""
+    """Build the module named by `source` with `arguments`, once `_check_buildable` allows
+    what it names."""
     if ":" not in source:
-        raise SourceError(
-            f"{source!r:.60}: expected path/to/file.py:ClassName or package.module:callable"
-        )
+        raise SourceError(f"{source!r:.60}: expected path/to/file.py:NAME or package.module:NAME")
     where, _, name = source.rpartition(":")
     if not _DOTTED.match(name):
         raise SourceError(f"{name!r:.40} is not a class or function name")
-    namespace = _load_file(Path(where)) if where.endswith(".py") else _load_package(where)
-    target = namespace
-    for part in name.split("."):
-        target = getattr(target, part, None)
-        if target is None:
-            raise SourceError(f"{where} has no {name}")
+    from_file = where.endswith(".py")
+    namespace = _load_file(Path(where)) if from_file else _load_package(where)
+    target = _named(namespace, where, name)
+    _check_buildable(target, f"{where}:{name}", namespace if from_file else None)
     try:
         module = target(**arguments)
-    except Exception as error:
+    except USER_ERRORS as error:
+        if out_of_memory(error):
+            raise  # the import process says what the memory limit is
         raise SourceError(f"{name}(**args) failed: {type(error).__name__}: {error}") from None
     import torch
 
     if not isinstance(module, torch.nn.Module):
         raise SourceError(f"{name} gave a {type(module).__name__}, not an nn.Module")
     return module
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether `error` says memory ran out (Python's MemoryError, or torch's allocator)."""
+    text = str(error)
+    return isinstance(error, MemoryError) or any(
+        words in text for words in ("can't allocate memory", "not enough memory")
+    )
+
+
+def _named(namespace, where: str, name: str):
+    """`name` looked up in `namespace`, never through another module (`torch:os.system`)."""
+    target = namespace
+    for part in name.split("."):
+        if target is not namespace and isinstance(target, types.ModuleType):
+            raise SourceError(f"{where}:{name} reaches into another module; {SOURCE_RULE}")
+        target = getattr(target, part, None)
+        if target is None:
+            raise SourceError(f"{where} has no {name}")
+    return target
+
+
+def _check_buildable(target, source: str, file_module) -> None:
+    """Refuse, before calling it, anything but what SOURCE_RULE allows."""
+    import torch
+
+    if isinstance(target, type) and issubclass(target, torch.nn.Module):
+        return
+    own = file_module is not None and getattr(target, "__module__", None) == file_module.__name__
+    if own and isinstance(target, types.FunctionType):
+        return
+    if isinstance(target, types.FunctionType) and _torchvision_builder(target):
+        return
+    kind = "class" if isinstance(target, type) else type(target).__name__
+    raise SourceError(f"{source} is a {kind} that builds no model; {SOURCE_RULE}")
+
+
+def _torchvision_builder(function) -> bool:
+    """Whether torchvision lists `function` as a model builder (any task: video too)."""
+    try:
+        from torchvision import models
+    except ImportError:
+        return False
+    return any(models.get_model_builder(name) is function for name in models.list_models())
 
 
 def _load_file(path: Path):
@@ -111,7 +166,7 @@ def _load_file(path: Path):
     sys.path.insert(0, folder)  # the file's own imports of its neighbours work
     try:
         spec.loader.exec_module(module)
-    except Exception as error:
+    except USER_ERRORS as error:
         frame = _frame_in(path, error)
         message = f"running {path.name} failed{frame}: {type(error).__name__}: {error}"
         raise SourceError(message) from None
@@ -130,7 +185,7 @@ def _load_package(dotted: str):
         raise SourceError(f"cannot import {dotted}: {error}") from None
 
 
-def _frame_in(path: Path, error: Exception) -> str:
+def _frame_in(path: Path, error: BaseException) -> str:
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if Path(frame.filename).resolve() == path.resolve():
             return f" at line {frame.lineno} ({(frame.line or '').strip()})"
@@ -164,6 +219,8 @@ def import_source(
     if chosen is not None:
         weights.load_into(module, chosen)
     _check_input_count(module, len(shapes))
+    from torchcanvas.app.import_check import import_checked
+
     result = import_checked(module, list(zip(shapes, dtypes)), class_name)
     if chosen is not None:
         result.project.preprocess = chosen.preprocess

@@ -16,6 +16,7 @@ from torchcanvas.graph.autoparams import RULES
 from torchcanvas.graph.bounds import expansion_problem, parameter_problem
 from torchcanvas.graph.graphbase import gc_paused
 from torchcanvas.graph.memory import activation_problems
+from torchcanvas.graph.params import INTEGER_KINDS
 from torchcanvas.graph.ports import TensorMeta
 from torchcanvas.graph.registry import BLOCK, CONTAINER, INPUT, OUTPUT, LayerSpec
 from torchcanvas.graph.rules import ShapeError
@@ -335,7 +336,19 @@ def _bound(param, value: Bound, scope: dict):
         param.coerce(plain(result))
     except (ExprError, ParamError) as error:
         raise ShapeError(f"{param.name} = {value.text}: {error}") from None
+    if param.kind in INTEGER_KINDS and _has_float(result):
+        # coerce() takes 5.0 for an int, but the generated code would pass the float on
+        raise ShapeError(
+            f"{param.name} = {value.text} gives {plain(result)}, but {param.name} takes "
+            f"integers; use // to divide and integer constants"
+        )
     return result
+
+
+def _has_float(value) -> bool:
+    if isinstance(value, (tuple, list)):
+        return any(_has_float(item) for item in value)
+    return isinstance(value, float)
 
 
 def _freeze(mapping: dict) -> tuple:

@@ -16,6 +16,7 @@ STR = "str"  # free text such as a folder path; never emitted into generated cod
 DIMS = "dims"  # a list of 1 to 6 integers that may be negative (dims, sizes with -1)
 ARGS = "args"  # keyword arguments by name: numbers, text, true/false, none and lists of them
 NAMES = "names"  # a list of distinct names, such as table columns; never emitted into code
+INTEGER_KINDS = (INT, SIZE, SHAPE, DIMS)  # kinds whose values are whole numbers
 
 _MAX_INT = 1 << 20
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -14,9 +16,15 @@ from tests.conftest import EXAMPLES
 from tests.reference import assert_outputs_match_analysis, forward, ruff_problems
 from torchcanvas.codegen.build import build_model, compile_model
 from torchcanvas.codegen.emit import CodegenError, emit_module
-from torchcanvas.graph.blockbuild import Builder, auto_channels, bind
+from torchcanvas.graph.blockbuild import Builder, auto_channels, bind, int_param
 from torchcanvas.graph.model import ModelGraph
-from torchcanvas.graph.project import Project, dumps_project, load_project, loads_project
+from torchcanvas.graph.project import (
+    Project,
+    dumps_project,
+    load_project,
+    loads_project,
+    save_project,
+)
 
 
 def single_block(type_name: str, shape, params=None, library=None) -> ModelGraph:
@@ -369,3 +377,57 @@ def test_a_chunk_left_out_by_its_condition_is_refused_by_check_and_export_alike(
     error = capsys.readouterr().err
     assert wanted in error and "output 1 is read by add" in error
     assert not (tmp_path / "net.py").exists()
+
+
+def _project_with_bound_width(path, expression: str) -> None:
+    """Input(4) -> Head(n=10) whose Linear has out_features bound to `expression`."""
+    library = library_with()
+    head = Builder("Head", library, (4,))
+    head.chain(("Linear", "fc", {"out_features": bind(expression)}))
+    head.output()
+    library.add(head.build((int_param("n", 10, "width"),)))
+    model = ModelGraph("Net", library)
+    nodes = [model.add_node("Input", params={"shape": [4]}), model.add_node("Head", "head")]
+    chain(
+        model,
+        [*nodes, model.add_node("Linear", "fc2", {"out_features": 3}), model.add_node("Output")],
+    )
+    save_project(Project(model=model), path)
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "torchcanvas.app", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("expression", ["n * 0.5", "n * 2.0", "n // 2.0"])
+def test_a_float_bound_to_an_integer_fails_check_and_export_writes_nothing(tmp_path, expression):
+    project, out = tmp_path / "net.json", tmp_path / "net.py"
+    _project_with_bound_width(project, expression)
+    checked = _cli("check", str(project))
+    message = f"head.fc: out_features = {expression} gives"
+    assert checked.returncode == 1
+    assert message in checked.stdout + checked.stderr
+    assert "takes integers; use // to divide" in checked.stdout + checked.stderr
+    exported = _cli("export", str(project), "-o", str(out))
+    assert exported.returncode == 1 and message in exported.stderr
+    assert "Traceback" not in exported.stderr and not out.exists()
+
+
+def test_an_integer_division_bound_exports_a_class_that_runs(tmp_path):
+    project, out = tmp_path / "net.json", tmp_path / "net.py"
+    _project_with_bound_width(project, "n // 2")
+    assert _cli("check", str(project)).returncode == 0
+    assert _cli("export", str(project), "-o", str(out)).returncode == 0
+    assert "nn.Linear(4, n // 2)" in out.read_text()
+    ran = _cli_python(out)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "torch.Size([2, 3])"  # Linear(4, 5) then Linear(5, 3)
+
+
+def _cli_python(path) -> subprocess.CompletedProcess:
+    code = (
+        f"import runpy, torch; net = runpy.run_path({str(path)!r})['Net'](); "
+        "print(net(torch.randn(2, 4)).shape)"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
