@@ -95,7 +95,8 @@ def build_actions(window) -> dict[str, QAction]:
             window.recover_unsaved_work,
             tip="Reopen work autosaved by a window that did not close normally",
         ),
-        "quit": _action(window, "&Quit", window.close, keys.Quit),
+        # Spelled out: StandardKey.Quit is Ctrl+Q on xcb but no key at all offscreen.
+        "quit": _action(window, "&Quit", window.close, "Ctrl+Q"),
         "undo": undo,
         "redo": redo,
         "cut": _action(window, "Cu&t", window.clipboard.cut, keys.Cut),
