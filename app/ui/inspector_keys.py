@@ -8,7 +8,7 @@ the canvas, so that the next Tab adds the next layer.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit
 
@@ -31,14 +31,15 @@ class InspectorKeys(QObject):
         if kind not in (
             QEvent.Type.ShortcutOverride,
             QEvent.Type.KeyPress,
-            QEvent.Type.MouseButtonPress,
+            QEvent.Type.FocusIn,
         ):
             return False
         textual = isinstance(watched, (QLineEdit, QAbstractSpinBox))
         if not textual or not self._in_inspector(watched):
             return False
-        if kind == QEvent.Type.MouseButtonPress:
-            _select_on_first_click(watched)
+        if kind == QEvent.Type.FocusIn:
+            if event.reason() == Qt.FocusReason.MouseFocusReason:
+                _select_after_click(watched)
             return False
         if kind == QEvent.Type.ShortcutOverride and _is_graph_key(event):
             commit(watched)
@@ -56,15 +57,11 @@ class InspectorKeys(QObject):
             self.window.view.setFocus()
 
 
-def _select_on_first_click(field) -> None:
+def _select_after_click(field) -> None:
     """A click that gives a field the keyboard selects its text, as Tab does, so that
     typing 32 into "16" gives 32, not 1632 (later clicks place the cursor as usual)."""
-    spin = field.parentWidget() if isinstance(field.parentWidget(), QAbstractSpinBox) else None
-    target = spin or field
-    if target.hasFocus():
-        return
-    select = target.selectAll
-    QTimer.singleShot(0, lambda: shiboken6.isValid(target) and select())
+    # After the press: the press itself puts the cursor where the click was.
+    QTimer.singleShot(0, lambda: shiboken6.isValid(field) and field.selectAll())
 
 
 def _is_graph_key(event) -> bool:

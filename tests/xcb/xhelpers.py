@@ -35,15 +35,18 @@ def activate(qtbot, win) -> None:
 
 
 def keys(sequence: str) -> None:
-    """Type `sequence` ("Ctrl+Shift+Z") into the focused widget, as the keyboard does."""
-    target = QApplication.focusWidget() or QApplication.activeWindow()
-    assert target is not None, "no widget has the keyboard"
-    QTest.keySequence(target, QKeySequence(sequence))
+    """Press `sequence` ("Ctrl+Shift+Z") as the keyboard does: through the active window's
+    QWindow, so Qt routes it (shortcut map, focus widget) as it routes an X key event."""
+    window = QApplication.activeWindow()
+    assert window is not None, "no window has the keyboard"
+    combo = QKeySequence(sequence)[0]
+    QTest.keyClick(window.windowHandle(), combo.key(), combo.keyboardModifiers())
 
 
 def type_text(text: str) -> None:
-    """Type `text` into the focused widget."""
-    QTest.keyClicks(QApplication.focusWidget(), text)
+    """Type `text` into the focused widget, key by key, through the active window."""
+    for char in text:
+        keys(char)
 
 
 def click(widget, point=None) -> None:
