@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+)
 
 from torchcanvas.graph.library import snake_case
 
@@ -128,6 +137,30 @@ class Dialogs:
     def error(self, title: str, text: str) -> None:
         """Report a refused action."""
         QMessageBox.warning(self.parent, title, text)
+
+    def reference(self, title: str, text: str) -> None:
+        """Show a long rich-text reference (a table of keys) at its natural width, scrolled
+        when taller than the screen (a message box wraps it into a narrow column)."""
+        dialog = QDialog(self.parent)
+        dialog.setWindowTitle(title)
+        label = QLabel(text)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        area = QScrollArea()
+        area.setWidget(label)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(area)
+        layout.addWidget(buttons)
+        screen = (self.parent.screen() if self.parent else dialog.screen()).availableGeometry()
+        hint = label.sizeHint()
+        dialog.resize(
+            min(hint.width() + 48, screen.width() - 40),
+            min(hint.height() + 80, screen.height() - 80),
+        )
+        dialog.exec()
 
     def info(self, title: str, text: str) -> None:
         """Tell the user something."""

@@ -151,8 +151,12 @@ class MainWindow(QMainWindow):
             [180, right],
             Qt.Orientation.Horizontal,
         )
+        # On a short screen the Inspector, where layers are edited, gets half the column.
+        inspector = max(300, self.height() // 2)
         self.resizeDocks(
-            [self.docks["inspector"], self.docks["code"]], [300, 560], Qt.Orientation.Vertical
+            [self.docks["inspector"], self.docks["code"]],
+            [inspector, 860 - inspector],
+            Qt.Orientation.Vertical,
         )
         self.resizeDocks([self.docks["summary"]], [110], Qt.Orientation.Vertical)
 
@@ -429,7 +433,7 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         """The keyboard shortcuts."""
-        self.dialogs.info("Keyboard shortcuts", shortcuts_html(shortcut_rows(self)))
+        self.dialogs.reference("Keyboard shortcuts", shortcuts_html(shortcut_rows(self)))
 
 
 def with_preprocess(model, path: str, weights) -> str:

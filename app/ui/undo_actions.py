@@ -25,6 +25,8 @@ def undo_actions(window) -> tuple[QAction, QAction]:
     redo = QAction("Redo", window)
     redo.setIcon(style.standardIcon(sp.SP_ArrowForward))
     redo.setShortcuts([QKeySequence(key) for key in REDO_KEYS])
+    for action, name in ((undo, "Undo"), (redo, "Redo")):
+        action.setProperty("help_text", name)  # Help lists "Undo", not "Undo Add Conv2d"
     undo.triggered.connect(lambda _checked=False: _step(window, document.undo.undo))
     redo.triggered.connect(lambda _checked=False: _step(window, document.undo.redo))
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel
 
 from tests.conftest import ROOT
 from tests.xcb.xhelpers import keys, type_text
 from torchcanvas.app.ui.actions import GESTURES, shortcut_rows
+from torchcanvas.app.ui.dialogs import Dialogs
 from torchcanvas.graph.layout import RIGHT
 
 
@@ -295,6 +297,28 @@ def readme_keys() -> list[tuple[str, str]]:
 
 
 def test_readme_lists_the_same_keys(window):
-    """The README's table of keys is what Help ▸ Keyboard Shortcuts shows on Linux."""
+    """The README's table of keys is what Help ▸ Keyboard Shortcuts shows on Linux (after
+    an edit too: "Undo", not "Undo Delete")."""
+    select(window, "dropout")
+    keys("Del")
     shown = [row for row in shortcut_rows(window) if row not in GESTURES]
     assert readme_keys() == shown
+
+
+def test_the_shortcuts_box_fits_the_screen(window, qtbot):
+    """Help ▸ Keyboard Shortcuts, as a user opens it, fits a 1280×720 screen."""
+    window.dialogs = Dialogs(window)
+    seen = {}
+
+    def look() -> None:
+        box = QApplication.activeModalWidget()
+        seen["frame"] = box.frameGeometry()
+        seen["text"] = box.findChild(QLabel).text()
+        box.accept()
+
+    QTimer.singleShot(500, look)
+    window.actions_by_name["shortcuts"].trigger()
+    area = window.screen().availableGeometry()
+    assert area.contains(seen["frame"]), (seen["frame"], area)
+    assert seen["frame"].height() < area.height() * 0.8  # room for a title bar and more keys
+    assert "Ctrl+Shift+Z or Ctrl+Y" in seen["text"]
