@@ -151,12 +151,8 @@ class MainWindow(QMainWindow):
             [180, right],
             Qt.Orientation.Horizontal,
         )
-        # On a short screen the Inspector, where layers are edited, gets half the column.
-        inspector = max(300, self.height() // 2)
         self.resizeDocks(
-            [self.docks["inspector"], self.docks["code"]],
-            [inspector, 860 - inspector],
-            Qt.Orientation.Vertical,
+            [self.docks["inspector"], self.docks["code"]], [300, 560], Qt.Orientation.Vertical
         )
         self.resizeDocks([self.docks["summary"]], [110], Qt.Orientation.Vertical)
 
