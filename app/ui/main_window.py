@@ -145,7 +145,10 @@ class MainWindow(QMainWindow):
     def _default_dock_sizes(self) -> None:
         # The canvas gets most of the window: side columns about a quarter of it, the
         # bottom tabs a few lines (they grow when dragged, and a problem list scrolls).
-        right = max(340, int(self.width() * 0.26))
+        # The Training panel (a tab of this column) fits its width: Stop and the progress
+        # are not cut by its scroll area on a 1280x720 screen.
+        panel = self.training_panel.minimumSizeHint().width() + 32  # + its scroll bar
+        right = max(340, int(self.width() * 0.26), panel)
         self.resizeDocks(
             [self.docks["palette"], self.docks["inspector"]],
             [180, right],

@@ -39,6 +39,13 @@ def test_fresh_window_fits_the_screen_and_quit_remembers_it(qtbot, tmp_path, mon
         assert inside(QRect(top_left, dock.size()), area) or dock.visibleRegion().isEmpty(), name
     train = win.toolbar.widgetForAction(win.actions_by_name["train"])
     assert train is not None and not train.visibleRegion().isEmpty()
+    win.show_training_views()  # as a run shows them: Train, Stop and the progress in sight
+    panel = win.training_panel
+    for widget in (panel.train_button, panel.stop_button, panel.progress):
+        # whole, not cut by the panel's scroll area either
+        qtbot.waitUntil(lambda w=widget: w.visibleRegion().boundingRect() == w.rect(), timeout=3000)
+        corner = widget.mapToGlobal(widget.rect().bottomRight())
+        assert area.contains(corner), widget
 
     win.setGeometry(40, 30, 1000, 600)
     qtbot.waitUntil(lambda: win.width() == 1000, timeout=3000)
