@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         scene.analysis_updated.connect(self._on_analysis_updated)
         scene.menu_requested.connect(lambda *where: show_menu(self, *where))
         self.view.layer_dropped.connect(self.editing.drop_layer)
+        self.view.clicked.connect(self._show_inspector)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
         self.palette.layer_activated.connect(self.editing.add_layer)
         self.inspector.rename_requested.connect(self._on_rename_requested)
@@ -209,9 +210,13 @@ class MainWindow(QMainWindow):
             return  # the scene announces its own destruction as a selection change
         nodes = self.scene.selected_nodes()
         self.inspector.show_node(nodes[0].node if len(nodes) == 1 else None, max(1, len(nodes)))
-        if nodes and not self.training.running:
-            # What is typed next is for the Inspector: it must be the tab in front (the
-            # Training tab stays after a run). During a run, Stop and progress stay shown.
+        self._show_inspector()
+
+    def _show_inspector(self) -> None:
+        # What is typed next is for the Inspector: it must be the tab in front (the Training
+        # tab stays after a run), also when the card clicked was selected already. During a
+        # run, Stop and the progress stay shown.
+        if self.scene.selected_nodes() and not self.training.running:
             self.docks["inspector"].raise_()
 
     def _on_document_replaced(self) -> None:

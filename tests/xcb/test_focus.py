@@ -96,3 +96,13 @@ def test_during_a_run_the_training_tab_stays(window, qtbot):
         assert not in_front(window, "inspector")
     finally:
         window.training.session = None
+
+
+def test_clicking_the_card_still_selected_after_a_run_shows_the_inspector(window, qtbot):
+    """The card selected before the run is still selected after it: a click on it (no
+    change of selection) brings the Inspector back too."""
+    click_node(window, "conv1")
+    window.show_training_views()
+    qtbot.waitUntil(lambda: in_front(window, "training"))
+    click_node(window, "conv1")
+    qtbot.waitUntil(lambda: in_front(window, "inspector"), timeout=3000)
