@@ -106,3 +106,22 @@ def test_clicking_the_card_still_selected_after_a_run_shows_the_inspector(window
     qtbot.waitUntil(lambda: in_front(window, "training"))
     click_node(window, "conv1")
     qtbot.waitUntil(lambda: in_front(window, "inspector"), timeout=3000)
+
+
+def test_undo_and_both_redo_keys_in_an_inspector_field(window, qtbot):
+    """In a field, Ctrl+Z commits what is typed and undoes it; Ctrl+Y and Ctrl+Shift+Z
+    redo it (the window's keys, not the field's own text undo)."""
+    click_node(window, "conv1")
+    qtbot.waitUntil(lambda: in_front(window, "inspector"), timeout=3000)
+    box = window.inspector.editors["out_channels"].widget
+    click(box.lineEdit())
+    qtbot.waitUntil(lambda: box.lineEdit().selectedText() == "16", timeout=3000)
+    type_text("32")
+    keys("Ctrl+Z")
+    assert param(window, "conv1", "out_channels") == 16
+    for redo in ("Ctrl+Y", "Ctrl+Shift+Z"):
+        window.inspector.editors["out_channels"].widget.setFocus()
+        keys(redo)
+        assert param(window, "conv1", "out_channels") == 32, redo
+        keys("Ctrl+Z")
+        assert param(window, "conv1", "out_channels") == 16
