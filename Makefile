@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # small test models lose nothing.
 TEST_ENV := OMP_NUM_THREADS=1 QT_QPA_PLATFORM=offscreen
 
-.PHONY: run test test-fast format bench clean venv
+.PHONY: run test test-xcb test-fast format bench clean venv
 
 venv: $(STAMP)
 
@@ -24,6 +24,12 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check app graph codegen tests bench assets
 	$(VENV)/bin/ruff format --check app graph codegen tests bench assets
 	$(TEST_ENV) $(PY) -m pytest -q --durations=15
+	$(MAKE) test-xcb
+
+# The real-X lane, in its own process: tests/xcb on the xcb platform under Xvfb (its
+# conftest starts one on a free display), real key events through Qt's shortcut map.
+test-xcb: $(STAMP)
+	OMP_NUM_THREADS=1 TORCHCANVAS_LANE=xcb $(PY) -m pytest -q -p no:cacheprovider tests/xcb
 
 # The quick loop: no test marked slow, and of the GUI tests only the smoke ones.
 test-fast: $(STAMP)

@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "assets" / "examples"
 BARE = ("graph", "app", "codegen")  # the folders' names; they import as torchcanvas.*
 
+# tests/xcb runs in its own process on the xcb platform (make test-xcb): a Qt platform is
+# fixed per process, and everything else here runs offscreen.
+collect_ignore = [] if os.environ.get("TORCHCANVAS_LANE") == "xcb" else ["xcb"]
+
 
 def bare_modules(modules=None) -> list[str]:
     """Modules imported under a folder's bare name: a second copy (a second registry)."""

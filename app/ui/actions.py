@@ -33,20 +33,29 @@ def shortcut_rows(window) -> list[tuple[str, str]]:
     rows = {}
     for action in window.findChildren(QAction):
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
-        text = action.text().replace("&", "").rstrip("…").strip()
+        text = (action.property("help_text") or action.text()).replace("&", "")
+        text = text.rstrip("…").strip()
         if keys and text:
             rows[text] = " or ".join(dict.fromkeys(keys))
     return sorted(((keys, text) for text, keys in rows.items()), key=lambda r: r[1]) + GESTURES
 
 
 def shortcuts_html(rows: list[tuple[str, str]]) -> str:
-    """A two-column table of `rows`."""
-    cells = "".join(
-        f"<tr><td style='padding-right:18px'><b>{html.escape(keys)}</b></td>"
-        f"<td>{html.escape(text)}</td></tr>"
-        for keys, text in rows
-    )
+    """`rows` as a table of keys and what they do, in two halves side by side (one column
+    of 38 rows is taller than a 1280×720 screen)."""
+    half = (len(rows) + 1) // 2
+    right = rows[half:] + [("", "")] * (2 * half - len(rows))
+    pairs = zip(rows[:half], right, strict=True)
+    cells = "".join(f"<tr>{_cells(*left, gap=True)}{_cells(*right)}</tr>" for left, right in pairs)
     return f"<table cellspacing='2'>{cells}</table>"
+
+
+def _cells(keys: str, text: str, gap: bool = False) -> str:
+    pad = "padding-right:28px" if gap else ""
+    return (
+        f"<td style='padding-right:12px'><b>{html.escape(keys)}</b></td>"
+        f"<td style='{pad}'>{html.escape(text)}</td>"
+    )
 
 
 def _action(window, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:
@@ -55,7 +64,7 @@ def _action(window, text: str, slot, shortcut=None, icon=None, tip: str = "") ->
         action.setShortcut(QKeySequence(shortcut))
     if icon is not None:
         action.setIcon(window.style().standardIcon(icon))
-    action.setStatusTip(tip or text.rstrip("…"))
+    action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
     action.triggered.connect(lambda _checked=False: slot())
     return action
 
@@ -95,7 +104,8 @@ def build_actions(window) -> dict[str, QAction]:
             window.recover_unsaved_work,
             tip="Reopen work autosaved by a window that did not close normally",
         ),
-        "quit": _action(window, "&Quit", window.close, keys.Quit),
+        # Spelled out: StandardKey.Quit is Ctrl+Q on xcb but no key at all offscreen.
+        "quit": _action(window, "&Quit", window.close, "Ctrl+Q"),
         "undo": undo,
         "redo": redo,
         "cut": _action(window, "Cu&t", window.clipboard.cut, keys.Cut),

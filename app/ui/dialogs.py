@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+)
 
 from torchcanvas.graph.library import snake_case
 
@@ -22,11 +32,26 @@ def suggested_name(document, suffix: str) -> str:
     return f"{stem}{suffix}"
 
 
+def installed_folders() -> list[Path]:
+    """The program's own folders: the bundled examples and the packages' code."""
+    from torchcanvas import app, codegen, graph
+    from torchcanvas.app.editing.examples import EXAMPLES
+
+    return [EXAMPLES.resolve()] + [Path(m.__file__).resolve().parent for m in (app, codegen, graph)]
+
+
+def is_installed_folder(folder) -> bool:
+    """Whether `folder` is in the installed program (a Save there would write into it)."""
+    folder = Path(folder).resolve()
+    return any(folder == root or root in folder.parents for root in installed_folders())
+
+
 class Dialogs:
     """File choosers and message boxes parented to the window.
 
     File choosers start in the open project's folder; for an untitled project, in the
-    folder last used (then the home folder), never in the process's working folder.
+    folder last used (then Documents, then the home folder), never in the process's working
+    folder nor in the installed program (a bundled example opened from there).
     """
 
     def __init__(self, parent) -> None:
@@ -34,13 +59,18 @@ class Dialogs:
         self.last_folder: str | None = None
 
     def start_folder(self) -> str:
-        """Where a file chooser opens now."""
+        """Where a file chooser opens now: never inside the installed program."""
         document = getattr(self.parent, "document", None)
         path = getattr(document, "path", None)
-        if path:
-            return str(Path(path).resolve().parent)
-        if self.last_folder and Path(self.last_folder).is_dir():
-            return self.last_folder
+        project_folder = str(Path(path).resolve().parent) if path else None
+        for folder in (project_folder, self.last_folder):
+            if folder and Path(folder).is_dir() and not is_installed_folder(folder):
+                return folder
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        if documents and Path(documents).is_dir() and not is_installed_folder(documents):
+            return documents
         return str(Path.home())
 
     def _used(self, path: str) -> str | None:
@@ -107,6 +137,30 @@ class Dialogs:
     def error(self, title: str, text: str) -> None:
         """Report a refused action."""
         QMessageBox.warning(self.parent, title, text)
+
+    def reference(self, title: str, text: str) -> None:
+        """Show a long rich-text reference (a table of keys) at its natural width, scrolled
+        when taller than the screen (a message box wraps it into a narrow column)."""
+        dialog = QDialog(self.parent)
+        dialog.setWindowTitle(title)
+        label = QLabel(text)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        area = QScrollArea()
+        area.setWidget(label)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(area)
+        layout.addWidget(buttons)
+        screen = (self.parent.screen() if self.parent else dialog.screen()).availableGeometry()
+        hint = label.sizeHint()
+        dialog.resize(
+            min(hint.width() + 48, screen.width() - 40),
+            min(hint.height() + 80, screen.height() - 80),
+        )
+        dialog.exec()
 
     def info(self, title: str, text: str) -> None:
         """Tell the user something."""

@@ -96,7 +96,9 @@ class ParamEditor(QWidget):
         try:
             w, kind = self.widget, self.param.kind
             if isinstance(w, QLineEdit):
-                w.setText(format_value(value))
+                text = format_value(value)
+                if w.text() != text:  # setText would drop a selection made by Tab
+                    w.setText(text)
             elif self.param.optional and kind == BOOL:
                 w.setCurrentText({None: "default", True: "true", False: "false"}[value])
             elif kind in (INT, FLOAT):

@@ -7,12 +7,14 @@ the canvas, so that the next Tab adds the next layer.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit
 
-_GRAPH_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
-_EXTRA = (QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"))
+from torchcanvas.app.ui.undo_actions import REDO_KEYS, UNDO_KEY
+
+_GRAPH_KEYS = tuple(QKeySequence(key) for key in (UNDO_KEY, *REDO_KEYS))
 
 
 class InspectorKeys(QObject):
@@ -26,10 +28,18 @@ class InspectorKeys(QObject):
 
     def eventFilter(self, watched, event) -> bool:
         kind = event.type()
-        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+        if kind not in (
+            QEvent.Type.ShortcutOverride,
+            QEvent.Type.KeyPress,
+            QEvent.Type.FocusIn,
+        ):
             return False
         textual = isinstance(watched, (QLineEdit, QAbstractSpinBox))
         if not textual or not self._in_inspector(watched):
+            return False
+        if kind == QEvent.Type.FocusIn:
+            if event.reason() == Qt.FocusReason.MouseFocusReason:
+                _select_after_click(watched)
             return False
         if kind == QEvent.Type.ShortcutOverride and _is_graph_key(event):
             commit(watched)
@@ -47,11 +57,16 @@ class InspectorKeys(QObject):
             self.window.view.setFocus()
 
 
+def _select_after_click(field) -> None:
+    """A click that gives a field the keyboard selects its text, as Tab does, so that
+    typing 32 into "16" gives 32, not 1632 (later clicks place the cursor as usual)."""
+    # After the press: the press itself puts the cursor where the click was.
+    QTimer.singleShot(0, lambda: shiboken6.isValid(field) and field.selectAll())
+
+
 def _is_graph_key(event) -> bool:
     combo = QKeySequence(event.keyCombination())
-    return any(event.matches(key) for key in _GRAPH_KEYS) or any(
-        combo.matches(key) == QKeySequence.SequenceMatch.ExactMatch for key in _EXTRA
-    )
+    return any(combo.matches(key) == QKeySequence.SequenceMatch.ExactMatch for key in _GRAPH_KEYS)
 
 
 def commit(field) -> None:

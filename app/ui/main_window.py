@@ -7,9 +7,17 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
 
 from torchcanvas.app.editing.document import Document
+from torchcanvas.app.ui import window_geometry
 from torchcanvas.app.ui.actions import build_actions, build_menus, shortcut_rows, shortcuts_html
 from torchcanvas.app.ui.block_actions import BlockActions
 from torchcanvas.app.ui.canvas.scene import GraphScene
@@ -24,12 +32,14 @@ from torchcanvas.app.ui.editing import Editing
 from torchcanvas.app.ui.flag_actions import connect_inspector
 from torchcanvas.app.ui.inspector import Inspector
 from torchcanvas.app.ui.inspector_keys import InspectorKeys
+from torchcanvas.app.ui.inspector_keys import commit as commit_field
 from torchcanvas.app.ui.palette import Palette
 from torchcanvas.app.ui.persistence import RecentFiles, Recovery
 from torchcanvas.app.ui.problems import ProblemsView
 from torchcanvas.app.ui.qt_fixes import hide_ghost_tab_bars
 from torchcanvas.app.ui.summary import SummaryView
 from torchcanvas.app.ui.training_docks import add_training, show_training_views
+from torchcanvas.app.ui.window_geometry import fit_to_screen
 from torchcanvas.codegen.emit import CodegenError
 from torchcanvas.graph.fileio import atomic_write
 from torchcanvas.graph.project import ProjectError
@@ -55,7 +65,8 @@ class MainWindow(QMainWindow):
         self.settings = QSettings(str(self.home / "settings.ini"), QSettings.Format.IniFormat)
         self.dialogs = Dialogs(self)
         # Sized before the docks are tabified: tab bars laid out for another size linger.
-        self.resize(1500, 950)
+        fit_to_screen(self)
+        self._restored_state = False
         self.document = Document(self.home)
         navigator = self.document.navigator
         self.scene = GraphScene(
@@ -134,7 +145,10 @@ class MainWindow(QMainWindow):
     def _default_dock_sizes(self) -> None:
         # The canvas gets most of the window: side columns about a quarter of it, the
         # bottom tabs a few lines (they grow when dragged, and a problem list scrolls).
-        right = max(340, int(self.width() * 0.26))
+        # The Training panel (a tab of this column) fits its width: Stop and the progress
+        # are not cut by its scroll area on a 1280x720 screen.
+        panel = self.training_panel.minimumSizeHint().width() + 32  # + its scroll bar
+        right = max(340, int(self.width() * 0.26), panel)
         self.resizeDocks(
             [self.docks["palette"], self.docks["inspector"]],
             [180, right],
@@ -149,7 +163,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._laid_out:
             self._laid_out = True
-            if not (self.remember_layout and self.settings.value("window_state")):
+            if not self._restored_state:
                 self._default_dock_sizes()
 
     def _build_status_bar(self) -> None:
@@ -166,6 +180,7 @@ class MainWindow(QMainWindow):
         scene.analysis_updated.connect(self._on_analysis_updated)
         scene.menu_requested.connect(lambda *where: show_menu(self, *where))
         self.view.layer_dropped.connect(self.editing.drop_layer)
+        self.view.clicked.connect(self._show_inspector)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
         self.palette.layer_activated.connect(self.editing.add_layer)
         self.inspector.rename_requested.connect(self._on_rename_requested)
@@ -195,6 +210,14 @@ class MainWindow(QMainWindow):
             return  # the scene announces its own destruction as a selection change
         nodes = self.scene.selected_nodes()
         self.inspector.show_node(nodes[0].node if len(nodes) == 1 else None, max(1, len(nodes)))
+        self._show_inspector()
+
+    def _show_inspector(self) -> None:
+        # What is typed next is for the Inspector: it must be the tab in front (the Training
+        # tab stays after a run), also when the card clicked was selected already. During a
+        # run, Stop and the progress stay shown.
+        if self.scene.selected_nodes() and not self.training.running:
+            self.docks["inspector"].raise_()
 
     def _on_document_replaced(self) -> None:
         self.inspector.show_node(None)
@@ -345,14 +368,8 @@ class MainWindow(QMainWindow):
         self.recent.add(path)
 
     def _restore_layout(self) -> None:
-        if not self.remember_layout:
-            return
-        geometry = self.settings.value("geometry")
-        state = self.settings.value("window_state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        if self.remember_layout:
+            self._restored_state = window_geometry.restore(self, self.settings)
 
     def recovery_path(self) -> Path:
         """The autosave file offered back after a crash."""
@@ -388,19 +405,23 @@ class MainWindow(QMainWindow):
         show_training_views(self)
 
     def closeEvent(self, event) -> None:
-        if self.training.running and not self.dialogs.ask(
-            "Training is running",
-            "Stop training and quit? The weights reached so far are kept in the run folder.",
-        ):
-            event.ignore()
-            return
+        if self.training.running:
+            if not self.dialogs.ask(
+                "Training is running",
+                "Stop training and quit? The weights reached so far are kept in the run folder.",
+            ):
+                event.ignore()
+                return
+            self.training.stop_now()  # Yes means now: not after a Save prompt is answered
+        field = QApplication.focusWidget()
+        if field is not None and self.inspector.isAncestorOf(field):
+            commit_field(field)  # what is typed there counts as a change to save
         if not self.maybe_save():
             event.ignore()
             return
         self.training.kill()
         if self.remember_layout:
-            self.settings.setValue("geometry", self.saveGeometry())
-            self.settings.setValue("window_state", self.saveState())
+            window_geometry.remember(self, self.settings)
         self.recovery.close()
         self.clipboard.release()
         event.accept()
@@ -416,7 +437,7 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         """The keyboard shortcuts."""
-        self.dialogs.info("Keyboard shortcuts", shortcuts_html(shortcut_rows(self)))
+        self.dialogs.reference("Keyboard shortcuts", shortcuts_html(shortcut_rows(self)))
 
 
 def with_preprocess(model, path: str, weights) -> str:

@@ -294,6 +294,13 @@ class TrainingController(WeightsActions, QObject):
             self.session.kill()
         self.timer.stop()
 
+    def stop_now(self) -> None:
+        """End the run at once and show it ended (Quit: before asking to save)."""
+        if self.running:
+            self.kill()
+            self._end_run(prewarm_next=False)
+            self.panel.show_phase(f"stopped at {self._position()}")
+
     def poll(self) -> None:
         """Drain the session's events and redraw once."""
         if self.session is None:
@@ -409,7 +416,7 @@ class TrainingController(WeightsActions, QObject):
         self.panel.show_status(f"Training failed: {event['reason']}{kept}", "error")
         self.finished.emit(event)
 
-    def _end_run(self) -> None:
+    def _end_run(self, prewarm_next: bool = True) -> None:
         self.timer.stop()
         self.document.run.end()
         self.curves.tick(force=True)
@@ -417,7 +424,8 @@ class TrainingController(WeightsActions, QObject):
             item.set_activity(None, "")
         self.panel.set_running(False, False)
         self.update_train_state()
-        prewarm()  # the next run starts without waiting for imports
+        if prewarm_next:
+            prewarm()  # the next run starts without waiting for imports
 
     def _on_selection_changed(self) -> None:
         if not shiboken6.isValid(self.window.scene):

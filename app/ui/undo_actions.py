@@ -9,17 +9,24 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle
 
+# Spelled out, not StandardKey.Redo: on xcb that *is* Ctrl+Shift+Z, and one key bound twice
+# to one action is an ambiguous shortcut that Qt refuses to run (offscreen it is Ctrl+Y).
+UNDO_KEY = "Ctrl+Z"
+REDO_KEYS = ("Ctrl+Shift+Z", "Ctrl+Y")
+
 
 def undo_actions(window) -> tuple[QAction, QAction]:
     """The Undo and Redo actions of `window`, kept in step with its document."""
     document, style = window.document, window.style()
-    sp, keys = QStyle.StandardPixmap, QKeySequence.StandardKey
+    sp = QStyle.StandardPixmap
     undo = QAction("Undo", window)
-    undo.setShortcut(QKeySequence(keys.Undo))
+    undo.setShortcut(QKeySequence(UNDO_KEY))
     undo.setIcon(style.standardIcon(sp.SP_ArrowBack))
     redo = QAction("Redo", window)
     redo.setIcon(style.standardIcon(sp.SP_ArrowForward))
-    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(keys.Redo)])
+    redo.setShortcuts([QKeySequence(key) for key in REDO_KEYS])
+    for action, name in ((undo, "Undo"), (redo, "Redo")):
+        action.setProperty("help_text", name)  # Help lists "Undo", not "Undo Add Conv2d"
     undo.triggered.connect(lambda _checked=False: _step(window, document.undo.undo))
     redo.triggered.connect(lambda _checked=False: _step(window, document.undo.redo))
 

@@ -80,6 +80,9 @@ class ScriptedDialogs:
     def info(self, title: str, text: str) -> None:
         self.infos.append((title, text))
 
+    def reference(self, title: str, text: str) -> None:
+        self.infos.append((title, text))
+
 
 def make_window(qtbot):
     """A MainWindow with scripted dialogs, shown offscreen."""

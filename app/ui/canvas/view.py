@@ -25,6 +25,7 @@ class GraphView(QGraphicsView):
     zoom_changed = Signal(float)
     quick_add_requested = Signal()  # Tab: a search box to add a layer at the cursor
     nudge_requested = Signal(float, float)  # an arrow key: move the selection by (dx, dy)
+    clicked = Signal()  # a left press handled (the selection is as the click left it)
 
     def __init__(self, scene, parent=None) -> None:
         super().__init__(scene, parent)
@@ -132,6 +133,8 @@ class GraphView(QGraphicsView):
             super().mousePressEvent(_as_left(event, QEvent.Type.MouseButtonPress))
             return
         super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
 
     def mouseReleaseEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton and self._panning:
