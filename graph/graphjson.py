@@ -10,6 +10,7 @@ from torchcanvas.graph.flags import TRAINING_FLAGS, flag_problem
 from torchcanvas.graph.library import BlockDef, Library, block_param
 from torchcanvas.graph.model import Edge, GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem, key_problem
+from torchcanvas.graph.nesting import NestingError, expansion_order
 from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param, ParamError, to_json
 from torchcanvas.graph.ports import is_slot
 from torchcanvas.graph.registry import has_spec
@@ -257,8 +258,32 @@ def load_blocks(documents: Any, library: Library, budget: list[int]) -> None:
         block = BlockDef(name, ModelGraph(name, library), params, doc)
         library.add(block)
         shells.append((block, document, f"{where} ({name})."))
-    for block, document, where in shells:
+    # A block's ports come from its graph: load the blocks a definition uses before it, and
+    # refuse cycles and deep chains here, by name, before anything is built from them.
+    try:
+        order = expansion_order({s[0].name: _types_used(s[1]) for s in shells})
+    except NestingError as error:
+        raise LoadError(f"blocks: {error}") from None
+    by_name = {shell[0].name: shell for shell in shells}
+    for block, document, where in (by_name[name] for name in order):
         load_graph(block.graph, document, where, budget)
+
+
+def _types_used(document: dict) -> list[str]:
+    """The type names a definition's nodes name, bodies included (the data is not checked
+    yet: whatever is malformed is left for load_graph to report)."""
+    found: list[str] = []
+    todo = [document]
+    while todo:
+        nodes = todo.pop().get("nodes")
+        for node in nodes if isinstance(nodes, list) else ():
+            if not isinstance(node, dict):
+                continue
+            if isinstance(node.get("type"), str):
+                found.append(node["type"])
+            if isinstance(node.get("body"), dict):
+                todo.append(node["body"])
+    return found
 
 
 def _block_params(items: Any, where: str) -> tuple[Param, ...]:
