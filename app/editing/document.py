@@ -116,9 +116,10 @@ class Document(DesignEdits, FlagEdits, ClipboardEdits):
         project.model.add_node("Output", pos=(0, 260))
         self._replace(project, None, "Untitled")
 
-    def open(self, path) -> None:
-        """Open a project file; ProjectError leaves the current project untouched."""
-        project = load_project(path)
+    def open(self, path, report=None) -> None:
+        """Open a project file; ProjectError (or whatever `report(done, total)` raises to
+        stop the reading) leaves the current project untouched."""
+        project = load_project(path, report)
         self._replace(project, Path(path), Path(path).name)
 
     def open_example(self, stem: str) -> None:

@@ -50,6 +50,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         # graph caches it per revision), so a refresh that finds the same one has nothing to do.
         self._drawn = None
         self.crowded = False  # this repaint draws so many items that edges go plain
+        self.progress = None  # () told when a rebuild starts, while a project opens
         self.direction = DOWN  # which way the data flows: cards' ports and edges follow it
         self._locked = locked or (lambda: False)  # () -> the document's lock (a run trains)
         self._drag_line: QGraphicsPathItem | None = None
@@ -116,6 +117,8 @@ class GraphScene(CardDrawing, QGraphicsScene):
 
     def rebuild(self) -> None:
         """Recreate every item from the model."""
+        if self.progress is not None:
+            self.progress()
         with gc_paused():  # tens of thousands of new items, and no garbage cycles
             self._rebuild()
 
