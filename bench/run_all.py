@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.bench_window",
     "bench.bench_import",
     "bench.bench_wide",
+    "bench.open_large",
     "bench.bench_gpu",
     "bench.bench_script",
 ]
