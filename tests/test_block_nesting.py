@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 
@@ -103,6 +104,10 @@ def test_a_project_file_with_bad_nesting_is_refused_with_the_cause(case, tmp_pat
     assert str(refused.value) == f"{case}.json: {message}"
 
 
+def _at_most_6_gb() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+
 @pytest.mark.parametrize("case", ["deep", "cycle", "self_in_sequential"])
 def test_check_prints_the_cause_in_one_line_and_exits_2(case, tmp_path):
     document, message = REFUSED[case]
@@ -114,6 +119,7 @@ def test_check_prints_the_cause_in_one_line_and_exits_2(case, tmp_path):
         text=True,
         timeout=120,
         cwd=tmp_path,
+        preexec_fn=_at_most_6_gb,  # refused before anything is expanded: no memory to speak of
     )
     assert ran.returncode == 2
     assert ran.stderr.strip().splitlines() == [f"error: {case}.json: {message}"]
