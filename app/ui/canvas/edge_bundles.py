@@ -59,7 +59,3 @@ class EdgeBundles:
                 added.append(item)
             item.set_count(count)
         return added
-
-    def bundled(self, edge: Edge) -> bool:
-        """Whether `edge` is drawn as part of another edge's wire."""
-        return edge not in self.edges and edge.dst in self._edges_at

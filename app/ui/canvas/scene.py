@@ -41,8 +41,9 @@ class GraphScene(CardDrawing, EdgeBundles, QGraphicsScene):
         self.expanded: set[str] = set()  # cards showing their inside
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}  # the edges drawn (see EdgeBundles)
-        # Kept in step with `edges`, so that moving a card or changing its ports touches its
-        # own edges, not all of them (scanning every edge per change made building quadratic).
+        # Every edge at each node, drawn or bundled, so that moving a card or changing its
+        # ports touches its own edges, not all of them (scanning every edge per change made
+        # building quadratic).
         self._edges_at: dict[str, dict[Edge, None]] = {}
         # Cards whose ports and edges wait for the end of the model's current edit: a merge
         # whose slots shift sends an event per edge, and one update per edit keeps it linear.
