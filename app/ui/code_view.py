@@ -64,6 +64,7 @@ class CodeView(QWidget):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.highlighter = PythonHighlighter(self.text.document())
         self._shown = ""  # the text in the panel (asking the editor copies it each time)
+        self._version = None  # what the panel was made from: (model, its revision, blocks')
         self.copy_button = QPushButton("Copy")
         self.export_button = QPushButton("Export…")
         self.copy_button.clicked.connect(self.copy)
@@ -94,6 +95,7 @@ class CodeView(QWidget):
         one's), then show the new project's."""
         self.text.clear()
         self._shown = ""
+        self._version = None
         self.refresh()
 
     def schedule_refresh(self) -> None:
@@ -101,7 +103,12 @@ class CodeView(QWidget):
         self._timer.start()
 
     def refresh(self) -> None:
-        """Regenerate now."""
+        """Regenerate now (unless the model and its blocks are as they were last time)."""
+        library = self.model.library
+        version = (id(self.model), self.model.revision, library.revision if library else None)
+        if version == self._version:
+            return  # opening a file asked twice: code of half a million lines took seconds
+        self._version = version
         try:
             source = emit_module(self.model).source
         except CodegenError as error:
