@@ -3,7 +3,8 @@
 Targets (the wide-graph issue): analysis and codegen of random wide DAGs of 1,000 to 10,000
 nodes grow with an exponent of at most 1.2 (least squares of log time against log nodes);
 the 10,000-node DAG opens in the window, drawn, in under 5 s; `torchcanvas check` of Add
-nodes with 1,024 inputs each is linear in the edges (the issue's 19 MB file: 464 of them).
+nodes with 1,024 inputs each is linear in the edges (the issue's 19 MB file: 464 of them;
+bench/open_large.py opens it in the window).
 """
 
 from __future__ import annotations
@@ -91,23 +92,6 @@ def _check(adds: int) -> dict:
     return {"adds": adds, "edges": edges, "mb": path.stat().st_size / 1e6, "seconds": seconds}
 
 
-def _open_merges_in_window(adds: int) -> dict:
-    """Seconds from File ▸ Open of the merges file (load included) to a painted window."""
-    from torchcanvas.graph.project import load_project
-
-    path = Path(tempfile.mkdtemp()) / f"merges{adds}.json"
-    path.write_text(json.dumps(merge_project(adds), separators=(",", ":")))
-    app, window = open_window()
-    start = time.perf_counter()
-    window.document.adopt(load_project(path), path.name)
-    window.view.show_top()
-    app.processEvents()
-    window.grab()
-    seconds = time.perf_counter() - start
-    close_window(app, window)
-    return {"adds": adds, "seconds": seconds}
-
-
 def run() -> dict:
     """Measure and return the figures (milliseconds for the passes, seconds for the rest)."""
     analyze(wide_dag(200))  # torch's one-off start-up cost is not the graph's
@@ -118,7 +102,6 @@ def run() -> dict:
         "codegen_exponent": exponent([(r["nodes"], r["codegen"]) for r in rows]),
         "window": _open_in_window(SIZES[-1]),
         "checks": [_check(adds) for adds in MERGES],
-        "merges_window": _open_merges_in_window(MERGES[-1]),
     }
 
 
@@ -146,8 +129,6 @@ def report(f: dict) -> str:
             f"{c['mb']:.1f} MB): {c['seconds']:.1f} s "
             f"({c['seconds'] / c['edges'] * 1e6:.0f} us per edge)"
         )
-    m = f["merges_window"]
-    lines.append(f"open the {m['adds']} Adds file in the window, drawn: {m['seconds']:.0f} s")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.bench_window",
     "bench.bench_import",
     "bench.bench_wide",
+    "bench.open_large",
     "bench.bench_gpu",
     "bench.bench_script",
     "bench.bench_augment",

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from torchcanvas.graph.analysis import Analysis, BlockProblems, Context, analyze
 from torchcanvas.graph.autoparams import RULES
+from torchcanvas.graph.nesting import MAX_DEPTH, cycle_message, depth_message
 from torchcanvas.graph.ports import TensorMeta
 from torchcanvas.graph.registry import BLOCK, CONTAINER, INPUT, MODULE, OUTPUT
 from torchcanvas.graph.rules import ShapeError
 from torchcanvas.graph.symbolic import ExprError, SymInt, evaluate, plain, source_of
 from torchcanvas.graph.validate import ERROR
 
-MAX_DEPTH = 32
-
 
 def infer_block(model, node, spec, args: dict, ins: dict, context: Context, path: str):
     """(outputs, parameters, FLOPs, body analysis) of one instance of a definition."""
     block = model.library.get(spec.type)
-    if spec.type in context.blocks or len(context.blocks) >= MAX_DEPTH:
-        raise ShapeError(f"{spec.type} contains itself; a block cannot be used inside itself")
+    _check_nesting(context.blocks, spec.type)
     scope = {p.name: _symbol(p.name, args.get(p.name)) for p in block.params}
     inputs = tuple(_enter(ins.get(port.name), block, port.name) for port in spec.inputs)
     inner = Context(
@@ -36,6 +34,16 @@ def infer_block(model, node, spec, args: dict, ins: dict, context: Context, path
     }
     params, flops = _totals(analysis)
     return outputs, params, flops, analysis
+
+
+def _check_nesting(outer: tuple[str, ...], name: str) -> None:
+    """ShapeError when entering block `name` inside the blocks `outer` would never end or
+    nest too deep (files are refused on load; this catches definitions built in code)."""
+    chain = (*outer, name)
+    if name in outer:
+        raise ShapeError(cycle_message(chain[outer.index(name) :]))
+    if len(chain) > MAX_DEPTH:
+        raise ShapeError(depth_message(chain))
 
 
 def infer_container(model, node, spec, args: dict, ins: dict, context: Context, path: str):

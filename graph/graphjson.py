@@ -10,6 +10,7 @@ from torchcanvas.graph.flags import TRAINING_FLAGS, flag_problem
 from torchcanvas.graph.library import BlockDef, Library, block_param
 from torchcanvas.graph.model import Edge, GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem, key_problem
+from torchcanvas.graph.nesting import NestingError, expansion_order
 from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param, ParamError, to_json
 from torchcanvas.graph.ports import is_slot
 from torchcanvas.graph.registry import has_spec
@@ -105,16 +106,56 @@ def param_to_dict(param: Param) -> dict:
 
 
 # ----- reading ----------------------------------------------------------------------------
-def load_graph(model: ModelGraph, document: dict, where: str, budget: list[int]) -> None:
-    """Fill `model` with the nodes and edges of `document` (bodies included)."""
+class Progress:
+    """Counts the nodes and edges read and tells `report(done, total)` every few thousand;
+    `report` may raise to stop the reading (a Cancel button)."""
+
+    STEP = 2048
+
+    def __init__(self, report, total: int) -> None:
+        self.report, self.total = report, max(1, total)
+        self.done, self._next = 0, 0
+
+    def tick(self, count: int = 1) -> None:
+        """`count` more items read."""
+        self.done += count
+        if self.done >= self._next:
+            self._next = self.done + self.STEP
+            self.report(self.done, self.total)
+
+
+def count_items(document: Any) -> int:
+    """Nodes and edges a project document holds, in blocks and bodies too (a first guess at
+    the work of reading it: nothing is checked here)."""
+    total, todo = 0, [document]
+    while todo:
+        part = todo.pop()
+        nodes, edges = part.get("nodes"), part.get("edges")
+        total += len(edges) if isinstance(edges, list) else 0
+        for node in nodes if isinstance(nodes, list) else ():
+            total += 1
+            if isinstance(node, dict) and isinstance(node.get("body"), dict):
+                todo.append(node["body"])
+        blocks = part.get("blocks")
+        todo += [b for b in blocks if isinstance(b, dict)] if isinstance(blocks, list) else []
+    return total
+
+
+def load_graph(
+    model: ModelGraph, document: dict, where: str, budget: list[int], progress=None
+) -> None:
+    """Fill `model` with the nodes and edges of `document` (bodies included); `progress`
+    (a Progress) counts them."""
     nodes = expect(document, "nodes", list, "a list of nodes", where)
     budget[0] -= len(nodes)
     if budget[0] < 0:
         raise LoadError(f"{where}nodes: more than {MAX_NODES} nodes in all")
     for index, node in enumerate(nodes):
-        _add_node(model, node, f"{where}nodes[{index}]", budget)
+        _add_node(model, node, f"{where}nodes[{index}]", budget, progress)
     for index, edge in enumerate(expect(document, "edges", list, "a list of edges", where)):
         _add_edge(model, edge, f"{where}edges[{index}]")
+        if progress is not None:
+            progress.tick()
 
 
 def expect(container: dict, key: str, kind: type, text: str, where: str = "") -> Any:
@@ -125,7 +166,7 @@ def expect(container: dict, key: str, kind: type, text: str, where: str = "") ->
     return value
 
 
-def _add_node(model: ModelGraph, node: Any, where: str, budget: list[int]) -> None:
+def _add_node(model: ModelGraph, node: Any, where: str, budget: list[int], progress) -> None:
     if not isinstance(node, dict):
         raise LoadError(f"{where}: expected an object with id, name, type, params and pos")
     unknown = set(node) - {"id", "name", "type", "params", "pos", "when", "body", *TRAINING_FLAGS}
@@ -164,10 +205,14 @@ def _add_node(model: ModelGraph, node: Any, where: str, budget: list[int]) -> No
             if problem or node[key] is None:
                 raise LoadError(f"{where}.{key}: {problem or 'expected a value'}")
             model.set_flag(node_id, key, node[key])
-    load_body(model, node_id, node, where, budget)
+    load_body(model, node_id, node, where, budget, progress)
+    if progress is not None:
+        progress.tick()
 
 
-def load_body(model: ModelGraph, node_id: str, node: dict, where: str, budget) -> None:
+def load_body(
+    model: ModelGraph, node_id: str, node: dict, where: str, budget, progress=None
+) -> None:
     """Give a container node the body written in its data (checked like a file)."""
     has_body = model.body(node_id) is not None
     if "body" in node and not has_body:
@@ -175,7 +220,7 @@ def load_body(model: ModelGraph, node_id: str, node: dict, where: str, budget) -
     if has_body:
         body = ModelGraph("Body", model.library)
         document = expect(node, "body", dict, "an object with nodes and edges", where)
-        load_graph(body, document, f"{where}.body.", budget)
+        load_graph(body, document, f"{where}.body.", budget, progress)
         model.set_body(node_id, body)
 
 
@@ -232,7 +277,7 @@ def _port(value: Any, where: str) -> str:
     return value
 
 
-def load_blocks(documents: Any, library: Library, budget: list[int]) -> None:
+def load_blocks(documents: Any, library: Library, budget: list[int], progress=None) -> None:
     """Add every definition of a file to `library` (names first, so they may use each other)."""
     if not isinstance(documents, list):
         raise LoadError("blocks: expected a list of block definitions")
@@ -257,8 +302,32 @@ def load_blocks(documents: Any, library: Library, budget: list[int]) -> None:
         block = BlockDef(name, ModelGraph(name, library), params, doc)
         library.add(block)
         shells.append((block, document, f"{where} ({name})."))
-    for block, document, where in shells:
-        load_graph(block.graph, document, where, budget)
+    # A block's ports come from its graph: load the blocks a definition uses before it, and
+    # refuse cycles and deep chains here, by name, before anything is built from them.
+    try:
+        order = expansion_order({s[0].name: _types_used(s[1]) for s in shells})
+    except NestingError as error:
+        raise LoadError(f"blocks: {error}") from None
+    by_name = {shell[0].name: shell for shell in shells}
+    for block, document, where in (by_name[name] for name in order):
+        load_graph(block.graph, document, where, budget, progress)
+
+
+def _types_used(document: dict) -> list[str]:
+    """The type names a definition's nodes name, bodies included (the data is not checked
+    yet: whatever is malformed is left for load_graph to report)."""
+    found: list[str] = []
+    todo = [document]
+    while todo:
+        nodes = todo.pop().get("nodes")
+        for node in nodes if isinstance(nodes, list) else ():
+            if not isinstance(node, dict):
+                continue
+            if isinstance(node.get("type"), str):
+                found.append(node["type"])
+            if isinstance(node.get("body"), dict):
+                todo.append(node["body"])
+    return found
 
 
 def _block_params(items: Any, where: str) -> tuple[Param, ...]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from torchcanvas.graph.autoparams import RULES
 from torchcanvas.graph.events import Signal
+from torchcanvas.graph.nesting import NestingError, expansion_order
 from torchcanvas.graph.params import CHOICE, FLOAT, INT, Param, ParamError
 from torchcanvas.graph.ports import ANY, PortSpec
 from torchcanvas.graph.registry import BLOCK, LayerSpec, ModuleCall
@@ -158,6 +159,21 @@ def uses(graph, library: Library) -> list[str]:
         if body is not None:
             found += [name for name in uses(body, library) if name not in found]
     return found
+
+
+def placing_problem(library: Library, inside: str | None, name: str) -> str | None:
+    """Why an instance of block `name` cannot go into definition `inside` (a cycle, or
+    blocks nested too deep), or None; `inside` None is the model, where any block goes."""
+    if inside is None or inside not in library:
+        return None
+    used = {block.name: uses(block.graph, library) for block in library}
+    used[inside] = [*used[inside], name]
+    used.setdefault(name, [])
+    try:
+        expansion_order(used)
+    except NestingError as error:
+        return str(error)
+    return None
 
 
 def block_spec(block: BlockDef) -> LayerSpec:

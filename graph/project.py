@@ -12,7 +12,9 @@ from torchcanvas.graph.fileio import FileRefused, atomic_write, read_limited
 from torchcanvas.graph.graphjson import (
     MAX_NODES,
     LoadError,
+    Progress,
     block_to_dict,
+    count_items,
     graph_to_dict,
     load_blocks,
     load_graph,
@@ -129,8 +131,9 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
     atomic_write(path, dumps_project(project).encode("utf-8"))
 
 
-def load_project(path: str | os.PathLike) -> Project:
-    """Read a project file; ProjectError names the problem and where it is."""
+def load_project(path: str | os.PathLike, report=None) -> Project:
+    """Read a project file; ProjectError names the problem and where it is. `report(done,
+    total)` hears how far the reading is, and may raise to stop it."""
     file = Path(path)
     try:
         data = read_limited(file, MAX_FILE_BYTES, "project")
@@ -139,12 +142,12 @@ def load_project(path: str | os.PathLike) -> Project:
     except OSError as error:
         raise ProjectError(f"{file}: cannot read ({error.strerror or error})") from None
     try:
-        return loads_project(data)
+        return loads_project(data, report)
     except ProjectError as error:
         raise ProjectError(f"{file.name}: {error}") from None
 
 
-def loads_project(data: str | bytes) -> Project:
+def loads_project(data: str | bytes, report=None) -> Project:
     """Parse project text or bytes; never executes anything from it."""
     try:
         if isinstance(data, bytes):
@@ -159,7 +162,7 @@ def loads_project(data: str | bytes) -> Project:
     except (RecursionError, ValueError) as error:
         raise ProjectError(f"not valid JSON: {error}") from None
     try:
-        return project_from_dict(document)
+        return project_from_dict(document, report)
     except (GraphError, ParamError, MigrationError, LoadError) as error:
         raise ProjectError(str(error)) from None
     except RecursionError:
@@ -170,19 +173,21 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed in a project file")
 
 
-def project_from_dict(document: Any) -> Project:
-    """Build a Project from parsed JSON of any known version, checking every field."""
+def project_from_dict(document: Any, report=None) -> Project:
+    """Build a Project from parsed JSON of any known version, checking every field
+    (`report`: see load_project)."""
     _check_header(document)
     document = migrate(document)
+    progress = Progress(report, count_items(document)) if report is not None else None
     name = document.get("name", "Model")
     problem = class_name_problem(name)
     if problem:
         raise ProjectError(f"name: {problem}")
     library = Library()
     budget = [MAX_NODES]
-    load_blocks(document.get("blocks", []), library, budget)
+    load_blocks(document.get("blocks", []), library, budget, progress)
     model = ModelGraph(name, library)
-    load_graph(model, document, "", budget)
+    load_graph(model, document, "", budget, progress)
     training = document.get("training", {})
     if not isinstance(training, dict):
         raise ProjectError("training: expected an object of settings")

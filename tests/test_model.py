@@ -236,3 +236,24 @@ def test_copy_is_independent():
     twin.rename(a, "other")
     assert model.params(a)["out_channels"] == 16 and model.node_name(a) == "conv1"
     assert twin.add_node("ReLU") == model.add_node("ReLU")  # the id counter travels too
+
+
+def test_take_over_moves_a_loaded_graph_with_its_bodies_and_empties_the_source():
+    from tests.conftest import EXAMPLES
+    from torchcanvas.graph.graphjson import graph_to_dict
+    from torchcanvas.graph.project import load_project
+
+    loaded = load_project(EXAMPLES / "resnet18.json").model
+    expected = graph_to_dict(loaded)
+    target = ModelGraph("Old")
+    target.add_node("Input", "old_input", {"shape": [4]})
+    target.take_over(loaded)
+    assert graph_to_dict(target) == expected and target.name == loaded.name
+    assert len(loaded) == 0 and loaded.edges() == []
+    assert target.analysis().ok
+    layer = target.id_of("layer1")
+    body = target.body(layer)
+    before, left_behind = target.revision, loaded.revision
+    body.set_param(body.id_of("block0"), "stride", 2)  # an edit inside reaches the new owner
+    assert target.revision > before and loaded.revision == left_behind
+    assert target.add_node("ReLU") not in expected["nodes"]  # ids go on from the file's

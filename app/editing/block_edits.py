@@ -37,9 +37,10 @@ from torchcanvas.app.editing.lock import refused_while_locked
 from torchcanvas.graph.blockrun import chain_order
 from torchcanvas.graph.builtin_blocks import BUILTIN
 from torchcanvas.graph.grouping import Exposed, make_block, repeat, ungroup
-from torchcanvas.graph.library import BlockDef, block_param
+from torchcanvas.graph.library import BlockDef, block_param, placing_problem
 from torchcanvas.graph.model import GraphError, ModelGraph
 from torchcanvas.graph.naming import class_name_problem, identifier_problem
+from torchcanvas.graph.nesting import cycle_message
 from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.registry import CONTAINER, has_spec
 from torchcanvas.graph.symbolic import Bound, ExprError, names, plain
@@ -148,8 +149,12 @@ class BlockEdits:
         blocks = self.available(name)
         if isinstance(blocks, str):
             return blocks
-        if self.document.navigator.block() in [b.name for b in blocks] + [name]:
-            return f"{name} cannot be used inside itself"
+        inside = self.document.navigator.block()
+        if inside == name or inside in [b.name for b in blocks]:
+            return cycle_message([inside, *([name] if inside != name else []), inside])
+        problem = placing_problem(self.library, inside, name)
+        if problem:
+            return problem
         for block in blocks:
             self.library.add(block)
         try:

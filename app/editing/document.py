@@ -117,10 +117,11 @@ class Document(DesignEdits, FlagEdits, ClipboardEdits):
         project.model.add_node("Output", pos=(0, 260))
         self._replace(project, None, "Untitled")
 
-    def open(self, path) -> None:
-        """Open a project file; ProjectError leaves the current project untouched."""
-        project = load_project(path)
-        self._replace(project, Path(path), Path(path).name)
+    def open(self, path, report=None) -> None:
+        """Open a project file; ProjectError (or whatever `report(done, total)` raises to
+        stop the reading) leaves the current project untouched."""
+        project = load_project(path, report)
+        self._replace(project, Path(path), Path(path).name, fresh=True)
 
     def open_example(self, stem: str) -> None:
         """Open a bundled example as an untitled copy (Save asks where)."""
@@ -160,9 +161,14 @@ class Document(DesignEdits, FlagEdits, ClipboardEdits):
         atomic_write(path, source.encode("utf-8"))
         return source
 
-    def _replace(self, project: Project, path: Path | None, label: str) -> None:
+    def _replace(self, project: Project, path: Path | None, label: str, fresh=False) -> None:
+        """Show `project`; `fresh`: nothing else holds it (just read), so its graph is moved
+        into the document's rather than copied."""
         self.navigator.reset()
-        self.model.replace_with(project.model)
+        if fresh:
+            self.model.take_over(project.model)
+        else:
+            self.model.replace_with(project.model)
         self._watch_library()
         self.project.training = dict(project.training)
         self.project.direction = project.direction  # the file's layout, not the last one's

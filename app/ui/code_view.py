@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from torchcanvas.codegen.emit import CodegenError, emit_module
 
 PLACEHOLDER = "# Fix the problems to see the generated code."
+MAX_HIGHLIGHTED = 20_000  # lines; longer code is shown plain
 
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -62,6 +63,8 @@ class CodeView(QWidget):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.highlighter = PythonHighlighter(self.text.document())
+        self._shown = ""  # the text in the panel (asking the editor copies it each time)
+        self._version = None  # what the panel was made from: (model, its revision, blocks')
         self.copy_button = QPushButton("Copy")
         self.export_button = QPushButton("Export…")
         self.copy_button.clicked.connect(self.copy)
@@ -91,6 +94,8 @@ class CodeView(QWidget):
         """Drop the code shown (another project was opened: its last valid code is not this
         one's), then show the new project's."""
         self.text.clear()
+        self._shown = ""
+        self._version = None
         self.refresh()
 
     def schedule_refresh(self) -> None:
@@ -98,12 +103,17 @@ class CodeView(QWidget):
         self._timer.start()
 
     def refresh(self) -> None:
-        """Regenerate now."""
+        """Regenerate now (unless the model and its blocks are as they were last time)."""
+        library = self.model.library
+        version = (id(self.model), self.model.revision, library.revision if library else None)
+        if version == self._version:
+            return  # opening a file asked twice: code of half a million lines took seconds
+        self._version = version
         try:
             source = emit_module(self.model).source
         except CodegenError as error:
             count = len(error.problems)
-            shown = self.text.toPlainText() not in ("", PLACEHOLDER)
+            shown = self._shown not in ("", PLACEHOLDER)
             below = "the code below is from the last valid graph" if shown else "fix it to see code"
             self.status.setText(
                 f"⚠ The graph has {count} problem{'s' * (count != 1)}; {below}. First: "
@@ -112,15 +122,26 @@ class CodeView(QWidget):
             self.status.show()
             self.export_button.setEnabled(False)
             if not shown:
-                self.text.setPlainText(PLACEHOLDER)
+                self._show(PLACEHOLDER)
             return
         self.status.hide()
         self.export_button.setEnabled(True)
-        if source != self.text.toPlainText():
+        if source != self._shown:
             bar = self.text.verticalScrollBar()
             position = bar.value()
-            self.text.setPlainText(source)
+            self._show(source)
             bar.setValue(position)
+
+    def _show(self, source: str) -> None:
+        """Put `source` in the panel, highlighted unless it is very long (the module of a
+        merge with a thousand inputs per node: highlighting took longer than drawing it)."""
+        short = source.count("\n") < MAX_HIGHLIGHTED
+        if not short:
+            self.highlighter.setDocument(None)
+        self.text.setPlainText(source)
+        self._shown = source
+        if short and self.highlighter.document() is None:
+            self.highlighter.setDocument(self.text.document())
 
     def show_class(self, name: str) -> None:
         """Scroll so that `class name(` is at the top (the block on the canvas)."""

@@ -33,6 +33,7 @@ from torchcanvas.app.ui.flag_actions import connect_inspector
 from torchcanvas.app.ui.inspector import Inspector
 from torchcanvas.app.ui.inspector_keys import InspectorKeys
 from torchcanvas.app.ui.inspector_keys import commit as commit_field
+from torchcanvas.app.ui.open_progress import OpenCancelled, OpenProgress
 from torchcanvas.app.ui.palette import Palette
 from torchcanvas.app.ui.persistence import RecentFiles, Recovery
 from torchcanvas.app.ui.problems import ProblemsView
@@ -281,11 +282,19 @@ class MainWindow(QMainWindow):
         path = path or self.dialogs.open_path()
         if not path:
             return False
+        progress = OpenProgress(self, Path(path).name)
+        self.scene.progress = progress.drawing
         try:
-            self.document.open(path)
+            self.document.open(path, progress.reading)
+        except OpenCancelled:
+            self.statusBar().showMessage("Opening cancelled; the project shown is unchanged.", 8000)
+            return False
         except ProjectError as error:
             self.dialogs.error("Cannot open project", str(error))
             return False
+        finally:
+            self.scene.progress = None
+            progress.close()
         self._add_recent(path)
         return True
 

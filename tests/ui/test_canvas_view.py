@@ -63,14 +63,28 @@ def open_file(window, path) -> None:
     press(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
 
 
-def test_a_view_crowded_with_edges_draws_them_plain(window, tmp_path):
+def fan_document(readers: int) -> dict:
+    """The Input read by `readers` ReLUs, each into its own slot of one Add: every edge has
+    its own source, so none are bundled (see edge_bundles)."""
+    document = merge_document(0, sources=())
+    nodes, edges = document["nodes"], document["edges"]
+    for index in range(readers):
+        nodes.insert(1, {"id": f"r{index}", "name": f"relu{index}", "type": "ReLU"})
+        nodes[1].update(params={}, pos=[0, 0])
+        edges += [{"from": "n1", "to": f"r{index}"}, {"from": f"r{index}", "to": "add"}]
+        edges[-1]["to_port"] = index
+    return document
+
+
+def test_a_view_crowded_with_edges_draws_them_plain(window, qtbot, tmp_path):
     crowded, sparse = tmp_path / "crowded.json", tmp_path / "sparse.json"
-    # Two sources fanned out into 1,024 merge slots: a thousand edges cross the first view.
-    document = merge_document(1024, sources=("ReLU",))
-    crowded.write_text(json.dumps(document))
+    # A thousand sources fanned into 1,024 merge slots: two thousand edges cross the first view.
+    crowded.write_text(json.dumps(fan_document(1024)))
     sparse.write_text(json.dumps(merge_document(4)))
     open_file(window, crowded)
-    assert len(window.scene.edges) > 1024
+    assert len(window.scene.edges) > 2048
+    qtbot.wait(50)  # the view goes to the top of the graph once the events run
+    window.view.centerOn(window.scene.nodes[node(window, "relu0")])  # where the fan starts
     image = window.view.viewport().grab().toImage()
     assert window.scene.crowded
     assert image.pixelColor(image.width() // 2, image.height() // 2).isValid()

@@ -41,6 +41,7 @@ def curve(start: QPointF, end: QPointF, sideways: bool = False) -> QPainterPath:
 
 _SELECTABLE = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable  # PySide enums are slow to read
 _PEN = QPen(style.EDGE, 1.8)
+_BUNDLE_PEN = QPen(style.EDGE, 3.2)  # a wire that stands for many edges
 _PAINT: dict = {}  # what paint() uses, made once (the font needs the application)
 
 
@@ -76,6 +77,7 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.edge = edge
         self.label = ""
+        self.count = 1  # the edges this wire stands for (see edge_bundles)
         # Qt asks for the bounds many times per item (index, paint, fit): worked out once per
         # path or label, not each time (it measured text and walked the curve every call).
         self._bounds: QRectF | None = None
@@ -105,6 +107,21 @@ class EdgeItem(QGraphicsPathItem):
             self._bounds = self._label_box = None
             self.update()
 
+    def set_count(self, count: int) -> None:
+        """Stand for `count` parallel edges: a thicker wire, ×count after the shape."""
+        if count != self.count:
+            self.prepareGeometryChange()
+            self.count = count
+            self._bounds = self._label_box = None
+            self.setPen(_PEN if count == 1 else _BUNDLE_PEN)
+            self.update()
+
+    def text(self) -> str:
+        """What the label says: the shape, and how many edges a bundle stands for."""
+        if self.count == 1:
+            return self.label
+        return f"{self.label} ×{self.count}" if self.label else f"×{self.count}"
+
     def shape(self) -> QPainterPath:
         if self._stroke is None:
             stroker = QPainterPathStroker()
@@ -118,7 +135,8 @@ class EdgeItem(QGraphicsPathItem):
             # curve: bounds without measuring the curve (the label's place, halfway along it,
             # costs more than the rest of the edge; it is found when the edge is painted).
             # 8 covers the 10-wide stroke that shape() gives, caps included.
-            side = max(8.0, (_label_width(self.label) + 8) / 2) if self.label else 8.0
+            text = self.text()
+            side = max(8.0, (_label_width(text) + 8) / 2) if text else 8.0
             rect = self.path().controlPointRect().adjusted(-side, -8, side, 8)
             self._bounds = rect.adjusted(-4, -4, 4, 4)
         return self._bounds
@@ -126,8 +144,8 @@ class EdgeItem(QGraphicsPathItem):
     def _label_rect(self) -> QRectF:
         if self._label_box is None:
             self._label_box = QRectF()
-            if self.label:
-                width = _label_width(self.label) + 8
+            if self.text():
+                width = _label_width(self.text()) + 8
                 middle = self.path().pointAtPercent(0.5)
                 self._label_box = QRectF(middle.x() - width / 2, middle.y() - 8, width, 16)
         return self._label_box
@@ -138,14 +156,16 @@ class EdgeItem(QGraphicsPathItem):
         zoom = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         small = zoom < COMPACT_ZOOM  # compact cards: shape labels would be specks
         painter.setRenderHint(kit["antialias"], not crowded)
-        painter.setPen(kit["selected"] if self.isSelected() else _PEN)
+        painter.setPen(
+            kit["selected"] if self.isSelected() else _PEN if self.count == 1 else _BUNDLE_PEN
+        )
         painter.setBrush(kit["no brush"])
         painter.drawPath(self.path())
-        if self.label and not crowded and not small:
+        if self.text() and not crowded and not small:
             rect = self._label_rect()
             painter.setPen(kit["label pen"])
             painter.setBrush(kit["label brush"])
             painter.drawRoundedRect(rect, 4, 4)
             painter.setPen(style.MUTED)
             painter.setFont(kit["font"])
-            painter.drawText(rect, kit["centre"], self.label)
+            painter.drawText(rect, kit["centre"], self.text())

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.edge_bundles import EdgeBundles
 from torchcanvas.app.ui.canvas.edge_item import EdgeItem, curve
 from torchcanvas.app.ui.canvas.node_item import NodeItem, PortItem
 from torchcanvas.app.ui.canvas.scene_cards import CardDrawing
@@ -22,7 +23,7 @@ GRID_STEP = 20
 CROWDED = 800  # items in one repaint above which edges are drawn plain (no labels, no AA)
 
 
-class GraphScene(CardDrawing, QGraphicsScene):
+class GraphScene(CardDrawing, EdgeBundles, QGraphicsScene):
     """Items for every node and edge of one ModelGraph, keyed by node id and Edge."""
 
     connect_requested = Signal(str, str, object, object)  # source, target, ports (None: pick)
@@ -39,9 +40,10 @@ class GraphScene(CardDrawing, QGraphicsScene):
         self._analysis = analysis  # () -> Analysis of the shown graph; default: its own
         self.expanded: set[str] = set()  # cards showing their inside
         self.nodes: dict[str, NodeItem] = {}
-        self.edges: dict[Edge, EdgeItem] = {}
-        # Kept in step with `edges`, so that moving a card or changing its ports touches its
-        # own edges, not all of them (scanning every edge per change made building quadratic).
+        self.edges: dict[Edge, EdgeItem] = {}  # the edges drawn (see EdgeBundles)
+        # Every edge at each node, drawn or bundled, so that moving a card or changing its
+        # ports touches its own edges, not all of them (scanning every edge per change made
+        # building quadratic).
         self._edges_at: dict[str, dict[Edge, None]] = {}
         # Cards whose ports and edges wait for the end of the model's current edit: a merge
         # whose slots shift sends an event per edge, and one update per edit keeps it linear.
@@ -50,6 +52,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         # graph caches it per revision), so a refresh that finds the same one has nothing to do.
         self._drawn = None
         self.crowded = False  # this repaint draws so many items that edges go plain
+        self.progress = None  # () told when a rebuild starts, while a project opens
         self.direction = DOWN  # which way the data flows: cards' ports and edges follow it
         self._locked = locked or (lambda: False)  # () -> the document's lock (a run trains)
         self._drag_line: QGraphicsPathItem | None = None
@@ -116,6 +119,8 @@ class GraphScene(CardDrawing, QGraphicsScene):
 
     def rebuild(self) -> None:
         """Recreate every item from the model."""
+        if self.progress is not None:
+            self.progress()
         with gc_paused():  # tens of thousands of new items, and no garbage cycles
             self._rebuild()
 
@@ -132,9 +137,10 @@ class GraphScene(CardDrawing, QGraphicsScene):
         for node in self.model.nodes():
             self._add_card(node)
         for edge in self.model.edges():
-            self._add_edge_item(edge)
+            self._note_edge(edge)
         for node in self.nodes:
             self._sync_ports(node)
+            self._bundle(node)
         self._update_cards(self.analysis(), route_all=True)
         self._set_room(self.content_bounds())
 
@@ -152,12 +158,10 @@ class GraphScene(CardDrawing, QGraphicsScene):
         item.setPos(QPointF(*self.model.pos(node)))
         self._syncing = False
 
-    def _add_edge_item(self, edge: Edge) -> None:
-        item = EdgeItem(edge)
-        self.edges[edge] = item
+    def _note_edge(self, edge: Edge) -> None:
+        """Remember `edge` at both its ends (its item comes with its card's bundles)."""
         for end in (edge.src, edge.dst):
             self._edges_at.setdefault(end, {})[edge] = None
-        self.addItem(item)
 
     def _on_node_added(self, node: str) -> None:
         self._add_card(node)
@@ -195,7 +199,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         self.schedule_refresh()
 
     def _on_edge_added(self, edge: Edge) -> None:
-        self._add_edge_item(edge)
+        self._note_edge(edge)
         self._dirty[edge.dst] = None
 
     def _on_edge_removed(self, edge: Edge) -> None:
@@ -216,6 +220,7 @@ class GraphScene(CardDrawing, QGraphicsScene):
         for node in dirty:
             if node in self.nodes and node in self.model:
                 self._sync_ports(node)
+                self._bundle(node)
                 self._route_edges_of(node)
 
     def card_sizes(self) -> dict[str, tuple[float, float]]:

@@ -46,7 +46,8 @@ class CardDrawing:
         self._card_index = None  # the card moved or changed size
         own = self._edges_at.get(node, ())
         for edge in own:
-            self._route(self.edges[edge])
+            if edge in self.edges:  # else it is drawn as part of a bundle
+                self._route(self.edges[edge])
         card = self.nodes.get(node)
         if card is not None and len(self.nodes) <= MAX_ROUTED_CARDS:
             # other edges that now pass behind the card find a way around it
@@ -105,7 +106,8 @@ class CardDrawing:
                 self._route(item)
         else:
             for edge in dict.fromkeys(e for n in reshaped for e in self._edges_at.get(n, ())):
-                self._route(self.edges[edge])
+                if edge in self.edges:  # else it is drawn as part of a bundle
+                    self._route(self.edges[edge])
             for node in reshaped:  # a card grew (expanded, more lines)
                 self._make_room(node)
         self._drawn = analysis
