@@ -298,9 +298,18 @@ register(
                     "query": sample(2, 3, 6),
                     "key": sample(2, 5, 6),
                     "value": sample(2, 5, 4),
-                    "attn_mask": TensorMeta((3, 5), "bool"),
+                    "attn_mask": sample(1, 3, 5),  # added to the scores, one per sample
                 },
                 {"scale": 0.5},
+            ),
+            (
+                {
+                    "query": sample(3, 6),
+                    "key": sample(5, 6),
+                    "value": sample(5, 4),
+                    "attn_mask": TensorMeta((3, 5)),
+                },
+                {"dropout_p": 0.1},
             ),
         ),
     )
