@@ -120,6 +120,18 @@ def test_a_model_on_nn_transformer_decoder_imports_exactly():
     assert model.spec(model.id_of("decoder")).type == "TransformerDecoder"
 
 
+def test_a_lone_transformer_decoder_layer_imports_exactly_too():
+    class OneLayer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.TransformerDecoderLayer(16, 4, 32, batch_first=True, norm_first=True)
+
+        def forward(self, tgt, memory):
+            return self.layer(tgt, memory)
+
+    _imports_exactly(OneLayer(), [((5, 16), "float32"), ((9, 16), "float32")])
+
+
 def test_a_stack_whose_layers_differ_is_refused_naming_the_layer():
     torch.manual_seed(0)
     stack = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2)
