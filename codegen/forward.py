@@ -99,6 +99,7 @@ class ForwardWriter:
         if spec.loop:
             body = _loop(indent, name, values.get("input", ""), target)
         elif spec.kind == FUNCTION:
+            self.imports.update(spec.imports)
             body = [f"{indent}{target} = {spec.expr(values, facts.args, facts.inputs, set(used))}"]
         elif called:
             if spec.function.startswith("F."):

@@ -63,7 +63,8 @@ class InitWriter:
         self.imports.update(spec.imports)  # StochasticDepth inside a block or a Sequential
         if spec.constructor is not None:
             expr, line = spec.constructor(facts.args)
-            self.imports.add(line)
+            if line:  # a stack of torch layers needs no import beyond `nn`
+                self.imports.add(line)
             return [], expr
         if spec.kind != CONTAINER:
             args = constructor_args(spec, facts.args, model.params(node))

@@ -32,6 +32,20 @@ def constructor_kwargs(spec: LayerSpec, args: dict) -> dict:
     return kwargs
 
 
+def build_module(spec: LayerSpec, args: dict):
+    """The module a MODULE spec writes: its own constructor expression where it has one
+    (a TransformerEncoder wraps its layer), else its class called with its arguments."""
+    if spec.constructor is None:
+        return module_class(spec)(**constructor_kwargs(spec, args))
+    from torch import nn
+
+    expr, line = spec.constructor(args)
+    namespace: dict = {"nn": nn}
+    if line:
+        exec(line, namespace)  # an import line the spec declares, never user text
+    return eval(str(expr), namespace)  # built from typed, coerced parameter values
+
+
 @functools.lru_cache(maxsize=1024)
 def _meta_module(type_name: str, frozen_args: tuple):
     import torch
@@ -40,7 +54,7 @@ def _meta_module(type_name: str, frozen_args: tuple):
 
     spec = get_spec(type_name)
     with torch.device("meta"):
-        return module_class(spec)(**constructor_kwargs(spec, dict(frozen_args))).eval()
+        return build_module(spec, dict(frozen_args)).eval()
 
 
 def meta_count(spec: LayerSpec, args: dict) -> int:

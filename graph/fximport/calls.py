@@ -336,6 +336,12 @@ def _dropout(conv, node):
     return conv.add(node, "Dropout", params, {"input": conv.tensor(node.args[0])})
 
 
+def _attention(conv, node):
+    from torchcanvas.graph.fximport.attention import scaled_dot_product_attention  # its own file
+
+    return scaled_dot_product_attention(conv, node)
+
+
 def _interpolate(conv, node):
     params = {}
     for index, name in enumerate(("size", "scale_factor", "mode", "align_corners"), start=1):
@@ -407,6 +413,7 @@ FUNCTIONS: dict = {
     ),
     F.max_pool3d: _layer("MaxPool3d", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     F.interpolate: _interpolate,
+    F.scaled_dot_product_attention: _attention,
 }
 for _name in (
     "truediv",

@@ -15,7 +15,7 @@ import re
 import torch
 from torch import nn
 
-from torchcanvas.graph.meta import module_class
+from torchcanvas.graph.meta import build_module, module_class
 from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.registry import MODULE, all_specs
 
@@ -96,7 +96,11 @@ def registry_args(module: nn.Module, spec) -> dict:
                 f"{key}={getattr(module, key)!r} is not supported: TorchCanvas writes "
                 f"{key}={wanted!r}; construct the layer with {key}={wanted!r}"
             )
-    _check_rebuild(module, module_class(spec), _full_kwargs(module, spec, args))
+    if spec.type in STACKS:
+        check_stack(module, spec.type)
+    kwargs = _full_kwargs(module, spec, args)
+    build = (lambda: build_module(spec, kwargs)) if spec.constructor else None
+    _check_rebuild(module, module_class(spec), kwargs, build)
     return args
 
 
@@ -118,6 +122,31 @@ def _bias(module: nn.Module) -> bool:
     return getattr(module, "bias", None) is not None
 
 
+_LAYER_READS = {
+    "d_model": lambda m: m.self_attn.embed_dim,
+    "nhead": lambda m: m.self_attn.num_heads,
+    "dim_feedforward": lambda m: m.linear1.out_features,
+    "dropout": lambda m: m.dropout.p,
+    "layer_norm_eps": lambda m: m.norm1.eps,
+    "activation": lambda m: _activation_name(m.activation),
+    "bias": lambda m: m.linear1.bias is not None,
+}
+STACKS = {
+    "TransformerEncoder": "TransformerEncoderLayer",
+    "TransformerDecoder": "TransformerDecoderLayer",
+}
+
+
+def _first_layer(name: str):
+    """A stack's argument, read from its first layer (check_stack compares the others)."""
+    return lambda m: _read(m.layers[0], _layer_type(m), name)
+
+
+def _layer_type(stack: nn.Module) -> str:
+    decoder = isinstance(stack, nn.TransformerDecoder)
+    return STACKS["TransformerDecoder" if decoder else "TransformerEncoder"]
+
+
 _SPECIAL = {
     ("*", "bias"): _bias,
     ("MultiheadAttention", "bias"): lambda m: m.in_proj_bias is not None,
@@ -125,13 +154,13 @@ _SPECIAL = {
     ("LSTM", "bias"): lambda m: m.bias,
     ("GRU", "bias"): lambda m: m.bias,
     ("PReLU", "init"): lambda m: _MISSING,  # the weights carry the value
-    ("TransformerEncoderLayer", "d_model"): lambda m: m.self_attn.embed_dim,
-    ("TransformerEncoderLayer", "nhead"): lambda m: m.self_attn.num_heads,
-    ("TransformerEncoderLayer", "dim_feedforward"): lambda m: m.linear1.out_features,
-    ("TransformerEncoderLayer", "dropout"): lambda m: m.dropout.p,
-    ("TransformerEncoderLayer", "layer_norm_eps"): lambda m: m.norm1.eps,
-    ("TransformerEncoderLayer", "activation"): lambda m: _activation_name(m.activation),
-    ("TransformerEncoderLayer", "bias"): lambda m: m.linear1.bias is not None,
+    **{(layer, name): read for layer in STACKS.values() for name, read in _LAYER_READS.items()},
+    **{
+        (stack, name): _first_layer(name)
+        for stack in STACKS
+        for name in (*_LAYER_READS, "norm_first")
+    },
+    **{(stack, "norm"): lambda m: m.norm is not None for stack in STACKS},
 }
 
 
@@ -152,11 +181,55 @@ def _full_kwargs(module: nn.Module, spec, args: dict) -> dict:
     return kwargs
 
 
-def _check_rebuild(module: nn.Module, cls: type, kwargs: dict) -> None:
-    """Build the layer again from `kwargs`; its state_dict must have the same shapes."""
+def check_stack(module: nn.Module, type_name: str) -> None:
+    """A TransformerEncoder/Decoder is drawn as one layer repeated: every layer must be the
+    first one's twin, batch first, with relu or gelu, and the final norm the layers' own."""
+    layer_type = STACKS[type_name]
+    layer_class = getattr(nn, layer_type)
+    first = {name: _read(module.layers[0], layer_type, name) for name in _LAYER_READS}
+    for index, layer in enumerate(module.layers):
+        if type(layer) is not layer_class:
+            raise LeafError(f"layers.{index} is a {type(layer).__name__}, not an nn.{layer_type}")
+        if not layer.self_attn.batch_first:
+            raise LeafError(
+                "batch_first=False is not supported: construct the layer with batch_first=True"
+            )
+        if not _plain_activation(layer.activation):
+            raise LeafError(f"layers.{index}: only relu and gelu activations can be drawn")
+        again = {name: _read(layer, layer_type, name) for name in _LAYER_READS}
+        again["norm_first"] = layer.norm_first
+        if again != {**first, "norm_first": module.layers[0].norm_first}:
+            raise LeafError(f"layers.{index} is configured unlike layers.0; all must be the same")
+    norm = module.norm
+    if norm is not None and not (
+        type(norm) is nn.LayerNorm
+        and norm.normalized_shape == (first["d_model"],)
+        and norm.eps == first["layer_norm_eps"]
+        and norm.elementwise_affine
+        and (norm.bias is not None) == first["bias"]
+    ):
+        raise LeafError(
+            f"norm must be nn.LayerNorm({first['d_model']}) with the layers' eps and bias; "
+            f"it is {norm}"
+        )
+
+
+def _plain_activation(activation) -> bool:
+    import torch.nn.functional as F
+
+    if activation in (F.relu, F.gelu):
+        return True
+    if isinstance(activation, nn.GELU):
+        return activation.approximate == "none"
+    return type(activation) is nn.ReLU
+
+
+def _check_rebuild(module: nn.Module, cls: type, kwargs: dict, build=None) -> None:
+    """Build the layer again from `kwargs` (or by `build`); its state_dict must have the
+    same shapes."""
     try:
         with torch.device("meta"):
-            again = cls(**kwargs)
+            again = build() if build is not None else cls(**kwargs)
     except Exception as error:
         raise LeafError(f"rebuilding {cls.__name__}({_text(kwargs)}) failed: {error}") from None
     want = {k: tuple(v.shape) for k, v in module.state_dict().items()}

@@ -10,6 +10,7 @@ for _module in (
     "linear",
     "recurrent",
     "attention",
+    "transformer",
     "activation",
     "norm",
     "regularize",
