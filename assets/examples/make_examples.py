@@ -149,9 +149,9 @@ def finetune_resnet18() -> Project:
         data="image_folder",
         data_root="data/shapes",
         weights_file="data/shapes_start.pt",
-        lr=0.003,
+        lr=0.01,
         batch_size=32,
-        epochs=4,
+        epochs=8,
     )
     return Project(m, settings)
 

@@ -107,7 +107,7 @@ def pretext_tensors(count: int, seed: int):
     return torch.stack(images).float() / 255.0, torch.tensor(labels)
 
 
-def starting_checkpoint(path: Path, steps: int = 100, seed: int = 0) -> float:
+def starting_checkpoint(path: Path, steps: int = 240, seed: int = 0) -> float:
     """Train torchvision's ResNet-18 on the pretext shapes and save its state_dict; returns
     the pretext accuracy on held-out images."""
     import torch
@@ -115,21 +115,21 @@ def starting_checkpoint(path: Path, steps: int = 100, seed: int = 0) -> float:
 
     torch.manual_seed(seed)
     model = resnet18(num_classes=len(PRETEXT))
-    x, y = pretext_tensors(800, seed)
+    x, y = pretext_tensors(1200, seed)
     mean, std = x.mean((0, 2, 3), keepdim=True), x.std((0, 2, 3), keepdim=True)
     x = (x - mean) / std
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
     model.train()
     for _ in range(steps):
-        batch = torch.randint(0, 640, (32,), generator=generator)
+        batch = torch.randint(0, 1000, (32,), generator=generator)
         loss = torch.nn.functional.cross_entropy(model(x[batch]), y[batch])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
     model.eval()
     with torch.no_grad():
-        accuracy = (model(x[640:]).argmax(1) == y[640:]).float().mean().item()
+        accuracy = (model(x[1000:]).argmax(1) == y[1000:]).float().mean().item()
     torch.save(model.state_dict(), path)
     return accuracy
 
