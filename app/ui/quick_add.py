@@ -126,7 +126,8 @@ class SearchPopup(QFrame):
         self.message.hide()
         self.line.setText(text)
         self._refill(text)
-        self.resize(300, 60 + SHOWN * self.list.sizeHintForRow(0) if entries else 120)
+        width = 300 if parser is None else 440  # room for a chain with its arguments
+        self.resize(width, 60 + SHOWN * self.list.sizeHintForRow(0) if entries else 120)
         self.move(global_pos)
         self.show()
         self.line.setFocus()
