@@ -73,7 +73,7 @@ def test_the_digits_cnn_from_file_new_in_at_most_15_raw_events(window, qtbot):
     user.click("input")
     user.chord(Qt.Key.Key_Tab)
     user.type_line("conv 16 k3 p1, relu, pool 2, conv 32 k3 p1, relu, pool 2, flatten, linear 10")
-    assert user.count <= EVENTS_TARGET, user.count
+    assert user.count <= EVENTS_TARGET and user.count == 4  # the README quotes 4
 
     graph = window.document.model
     (start,) = graph.nodes_of_type("Input")
@@ -93,12 +93,12 @@ def test_a_comma_at_the_end_keeps_the_box_open_and_the_chain_wired(window, qtbot
     user.chord(Qt.Key.Key_N, CTRL)
     user.click("input")
     user.chord(Qt.Key.Key_Tab)
-    for text in ("conv2d 16 k=3 p=1,", "relu,", "pool 2,", "Conv2d 32 3 p=1,", "relu,"):
+    steps = ("conv2d 16 k=3 p=1,", "relu,", "pool 2,", "Conv2d 32 3 p=1,", "relu,", "maxpool2d 2,")
+    for text in (*steps, "flatten,"):
         user.type_line(text)  # a comma at the end: the box opens again for the next layer
-    user.type_line("maxpool2d 2, flatten,")
-    user.type_line("linear 10")
+    user.type_line("linear 10")  # no comma: the box closes
     assert not window.editing.popup.isVisible()
-    assert user.count <= EVENTS_TARGET, user.count
+    assert user.count <= EVENTS_TARGET and user.count == 11  # the README quotes 11
     graph = window.document.model
     (start,) = graph.nodes_of_type("Input")
     assert chain_from(graph, start) == DIGITS_CNN
