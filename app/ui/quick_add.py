@@ -124,6 +124,7 @@ class SearchPopup(QFrame):
         self.title.setText(title)
         self.entries, self.parser = entries, parser
         self.message.hide()
+        self.line.setPlaceholderText("" if parser is None else "e.g. conv 16 k3 p1, relu, pool 2")
         self.line.setText(text)
         self._refill(text)
         width = 300 if parser is None else 440  # room for a chain with its arguments
