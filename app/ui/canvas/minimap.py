@@ -1,20 +1,25 @@
 """The minimap: the whole graph in a corner of the canvas, with the part in view outlined.
 
-Shown only when the graph is bigger than the view. Click or drag on it to move the view.
+Shown only when the graph is bigger than the view, in a corner where it covers no card or
+port; when every corner has one, it fades and lets clicks through to them. Click or drag on it
+to move the view.
 Cards are drawn as boxes in their layer's colour from the scene's cached positions and
 sizes (no item is painted twice), and redrawn after each change of the graph.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsOpacityEffect, QWidget
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.node_item import NodeItem
+from torchcanvas.app.ui.canvas.port_item import PortItem
 
 SIZE = (200, 150)
 MARGIN = 12
+FADED = 0.3  # opacity over cards: they show through, and clicks reach them
 
 
 class Minimap(QWidget):
@@ -30,6 +35,9 @@ class Minimap(QWidget):
         self._picture: QPixmap | None = None
         self._redraw = QTimer(self, singleShot=True, interval=120)
         self._redraw.timeout.connect(self.rebuild)
+        self._fade = QGraphicsOpacityEffect(self, opacity=FADED)
+        self._fade.setEnabled(False)
+        self.setGraphicsEffect(self._fade)
         scene = view.scene()  # after each edit and each drag; not on every repaint
         scene.analysis_updated.connect(lambda _analysis: self._redraw.start())
         scene.nodes_dragged.connect(lambda _old, _new: self._redraw.start())
@@ -69,8 +77,32 @@ class Minimap(QWidget):
             if (width, height) != (self.width(), self.height()):
                 self.resize(width, height)
                 self._redraw.start()
-            self.move(viewport.width() - width - MARGIN, viewport.height() - height - MARGIN)
+            self._place(viewport.width(), viewport.height())
             self.update()
+
+    def _place(self, width: int, height: int) -> None:
+        """Into the first corner (bottom right first) that covers no card or port; else
+        bottom right, faded and letting clicks through."""
+        right, bottom = width - self.width() - MARGIN, height - self.height() - MARGIN
+        corners = [QPoint(right, bottom), QPoint(MARGIN, bottom)]
+        corners += [QPoint(right, MARGIN), QPoint(MARGIN, MARGIN)]
+        free = next((c for c in corners if not self._covers_cards(c)), None)
+        self.move(free or corners[0])
+        self._fade.setEnabled(free is None)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, free is None)
+
+    def _covers_cards(self, corner: QPoint) -> bool:
+        """Whether the map at `corner` (viewport pixels) would hide part of a card or port."""
+        scene = self.view.scene()
+        if scene is None:  # the window is closing
+            return False
+        area = self.view.mapToScene(QRect(corner, self.size())).boundingRect()
+        items = scene.items(area)  # the scene's index: cheap on a huge graph
+        return any(isinstance(item, NodeItem | PortItem) for item in items)
+
+    def covered(self) -> bool:
+        """Whether the map is shown over a card or port (then it is faded)."""
+        return self.isVisible() and self._fade.isEnabled()
 
     def _seen(self) -> QRectF:
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()

@@ -1,0 +1,38 @@
+"""Names that fit a card: leave out path segments, never cut a segment in half.
+
+In little room `layer1_0_downsample_0` reads `layer1…downsample_0`, then `…downsample_0`,
+then `…0`: the first segment says where, the leaf says what; the full name is in the tooltip.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+ELLIPSIS = "…"
+_BOUNDARY = re.compile(r"[_.]")
+
+
+def shortenings(name: str) -> list[str]:
+    """Every allowed way to show `name`, in order of preference: whole; the first segment,
+    `…` and the end from a later boundary; `…` and the end from any boundary."""
+    starts = [match.end() for match in _BOUNDARY.finditer(name) if match.end() < len(name)]
+    if not starts:
+        return [name]
+    head = name[: starts[0] - 1]
+    kept_head = [f"{head}{ELLIPSIS}{name[start:]}" for start in starts[1:]]
+    return [name, *kept_head, *(ELLIPSIS + name[start:] for start in starts)]
+
+
+def fit_name(name: str, width: Callable[[str], float], room: float) -> str:
+    """The first allowed shortening of `name` whose `width` fits `room` (else the leaf)."""
+    options = shortenings(name)
+    for option in options:
+        if width(option) <= room:
+            return option
+    return options[-1]
+
+
+def is_whole_segments(name: str, shown: str) -> bool:
+    """Whether `shown` is `name` or one of its allowed shortenings (no segment cut)."""
+    return shown in shortenings(name)
