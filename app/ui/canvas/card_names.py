@@ -10,17 +10,24 @@ import re
 from collections.abc import Callable
 
 ELLIPSIS = "…"
-_BOUNDARY = re.compile(r"[_.]")
+_UNDERSCORE = re.compile(r"[_.]")
+_DOT = re.compile(r"\.")  # a dotted path: `self_attn` in `layers.0.self_attn` is one segment
 
 
 def shortenings(name: str) -> list[str]:
     """Every allowed way to show `name`, in order of preference: whole; the first segment,
-    `…` and the end from a later boundary; `…` and the end from any boundary."""
-    starts = [match.end() for match in _BOUNDARY.finditer(name) if match.end() < len(name)]
+    `…` and the end from a later boundary (while that end says more than an index); `…`
+    and the end from any boundary."""
+    boundary = _DOT if "." in name else _UNDERSCORE
+    starts = [match.end() for match in boundary.finditer(name) if match.end() < len(name)]
     if not starts:
         return [name]
     head = name[: starts[0] - 1]
-    kept_head = [f"{head}{ELLIPSIS}{name[start:]}" for start in starts[1:]]
+    kept_head = [
+        f"{head}{ELLIPSIS}{name[start:]}"
+        for start in starts[1:]
+        if not boundary.sub("", name[start:]).isdigit()
+    ]
     return [name, *kept_head, *(ELLIPSIS + name[start:] for start in starts)]
 
 

@@ -9,7 +9,7 @@ sizes (no item is painted twice), and redrawn after each change of the graph.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsOpacityEffect, QWidget
 
@@ -19,6 +19,7 @@ from torchcanvas.app.ui.canvas.port_item import PortItem
 
 SIZE = (200, 150)
 MARGIN = 12
+SMALLER = 0.6  # the map shrinks to this before it fades over cards
 FADED = 0.3  # opacity over cards: they show through, and clicks reach them
 
 
@@ -74,33 +75,42 @@ class Minimap(QWidget):
             # At most a quarter of a small canvas's width and a third of its height.
             width = int(min(SIZE[0], viewport.width() * 0.25))
             height = int(min(SIZE[1], viewport.height() * 0.34))
-            if (width, height) != (self.width(), self.height()):
-                self.resize(width, height)
+            rect = self._free_place(viewport.width(), viewport.height(), width, height)
+            faded = rect is None
+            rect = rect or self._corners(viewport.width(), viewport.height(), width, height)[0]
+            if rect.size() != self.size():
+                self.resize(rect.size())
                 self._redraw.start()
-            self._place(viewport.width(), viewport.height())
+            self.move(rect.topLeft())
+            self._fade.setEnabled(faded)
+            self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, faded)
             self.update()
 
-    def _place(self, width: int, height: int) -> None:
-        """Into the first corner (bottom right first) that covers no card or port; else
-        bottom right, faded and letting clicks through."""
-        right, bottom = width - self.width() - MARGIN, height - self.height() - MARGIN
-        corners = [QPoint(right, bottom), QPoint(MARGIN, bottom)]
-        corners += [QPoint(right, MARGIN), QPoint(MARGIN, MARGIN)]
-        free = next((c for c in corners if not self._covers_cards(c)), None)
-        self.move(free or corners[0])
-        self._fade.setEnabled(free is None)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, free is None)
+    def _free_place(self, view_w: int, view_h: int, width: int, height: int) -> QRect | None:
+        """The first corner (bottom right first), at full then at a smaller size, where the
+        map covers no card or port; None when there is none."""
+        for scale in (1.0, SMALLER):
+            for rect in self._corners(view_w, view_h, int(width * scale), int(height * scale)):
+                if not self._covers_cards(rect):
+                    return rect
+        return None
 
-    def _covers_cards(self, corner: QPoint) -> bool:
-        """Whether the map at `corner` (viewport pixels) would hide part of a card or port."""
+    @staticmethod
+    def _corners(view_w: int, view_h: int, width: int, height: int) -> list[QRect]:
+        right, bottom = view_w - width - MARGIN, view_h - height - MARGIN
+        points = [(right, bottom), (MARGIN, bottom), (right, MARGIN), (MARGIN, MARGIN)]
+        return [QRect(x, y, width, height) for x, y in points]
+
+    def _covers_cards(self, rect: QRect) -> bool:
+        """Whether the map at `rect` (viewport pixels) would hide part of a card or port."""
         scene = self.view.scene()
         if scene is None:  # the window is closing
             return False
-        area = self.view.mapToScene(QRect(corner, self.size())).boundingRect()
+        area = self.view.mapToScene(rect).boundingRect()
         items = scene.items(area)  # the scene's index: cheap on a huge graph
         return any(isinstance(item, NodeItem | PortItem) for item in items)
 
-    def covered(self) -> bool:
+    def faded(self) -> bool:
         """Whether the map is shown over a card or port (then it is faded)."""
         return self.isVisible() and self._fade.isEnabled()
 
