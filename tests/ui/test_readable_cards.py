@@ -82,14 +82,20 @@ def test_the_start_view_of_each_example_reads_at_1280x720(screen_window, qtbot, 
 
 def test_zoomed_out_cards_write_names_at_the_menus_size(screen_window, qtbot):
     window = screen_window
-    open_example(window, qtbot, "resnet18_expanded")
+    open_example(window, qtbot, "resnet18")
     window.view.setFocus()
-    press(window, Qt.Key.Key_F)
+    press(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    press(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    press(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
     assert window.view.zoom() < COMPACT_ZOOM  # the compact card
+    stage = window.scene.nodes[node(window, "layer2")]
+    window.view.centerOn(stage)
     window.view.viewport().grab()
+    name, kind = stage.shown_lines[:2]  # a container: its class (maybe elided) and ×N whole
+    assert name == "layer2" and kind.startswith("Basic") and kind.endswith(" ×2")
+    assert stage.shown_pixels == QFontInfo(window.examples_menu.font()).pixelSize()
     for item in window.scene.nodes.values():
         assert not cut_in_a_segment(item.name, item.shown_name), (item.name, item.shown_name)
-        assert item.shown_name.endswith(item.name.rsplit("_", 1)[-1])  # the leaf, whole
         assert item.name in item.toolTip()  # the full name on hover
 
 
@@ -120,3 +126,13 @@ def test_a_layer_that_reaches_no_output_is_marked_unlike_a_selected_one(window, 
     selected = item.border_pen()
     assert unreached.style() == Qt.PenStyle.DashLine != selected.style()
     assert unreached.color() != selected.color()
+
+
+def test_a_long_name_beside_a_long_type_keeps_its_meaning(screen_window, qtbot):
+    window = screen_window
+    open_example(window, qtbot, "resnet18_expanded")
+    item = window.scene.nodes[node(window, "layer3_0_downsample_1")]  # a BatchNorm2d
+    window.view.centerOn(item)
+    window.view.viewport().grab()
+    assert item.shown_name.endswith("downsample_1")  # not "…1"
+    assert not cut_in_a_segment(item.name, item.shown_name)

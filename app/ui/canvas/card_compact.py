@@ -12,6 +12,7 @@ from torchcanvas.app.ui.canvas import card_flags
 from torchcanvas.app.ui.canvas.card_names import fit_name
 from torchcanvas.graph.registry import CONTAINER
 
+MIN_PIXELS = 6  # smaller letters are noise: such a card is a coloured box
 CARD_TEXT_PT = 9.0  # the card's name, type and shape; the menus' size at 100% on most desktops
 
 
@@ -42,15 +43,30 @@ def paint_compact(item, painter: QPainter, zoom: float, border: QPen) -> None:
     color = style.category_color(item.spec.category)
     painter.setBrush(card_flags.header_color(color, item.frozen))
     painter.drawRoundedRect(rect, 7, 7)
+    # As many lines as fit at the menus' size; a card too small for one gets smaller letters,
+    # and none below a legible size (a name drawn past the card's edges would hide others).
+    lines_px = min(menu_pixels(), 0.7 * rect.height() * zoom)
+    if lines_px < MIN_PIXELS:
+        item.shown_name, item.shown_lines, item.shown_pixels = "", [], 0
+        return
     font = QFont(style.font(CARD_TEXT_PT, bold=True))
-    font.setPixelSize(max(1, round(menu_pixels() / zoom)))
+    font.setPixelSize(max(1, round(lines_px / zoom)))
     painter.setFont(font)
     metrics = painter.fontMetrics()
     room = rect.width() - 10 / zoom
     lines = [fit_name(item.name, metrics.horizontalAdvance, room), kind_text(item), item.shape_text]
-    fitting = max(1, int(rect.height() / metrics.height()))
-    shown = lines[:fitting]
-    item.shown_name = shown[0]
-    shown[1:] = [metrics.elidedText(t, Qt.TextElideMode.ElideRight, int(room)) for t in shown[1:]]
+    shown = lines[: max(1, int(rect.height() / metrics.height()))]
+    shown[1:] = [_elide_keeping_count(metrics, text, room) for text in shown[1:]]
+    item.shown_name, item.shown_lines, item.shown_pixels = shown[0], shown, round(lines_px)
     painter.setPen(QColor("#ffffff"))
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "\n".join(shown))
+
+
+def _elide_keeping_count(metrics, text: str, room: float) -> str:
+    """Elide at the right, but keep a trailing ×N whole: `Basic… ×2`, not `BasicBlock …`."""
+    head, sep, count = text.rpartition(" ×")
+    if not sep or metrics.horizontalAdvance(text) <= room:
+        return metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(room))
+    tail = f" ×{count}"
+    left = room - metrics.horizontalAdvance(tail)
+    return metrics.elidedText(head, Qt.TextElideMode.ElideRight, max(0, int(left))) + tail

@@ -43,3 +43,8 @@ def fit_name(name: str, width: Callable[[str], float], room: float) -> str:
 def is_whole_segments(name: str, shown: str) -> bool:
     """Whether `shown` is `name` or one of its allowed shortenings (no segment cut)."""
     return shown in shortenings(name)
+
+
+def says_something(shown: str) -> bool:
+    """Whether a shortened name keeps more than an index (`…1` does not)."""
+    return not re.sub(r"[_.…]", "", shown).isdigit()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 from torchcanvas.app.ui import style
 from torchcanvas.app.ui.canvas import card_flags
 from torchcanvas.app.ui.canvas.card_compact import CARD_TEXT_PT, paint_compact
-from torchcanvas.app.ui.canvas.card_names import fit_name
+from torchcanvas.app.ui.canvas.card_names import fit_name, says_something
 from torchcanvas.app.ui.canvas.card_ports import (
     paint_side_labels,
     place_sideways,
@@ -26,6 +26,7 @@ STRIP = 12.0  # a row of port labels inside the card
 BOTTOM_STRIP = 17.0  # the output labels sit above the port circles
 PORT_SPACING = 62.0
 EXPANDED_WIDTH = 270.0  # a card showing its inside needs room for name, type and shape
+NAME_SHARE = 0.66  # of the header, when the name must push the type aside to say something
 TOGGLE = 16.0  # the expand triangle at the left of a block's header
 COMPACT_ZOOM = 0.55  # below it a card's 8-point text is under 5 px: draw a labelled box
 # Not reaching an Output is a warning, not a choice: dashed, so it never reads as selected.
@@ -64,6 +65,8 @@ class NodeItem(QGraphicsItem):
         self._bounds: QRectF | None = None
         self._problem: tuple | None = None  # (severity, tooltip) last shown
         self.shown_name = name  # the name as last painted (shortened by whole segments)
+        self.shown_lines: list[str] = []  # a compact card's lines and their pixel height
+        self.shown_pixels = 0
         # No itemChange hook: PySide converts the change kind of every notification (a
         # dozen per card as it is built) into a Python enum. The scene follows drags itself.
         self.setFlags(_CARD_FLAGS)
@@ -265,10 +268,13 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(4, 0, TOGGLE, HEADER), Qt.AlignmentFlag.AlignCenter, arrow)
         painter.setFont(style.font(CARD_TEXT_PT, bold=True))
         bold = painter.fontMetrics()
-        type_room = min(bold.horizontalAdvance(self.spec.type), header.width() * 0.45)
+        room = header.width() - 10
+        type_room = min(bold.horizontalAdvance(self.spec.type), room * 0.45)
         painter.setFont(style.font(CARD_TEXT_PT))
         metrics = painter.fontMetrics()
-        name = fit_name(self.name, metrics.horizontalAdvance, header.width() - type_room - 10)
+        name = fit_name(self.name, metrics.horizontalAdvance, room - type_room)
+        if not says_something(name):  # "…1" tells nothing: the type gives up letters instead
+            name = fit_name(self.name, metrics.horizontalAdvance, room * NAME_SHARE)
         self.shown_name = name
         name_width = metrics.horizontalAdvance(name) + 10
         painter.setPen(QColor("#ffffff"))
