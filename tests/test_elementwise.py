@@ -84,7 +84,8 @@ def test_a_vae_imports_exactly_with_three_outputs(tmp_path):
         got = exported(x)
     assert len(got) == 3
     assert all(torch.equal(a, b) for a, b in zip(want, got))
-    assert "torch.exp(" in source and "0.5 * " in source and "torch.randn_like(" in source
+    # A one-use constant op is written inside the call that reads it, as in the source.
+    assert "= torch.exp(0.5 * fc_logvar)\n" in source and "torch.randn_like(" in source
     (tmp_path / "vae.py").write_text(source)
     assert ruff_problems(tmp_path) == ""
 
@@ -189,6 +190,18 @@ def test_integer_tensors_keep_their_type_with_whole_constants():
     cls, source = compile_model(graph)
     ids = torch.arange(8).reshape(2, 4)
     assert "+ 1\n" in source.source and torch.equal(cls()(ids), ids + 1)
+
+
+def test_a_constant_op_read_twice_or_returned_keeps_its_own_line():
+    class Twice(nn.Module):
+        def forward(self, x):
+            half = 0.5 * x
+            return torch.exp(half) + torch.sin(half), 2 * x
+
+    result = import_checked(Twice(), FLOAT)
+    _, source = _export(result)
+    assert "= 0.5 * x\n" in source and "= 2 * x\n" in source
+    assert "torch.exp(0.5" not in source
 
 
 def test_a_model_that_samples_exports_to_onnx_without_a_value_comparison(tmp_path):

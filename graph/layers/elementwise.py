@@ -95,6 +95,7 @@ def _math(type_name, doc, prefix, infer, expr, examples, *params, dtypes=ANY, **
             expr=expr,
             examples=examples,
             key_params=extra.pop("key_params", tuple(p.name for p in params)[:2]),
+            call_args=extra.pop("call_args", True),  # torch.exp(0.5 * x) needs no brackets
             **extra,
         )
     )
@@ -120,7 +121,9 @@ for _type, _function_name, _doc, _rule in (
         _function(_function_name),
         (({"input": _X}, {}), ({"input": _IDS}, {})),
     )
-_math("Neg", "Negates each element: -x.", "neg", _same, _neg, (({"input": _X}, {}),))
+_math(
+    "Neg", "Negates each element: -x.", "neg", _same, _neg, (({"input": _X}, {}),), call_args=False
+)
 _math(
     "Pow",
     "Raises each element to a constant power: x**2, x**0.5.",
@@ -130,6 +133,7 @@ _math(
     (({"input": _X}, {}), ({"input": _X}, {"exponent": -0.5})),
     Param("exponent", FLOAT, "The constant exponent.", required=True, initial=2.0),
     dtypes=FLOATS,
+    call_args=False,
 )
 _math(
     "Clamp",
@@ -165,6 +169,8 @@ _math(
     Param("value", FLOAT, "The constant.", required=True, initial=0.5),
     Param("reverse", BOOL, "The constant comes first: 1 - x, 2 / x.", False),
     key_params=("op", "value", "reverse"),
+    call_args=False,
+    inline=True,
 )
 for _type, _function_name, _doc in (
     ("RandnLike", "torch.randn_like", "Normal noise shaped like the input; samples in eval too."),
