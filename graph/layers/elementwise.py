@@ -9,6 +9,7 @@ from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, Param
 from torchcanvas.graph.ports import ANY, PortSpec, TensorMeta
 from torchcanvas.graph.registry import FUNCTION, LayerSpec, register
 from torchcanvas.graph.rules import ShapeError
+from torchcanvas.graph.symbolic import source_of
 
 CATEGORY = "Math"
 # ScalarOp's operators, as written between the tensor and the number.
@@ -18,6 +19,8 @@ OPERATORS = {"mul": "*", "div": "/", "add": "+", "sub": "-"}
 
 def number(value: float) -> str:
     """A constant as people write it: 8 rather than 8.0 (`x / 8`), 0.5 as 0.5."""
+    if source_of(value) is not None:  # inside a block: the parameter it is bound to
+        return literal(value)
     if float(value).is_integer() and abs(value) < 1 << 53:
         return literal(int(value))
     return literal(float(value))
