@@ -211,3 +211,29 @@ def test_a_model_that_samples_exports_to_onnx_without_a_value_comparison(tmp_pat
     done = export_onnx(graph, tmp_path / "noise.onnx")
     assert done.max_difference is None
     assert any("not compared" in note for note in done.notes)
+
+
+def test_training_with_noise_injection_repeats_with_the_same_seed(tmp_path):
+    from tests.conftest import EXAMPLES
+    from torchcanvas.app.train.job import job_from_project
+    from torchcanvas.app.train.loop import Trainer
+    from torchcanvas.graph.project import load_project
+
+    def losses(folder: str) -> list[float]:
+        project = load_project(EXAMPLES / "digits_cnn.json")
+        model = project.model
+        source, conv = model.id_of("input"), model.id_of("conv1")
+        model.disconnect(model.input_edge(conv, "input"))
+        noise = model.add_node("RandnLike", "noise")
+        add = model.add_node("Add", "noisy")
+        model.connect(source, noise)
+        model.connect(source, add)
+        model.connect(noise, add)
+        model.connect(add, conv)
+        events: list[dict] = []
+        job = job_from_project(project, str(tmp_path / folder), epochs=1, max_steps=4, seed=3)
+        assert Trainer(job, events.append).run()["type"] == "finished"
+        return [v for e in events if e["type"] == "steps" for v in e["losses"]]
+
+    first = losses("a")
+    assert len(first) == 4 and first == losses("b")
