@@ -96,6 +96,8 @@ class ForwardWriter:
         target = _target_text(spec, ports, targets)
         name = self.names[node]
         called = is_call(spec, facts.args)
+        if (spec.call_args or called) and when is None:
+            values = self._inlined(node, edges, values)
         if spec.loop:
             body = _loop(indent, name, values.get("input", ""), target)
         elif spec.kind == FUNCTION:
@@ -122,6 +124,27 @@ class ForwardWriter:
         self.statements.append((node, lines + body))
         for port, name in targets.items():
             self._hold((node, port), name)
+
+    def _inlined(self, node: str, edges, values: dict) -> dict:
+        """A one-use constant op written just before (`mul = 0.5 * logvar`) moves into this
+        call's argument, as people write it: `std = torch.exp(0.5 * logvar)`."""
+        if not self.statements:
+            return values
+        source, lines = self.statements[-1]
+        if len(lines) != 1 or not self.model.spec(source).inline:
+            return values
+        for edge in edges:
+            value = (edge.src, edge.src_port)
+            head = f"{BODY}{self.var[value]} = "
+            if (
+                edge.src == source
+                and self.consumers.get(value) == [node]
+                and value not in self.pinned
+                and lines[0].startswith(head)
+            ):
+                self.statements.pop()
+                return {**values, edge.dst_port: lines[0][len(head) :]}
+        return values
 
     # ----- choosing variable names --------------------------------------------------
     def _targets(self, node: str, spec, edges, ports, used: list[str], lines: list[str]) -> dict:

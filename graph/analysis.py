@@ -317,6 +317,11 @@ def _resolve(model, node: str, spec: LayerSpec, ins: dict, env: dict, scope: dic
             rule, meta = RULES[param.auto], ins.get(port)
             if value is not None and meta is not None and not rule.fits(value, meta):
                 raise ShapeError(hints.pinned_message(model, node, param, value, meta, port, env))
+            if value is None and meta is not None and rule.value(meta) is None:
+                raise ShapeError(
+                    f"{param.name} is read from the {rule.label}, but the incoming "
+                    f"{meta.text()} has no dimension per sample; keep one (keepdim, Unsqueeze)"
+                )
             args[param.name] = value if value is not None else rule.value(meta) if meta else None
         elif value is not None or param.name in params:
             args[param.name] = value

@@ -30,6 +30,7 @@ CATEGORIES = (
     "Regularization",
     "Reshape",
     "Merge",
+    "Math",
     "Blocks",
 )
 
@@ -85,6 +86,9 @@ class LayerSpec:
     # Roles codegen reads (forward.py, init.py) instead of testing type names:
     merge: bool = False  # joins several values into one (forward() continues the trunk)
     residual_join: bool = False  # a skip connection ends here: its input is kept as `identity`
+    samples: bool = False  # draws random numbers: differs per call, in eval too
+    inline: bool = False  # FUNCTION: may be written inside its one reader's call argument
+    call_args: bool = False  # FUNCTION: its inputs are call arguments (torch.exp(...))
     loop: bool = False  # CONTAINER: an nn.ModuleList, run by a for loop in forward()
     # MODULE: args -> (the expression that builds it, its import line), for a class that
     # a parameter names (External) rather than `torch_class`.

@@ -146,7 +146,9 @@ def export_onnx_command(args, project) -> int:
         f"wrote {out} (ONNX opset {done.opset}, {done.exporter} exporter; inputs "
         f"{', '.join(done.inputs)}; outputs {', '.join(done.outputs)}; batch dimension dynamic)"
     )
-    print(f"onnxruntime at batch 3 matches torch (largest difference {done.max_difference:.1e})")
+    if done.max_difference is not None:
+        difference = f"{done.max_difference:.1e}"
+        print(f"onnxruntime at batch 3 matches torch (largest difference {difference})")
     for note in done.notes:
         print(f"note: {note}")
     return EXIT_OK

@@ -24,6 +24,10 @@ from torchcanvas.graph.params import ParamError
 from torchcanvas.graph.project import Project, dumps_project, load_project, save_project
 from torchcanvas.graph.settings import TRAINING_INDEX, default_training
 
+# The default data (digits: scikit-learn's 8×8 images, offline) fits a new project's Input;
+# a test checks this against the data sources' shapes, which need torch to import.
+NEW_INPUT_SHAPE = (1, 8, 8)
+
 
 class Document(DesignEdits, FlagEdits, ClipboardEdits):
     """A project with undo; one ModelGraph instance for the document's whole life.
@@ -111,10 +115,12 @@ class Document(DesignEdits, FlagEdits, ClipboardEdits):
 
     # ----- files ------------------------------------------------------------------
     def new(self) -> None:
-        """An empty project with an Input and an Output."""
+        """An empty project: an Input that fits the default data, wired to an Output (so a
+        quick-add after the Input goes in between and the chain stays wired)."""
         project = Project(ModelGraph("Model"), default_training())
-        project.model.add_node("Input", pos=(0, 0))
-        project.model.add_node("Output", pos=(0, 260))
+        model = project.model
+        source = model.add_node("Input", pos=(0, 0), params={"shape": NEW_INPUT_SHAPE})
+        model.connect(source, model.add_node("Output", pos=(0, 260)))
         self._replace(project, None, "Untitled")
 
     def open(self, path, report=None) -> None:

@@ -13,7 +13,8 @@ from PySide6.QtGui import QCursor
 from torchcanvas.app.ui.canvas.node_item import WIDTH as CARD_WIDTH
 from torchcanvas.app.ui.canvas.node_item import NodeItem
 from torchcanvas.app.ui.palette import HIDDEN
-from torchcanvas.app.ui.quick_add import Entry, SearchPopup
+from torchcanvas.app.ui.quick_add import Entry, SearchPopup, layer_parser
+from torchcanvas.app.ui.quick_args import LayerRequest
 from torchcanvas.graph.hints import value_problem
 from torchcanvas.graph.layout import RIGHT
 from torchcanvas.graph.registry import all_specs
@@ -30,7 +31,9 @@ class Editing(QObject):
         self.window = window
         self.popup = SearchPopup(window)
         self.popup.chosen.connect(self._on_chosen)
+        self.popup.chain_chosen.connect(self._on_chain_chosen)
         self._then = None  # what to do with the chosen key
+        self._then_chain = None  # what to do with the layers typed with arguments
         view, scene = window.view, window.scene
         view.quick_add_requested.connect(self.quick_add)
         view.nudge_requested.connect(self.nudge)
@@ -54,8 +57,11 @@ class Editing(QObject):
             entries += [Entry(name, name, "Block") for name in library.names()]
         return [e for e in entries if accepts is None or accepts(e.key)]
 
-    def ask(self, title: str, entries: list[Entry], then, at: QPointF | None = None) -> None:
-        """Open the search box at the cursor (or the scene point `at`); `then(key)` after."""
+    def ask(
+        self, title: str, entries: list[Entry], then, at: QPointF | None = None, chain=None
+    ) -> None:
+        """Open the search box at the cursor (or the scene point `at`); `then(key)` after,
+        or `chain(requests)` for layers typed with arguments or commas."""
         refusal = self.document.refusal() if title != "Find a node" else None
         if refusal:  # finding a node, to watch it, is no edit
             self.window.statusBar().showMessage(refusal, 5000)
@@ -64,13 +70,21 @@ class Editing(QObject):
         spot = view.viewport().mapToGlobal(view.mapFromScene(at)) if at else QCursor.pos()
         if at is None and not view.viewport().rect().contains(view.viewport().mapFromGlobal(spot)):
             spot = view.viewport().mapToGlobal(view.viewport().rect().center())
-        self._then = then
-        self.popup.open_at(spot, title, entries)
+        self._then, self._then_chain = then, chain
+        parser = layer_parser(entries, self.document.graph.type_spec) if chain else None
+        self.popup.open_at(spot, title, entries, parser=parser)
 
     def _on_chosen(self, key: str) -> None:
         then, self._then = self._then, None
         if then is not None:
             then(key)
+
+    def _on_chain_chosen(self, requests: list[LayerRequest]) -> None:
+        chain, self._then_chain = self._then_chain, None
+        if chain is not None:
+            chain(requests)
+            if self.popup.again:  # "relu," Enter: the box is back for the next layer
+                self.quick_add()
 
     # ----- gestures -------------------------------------------------------------------
     def quick_add(self) -> None:
@@ -80,11 +94,22 @@ class Editing(QObject):
         under = view.mapToScene(view.viewport().mapFromGlobal(QCursor.pos()))
         if not view.viewport().rect().contains(view.mapFromScene(under)):
             under = view.mapToScene(view.viewport().rect().center())
-        self.ask("Add layer", self.layer_entries(), lambda key: self.add_layer(key, under))
+        self.ask(
+            "Add layer",
+            self.layer_entries(),
+            lambda key: self.add_layer(key, under),
+            chain=lambda requests: self.add_chain(requests, under),
+        )
 
     def quick_add_at(self, pos: QPointF) -> None:
         """Double-click on empty canvas: a search box there; the choice lands there."""
-        self.ask("Add layer", self.layer_entries(), lambda key: self.add_at(key, pos), pos)
+        self.ask(
+            "Add layer",
+            self.layer_entries(),
+            lambda key: self.add_at(key, pos),
+            pos,
+            chain=lambda requests: self.add_chain(requests, pos),
+        )
 
     def quick_add_from_port(self, node: str, port: str, kind: str, pos: QPointF) -> None:
         """A wire dropped on empty canvas: layers that fit that end, added there and wired."""
@@ -117,6 +142,30 @@ class Editing(QObject):
         """Add `type_name` with its card's top centre at `pos`, and select it."""
         error = self.document.add_node(type_name, (pos.x() - CARD_WIDTH / 2, pos.y() - 11))
         self._done(error)
+
+    def add_chain(self, requests: list[LayerRequest], fallback: QPointF | None = None) -> None:
+        """Add `requests` one after the other as `add_layer` does (each after the one before,
+        inserted before what the selected node feeds) with their parameters; one undo step,
+        all or nothing."""
+        names = ", ".join(request.type for request in requests)
+        if not requests or not self._begin(f"Add {names}"):
+            return
+        doc = self.document
+        for request in requests:
+            before = doc.last_added
+            self.add_layer(request.type, fallback)
+            fallback = None  # the next one goes after this one
+            if doc.last_added == before or doc.last_added not in doc.graph:
+                doc.undo.abort_macro()  # add_layer said why in the status bar
+                return
+            for key, value in request.params.items():
+                error = doc.set_param(doc.last_added, key, value)
+                if error:
+                    doc.undo.abort_macro()
+                    self.window.statusBar().showMessage(f"{request.type}: {error}", 8000)
+                    return
+        doc.undo.end_macro()
+        self._done(None)
 
     def drop_layer(self, type_name: str, pos: QPointF) -> None:
         """A layer dropped from the palette: onto an edge it is inserted there."""

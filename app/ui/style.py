@@ -14,6 +14,7 @@ CATEGORY_COLORS = {
     "Regularization": "#757575",
     "Reshape": "#546e7a",
     "Merge": "#c0ca33",
+    "Math": "#9e9d24",
     "Blocks": "#3949ab",
 }
 CANVAS_BG = QColor("#f5f6f8")

@@ -90,7 +90,9 @@ def summary(value):
 
 def _record(gm: fx.GraphModule, examples) -> tuple[dict, object]:
     recorder = _Recorder(gm)
-    with torch.no_grad():
+    # Seeded, so that the check of the export draws the same samples (torch.randn_like).
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
         try:
             result = recorder.run(*examples)
         except Exception as error:

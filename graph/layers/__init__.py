@@ -17,6 +17,7 @@ for _module in (
     "reshape",
     "tensor_ops",
     "merge",
+    "elementwise",
     "containers",
     "external",
     "functional",

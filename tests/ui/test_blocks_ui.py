@@ -212,7 +212,7 @@ def test_save_a_block_to_my_blocks_and_use_it_in_a_new_project(window, qtbot):
     assert "ConvBN" in window.document.model.library
     window.view.fit()
     wire(window, "input", "conv_bn1")
-    qtbot.waitUntil(lambda: card(window, "conv_bn1").shape_text == "16×28×28")
+    qtbot.waitUntil(lambda: card(window, "conv_bn1").shape_text == "16×8×8")  # new: 1×8×8
 
 
 def test_expand_in_place_lists_the_layers_inside_with_their_shapes(window, qtbot):

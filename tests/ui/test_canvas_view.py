@@ -115,10 +115,14 @@ def test_the_view_stays_put_after_drops_moves_and_pastes(window, qtbot):
 
 def test_the_minimap_shows_a_big_graph_and_moves_the_view(window, qtbot):
     from torchcanvas.app.editing.examples import EXAMPLES
+    from torchcanvas.app.ui.canvas.card_compact import readable_zoom
 
     open_file(window, EXAMPLES / "resnet18_expanded.json")
     minimap = window.view.minimap
-    qtbot.waitUntil(lambda: window.view.zoom() < 0.5)  # opened, and shown from the top
+    # Opened, and shown from the top at a zoom where the cards read: the map shows the rest.
+    qtbot.waitUntil(minimap.isVisible)
+    assert seen(window).contains(card_rect(window, "input"))
+    assert window.view.zoom() >= readable_zoom()
     click_empty_canvas(window)
     press(window, Qt.Key.Key_F)
     qtbot.waitUntil(lambda: minimap._picture is not None, timeout=3000)

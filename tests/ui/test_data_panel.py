@@ -73,13 +73,15 @@ def test_typing_an_npy_file_picks_the_array_source_and_its_pair(window, qtbot, t
     assert not panel.train_button.isEnabled()
 
 
-def test_a_new_project_offers_the_input_shape_its_data_gives(window, qtbot):
+def test_a_new_project_fits_its_data_and_offers_the_shape_again(window, qtbot):
     QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # File ▸ New
     panel = window.training_panel
     graph = window.document.model
     (source,) = [n for n in graph.nodes() if graph.node_type(n) == "Input"]
-    assert graph.params(source)["shape"] == (1, 28, 28)
-    assert panel.fit_input_button.isVisible()  # before the graph is even wired
+    assert graph.params(source)["shape"] == (1, 8, 8)  # the digits, offline
+    assert not panel.fit_input_button.isVisible()
+    assert window.document.set_param(source, "shape", (1, 28, 28)) is None
+    qtbot.waitUntil(panel.fit_input_button.isVisible)
     assert panel.fit_input_button.text() == "Set the Input to 1×8×8"
     QTest.mouseClick(panel.fit_input_button, Qt.MouseButton.LeftButton)
     assert graph.params(source)["shape"] == (1, 8, 8)

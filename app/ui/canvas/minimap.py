@@ -1,20 +1,26 @@
 """The minimap: the whole graph in a corner of the canvas, with the part in view outlined.
 
-Shown only when the graph is bigger than the view. Click or drag on it to move the view.
+Shown only when the graph is bigger than the view, in a corner where it covers no card or
+port; when every corner has one, it fades and lets clicks through to them. Click or drag on it
+to move the view.
 Cards are drawn as boxes in their layer's colour from the scene's cached positions and
 sizes (no item is painted twice), and redrawn after each change of the graph.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsOpacityEffect, QWidget
 
 from torchcanvas.app.ui import style
+from torchcanvas.app.ui.canvas.node_item import NodeItem
+from torchcanvas.app.ui.canvas.port_item import PortItem
 
 SIZE = (200, 150)
 MARGIN = 12
+SMALLER = 0.6  # the map shrinks to this before it fades over cards
+FADED = 0.3  # opacity over cards: they show through, and clicks reach them
 
 
 class Minimap(QWidget):
@@ -30,6 +36,9 @@ class Minimap(QWidget):
         self._picture: QPixmap | None = None
         self._redraw = QTimer(self, singleShot=True, interval=120)
         self._redraw.timeout.connect(self.rebuild)
+        self._fade = QGraphicsOpacityEffect(self, opacity=FADED)
+        self._fade.setEnabled(False)
+        self.setGraphicsEffect(self._fade)
         scene = view.scene()  # after each edit and each drag; not on every repaint
         scene.analysis_updated.connect(lambda _analysis: self._redraw.start())
         scene.nodes_dragged.connect(lambda _old, _new: self._redraw.start())
@@ -66,11 +75,44 @@ class Minimap(QWidget):
             # At most a quarter of a small canvas's width and a third of its height.
             width = int(min(SIZE[0], viewport.width() * 0.25))
             height = int(min(SIZE[1], viewport.height() * 0.34))
-            if (width, height) != (self.width(), self.height()):
-                self.resize(width, height)
+            rect = self._free_place(viewport.width(), viewport.height(), width, height)
+            faded = rect is None
+            rect = rect or self._corners(viewport.width(), viewport.height(), width, height)[0]
+            if rect.size() != self.size():
+                self.resize(rect.size())
                 self._redraw.start()
-            self.move(viewport.width() - width - MARGIN, viewport.height() - height - MARGIN)
+            self.move(rect.topLeft())
+            self._fade.setEnabled(faded)
+            self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, faded)
             self.update()
+
+    def _free_place(self, view_w: int, view_h: int, width: int, height: int) -> QRect | None:
+        """The first corner (bottom right first), at full then at a smaller size, where the
+        map covers no card or port; None when there is none."""
+        for scale in (1.0, SMALLER):
+            for rect in self._corners(view_w, view_h, int(width * scale), int(height * scale)):
+                if not self._covers_cards(rect):
+                    return rect
+        return None
+
+    @staticmethod
+    def _corners(view_w: int, view_h: int, width: int, height: int) -> list[QRect]:
+        right, bottom = view_w - width - MARGIN, view_h - height - MARGIN
+        points = [(right, bottom), (MARGIN, bottom), (right, MARGIN), (MARGIN, MARGIN)]
+        return [QRect(x, y, width, height) for x, y in points]
+
+    def _covers_cards(self, rect: QRect) -> bool:
+        """Whether the map at `rect` (viewport pixels) would hide part of a card or port."""
+        scene = self.view.scene()
+        if scene is None:  # the window is closing
+            return False
+        area = self.view.mapToScene(rect).boundingRect()
+        items = scene.items(area)  # the scene's index: cheap on a huge graph
+        return any(isinstance(item, NodeItem | PortItem) for item in items)
+
+    def faded(self) -> bool:
+        """Whether the map is shown over a card or port (then it is faded)."""
+        return self.isVisible() and self._fade.isEnabled()
 
     def _seen(self) -> QRectF:
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from torchcanvas.app.ui import style
 from torchcanvas.app.ui.canvas import card_flags
+from torchcanvas.app.ui.canvas.card_compact import CARD_TEXT_PT, paint_compact
+from torchcanvas.app.ui.canvas.card_names import fit_name, says_something
 from torchcanvas.app.ui.canvas.card_ports import (
     paint_side_labels,
     place_sideways,
@@ -24,9 +26,11 @@ STRIP = 12.0  # a row of port labels inside the card
 BOTTOM_STRIP = 17.0  # the output labels sit above the port circles
 PORT_SPACING = 62.0
 EXPANDED_WIDTH = 270.0  # a card showing its inside needs room for name, type and shape
+NAME_SHARE = 0.66  # of the header, when the name must push the type aside to say something
 TOGGLE = 16.0  # the expand triangle at the left of a block's header
 COMPACT_ZOOM = 0.55  # below it a card's 8-point text is under 5 px: draw a labelled box
-COMPACT_TEXT = 7.5  # points on screen of a compact card's label
+# Not reaching an Output is a warning, not a choice: dashed, so it never reads as selected.
+WARNING_PEN = QColor("#8d6e63")
 
 # Looked up once: reading a PySide enum member costs microseconds, times 60,000 items in a
 # big graph.
@@ -60,6 +64,9 @@ class NodeItem(QGraphicsItem):
         self.sideways = False  # left to right: ports down the card's sides
         self._bounds: QRectF | None = None
         self._problem: tuple | None = None  # (severity, tooltip) last shown
+        self.shown_name = name  # the name as last painted (shortened by whole segments)
+        self.shown_lines: list[str] = []  # a compact card's lines and their pixel height
+        self.shown_pixels = 0
         # No itemChange hook: PySide converts the change kind of every notification (a
         # dozen per card as it is built) into a Python enum. The scene follows drags itself.
         self.setFlags(_CARD_FLAGS)
@@ -124,6 +131,8 @@ class NodeItem(QGraphicsItem):
     def set_name(self, name: str) -> None:
         """Show another name (after a rename)."""
         self.name = name
+        if self._problem is not None:
+            self._show_tip(self._problem[1])
         self.update()
 
     def set_flags(self, frozen, lr_scale) -> None:
@@ -140,8 +149,23 @@ class NodeItem(QGraphicsItem):
             return  # every refresh asks; most cards have not changed
         self._problem = (severity, tooltip)
         self.severity = severity
-        self.setToolTip(tooltip)
+        self._show_tip(tooltip)
         self.update()
+
+    def _show_tip(self, text: str) -> None:
+        # The full name first: the card may show it shortened.
+        self.setToolTip(f"{self.name} ({self.spec.type})\n{text}")
+
+    def border_pen(self) -> QPen:
+        """Selected: solid orange; error: thick red; warning (e.g. does not reach an Output):
+        dashed brown; else a thin grey line."""
+        if self.isSelected():
+            return QPen(style.SELECTED, 2.5)
+        if self.severity == "error":
+            return QPen(style.PROBLEM, 2.5)
+        if self.severity == "warning":
+            return QPen(WARNING_PEN, 2.0, Qt.PenStyle.DashLine)
+        return QPen(style.CARD_BORDER, 1.2)
 
     def set_activity(self, level: float | None, badge: str = "") -> None:
         """Live training indicator (None hides it) and a warning badge."""
@@ -201,19 +225,14 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         zoom = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if zoom < COMPACT_ZOOM:
-            self._paint_compact(painter, zoom)
+            paint_compact(self, painter, zoom, self.border_pen())
+            self._paint_activity(painter)
             return
         rect = QRectF(0, 0, self.width, self.height())
         color = card_flags.header_color(style.category_color(self.spec.category), self.frozen)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         quiet = card_flags.FROZEN_BG if self.frozen else style.CARD_BG
         background = style.PROBLEM_BG if self.severity == "error" else quiet
-        border = {"error": style.PROBLEM, "warning": style.WARNING}.get(
-            self.severity, style.CARD_BORDER
-        )
-        width = 2.5 if self.severity == "error" else 1.2
-        if self.isSelected():
-            border, width = style.SELECTED, 2.5
         path = QPainterPath()
         path.addRoundedRect(rect, 7, 7)
         if self.count is not None and self.count > 1:  # a repeat: a stack of cards
@@ -228,39 +247,13 @@ class NodeItem(QGraphicsItem):
         painter.setClipPath(path)
         painter.fillRect(QRectF(0, 0, self.width, HEADER), color)
         painter.restore()
-        painter.setPen(QPen(border, width))
+        painter.setPen(self.border_pen())
         painter.drawPath(path)
         self._paint_text(painter)
         self._paint_inside(painter)
         self._paint_port_labels(painter, option.exposedRect)
         self._paint_activity(painter)
         self._paint_count(painter)
-
-    def _paint_compact(self, painter: QPainter, zoom: float) -> None:
-        """Below a readable zoom: a box in the layer's colour with its name (and shape, when
-        there is room) in letters of a readable size on screen."""
-        rect = QRectF(0, 0, self.width, self.height())
-        border = {"error": style.PROBLEM, "warning": style.WARNING}.get(self.severity)
-        if self.isSelected():
-            border = style.SELECTED
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(border or style.CARD_BORDER, (3.0 if border else 1.0) / zoom))
-        painter.setBrush(
-            card_flags.header_color(style.category_color(self.spec.category), self.frozen)
-        )
-        painter.drawRoundedRect(rect, 7, 7)
-        lines = [self.name] + ([self.shape_text] if self.height() * zoom >= 30 else [])
-        size = min(COMPACT_TEXT / zoom, rect.height() / (len(lines) * 1.6))
-        painter.setFont(style.font(size, bold=True))
-        painter.setPen(QColor("#ffffff"))
-        metrics = painter.fontMetrics()
-        # The end of a qualified name tells cards apart: layer1_0_conv1 -> …0_conv1.
-        text = "\n".join(
-            metrics.elidedText(line, Qt.TextElideMode.ElideLeft, int(rect.width() - 8))
-            for line in lines
-        )
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-        self._paint_activity(painter)
 
     def _paint_text(self, painter: QPainter) -> None:
         left = TOGGLE + 4 if self.openable else 8
@@ -273,13 +266,21 @@ class NodeItem(QGraphicsItem):
             painter.setFont(style.font(8))
             arrow = "▾" if self.inside is not None else "▸"
             painter.drawText(QRectF(4, 0, TOGGLE, HEADER), Qt.AlignmentFlag.AlignCenter, arrow)
-        painter.setFont(style.font(8.5))
-        name = _elide(self.name, 18)
-        name_width = painter.fontMetrics().horizontalAdvance(name) + 10
+        painter.setFont(style.font(CARD_TEXT_PT, bold=True))
+        bold = painter.fontMetrics()
+        room = header.width() - 10
+        type_room = min(bold.horizontalAdvance(self.spec.type), room * 0.45)
+        painter.setFont(style.font(CARD_TEXT_PT))
+        metrics = painter.fontMetrics()
+        name = fit_name(self.name, metrics.horizontalAdvance, room - type_room)
+        if not says_something(name):  # "…1" tells nothing: the type gives up letters instead
+            name = fit_name(self.name, metrics.horizontalAdvance, room * NAME_SHARE)
+        self.shown_name = name
+        name_width = metrics.horizontalAdvance(name) + 10
         painter.setPen(QColor("#ffffff"))
         painter.drawText(header, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, name)
-        painter.setFont(style.font(9, bold=True))
-        title = painter.fontMetrics().elidedText(
+        painter.setFont(style.font(CARD_TEXT_PT, bold=True))
+        title = bold.elidedText(
             self.spec.type, Qt.TextElideMode.ElideRight, int(header.width() - name_width)
         )
         painter.drawText(header, Qt.AlignmentFlag.AlignVCenter, title)
@@ -296,7 +297,7 @@ class NodeItem(QGraphicsItem):
             )
             y += LINE
         painter.setPen(style.PROBLEM if self.severity == "error" else style.TEXT)
-        painter.setFont(style.font(9, bold=True))
+        painter.setFont(style.font(CARD_TEXT_PT, bold=True))
         painter.drawText(
             QRectF(left, y, room, LINE), Qt.AlignmentFlag.AlignVCenter, self.shape_text
         )

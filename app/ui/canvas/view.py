@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from torchcanvas.app.ui.canvas.card_compact import readable_zoom
 from torchcanvas.app.ui.canvas.minimap import Minimap
 
 LAYER_MIME = "application/x-torchcanvas-layer"
@@ -73,9 +74,11 @@ class GraphView(QGraphicsView):
                 self.centerOn(rect.center())
             self.zoom_changed.emit(self.zoom())
 
-    def show_top(self, min_zoom: float = 0.25) -> None:
-        """Start view: the whole graph (small cards draw as labelled boxes); a graph too big
-        for that shows its top (left to right: its left end) at `min_zoom`."""
+    def show_top(self, min_zoom: float | None = None) -> None:
+        """Start view: the whole graph when its cards' text is then as large as the menus'; a
+        graph too big for that shows its top (left to right: its left end) at that zoom, or
+        at `min_zoom` when given."""
+        min_zoom = readable_zoom() if min_zoom is None else min_zoom
         bounds = self._bounds()
         rect = bounds.adjusted(-40, -30, 40, 30)
         if not rect.isValid():
