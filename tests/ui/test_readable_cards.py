@@ -136,3 +136,31 @@ def test_a_long_name_beside_a_long_type_keeps_its_meaning(screen_window, qtbot):
     window.view.viewport().grab()
     assert item.shown_name.endswith("downsample_1")  # not "…1"
     assert not cut_in_a_segment(item.name, item.shown_name)
+
+
+def test_a_frozen_card_shows_its_lock_when_zoomed_out(screen_window, qtbot):
+    """The lock of a frozen layer is drawn on the compact card too (white pixels in its top
+    right corner that the same card, unfrozen, lacks)."""
+    window = screen_window
+    open_example(window, qtbot, "finetune_resnet18")
+    window.view.setFocus()
+    for _ in range(3):
+        press(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert window.view.zoom() < COMPACT_ZOOM
+    stage = window.scene.nodes[node(window, "layer2")]
+    window.view.centerOn(stage)
+
+    def corner_whites() -> int:
+        image = window.view.viewport().grab().toImage()
+        box = on_screen(window, stage)
+        corner = QRect(box.right() - 20, box.top() + 1, 18, 16)
+        return sum(
+            image.pixelColor(x, y).name() == "#ffffff"
+            for x in range(corner.left(), corner.right())
+            for y in range(corner.top(), corner.bottom())
+        )
+
+    assert stage.frozen
+    locked = corner_whites()
+    assert window.document.set_frozen([stage.node], False) is None
+    assert not stage.frozen and locked > corner_whites() + 10

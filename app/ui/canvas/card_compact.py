@@ -53,13 +53,26 @@ def paint_compact(item, painter: QPainter, zoom: float, border: QPen) -> None:
     font.setPixelSize(max(1, round(lines_px / zoom)))
     painter.setFont(font)
     metrics = painter.fontMetrics()
-    room = rect.width() - 10 / zoom
+    lock = card_flags.LOCK_ROOM / zoom if item.frozen else 0.0  # frozen shows at any zoom
+    room = rect.width() - 10 / zoom - 2 * lock  # centred text clears the lock on both sides
     lines = [fit_name(item.name, metrics.horizontalAdvance, room), kind_text(item), item.shape_text]
     shown = lines[: max(1, int(rect.height() / metrics.height()))]
     shown[1:] = [_elide_keeping_count(metrics, text, room) for text in shown[1:]]
     item.shown_name, item.shown_lines, item.shown_pixels = shown[0], shown, round(lines_px)
     painter.setPen(QColor("#ffffff"))
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "\n".join(shown))
+    if item.frozen:
+        _paint_lock_at_screen_size(painter, rect, zoom)
+
+
+def _paint_lock_at_screen_size(painter: QPainter, rect: QRectF, zoom: float) -> None:
+    """The header's padlock in the card's top right corner, as large on screen as on a full
+    card at 100%, so a frozen layer reads as frozen however far the view is out."""
+    painter.save()
+    painter.translate(rect.right() - 4 / zoom, 0)
+    painter.scale(1 / zoom, 1 / zoom)
+    card_flags.paint_lock(painter, 0, min(card_flags.LOCK_ROOM + 6, rect.height() * zoom))
+    painter.restore()
 
 
 def _elide_keeping_count(metrics, text: str, room: float) -> str:
