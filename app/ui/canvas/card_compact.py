@@ -13,6 +13,7 @@ from torchcanvas.app.ui.canvas.card_names import fit_name
 from torchcanvas.graph.registry import CONTAINER
 
 MIN_PIXELS = 6  # smaller letters are noise: such a card is a coloured box
+LOCK_MIN_WIDTH = 80  # screen pixels a compact card needs to show its lock and a name
 CARD_TEXT_PT = 9.0  # the card's name, type and shape; the menus' size at 100% on most desktops
 
 
@@ -53,7 +54,9 @@ def paint_compact(item, painter: QPainter, zoom: float, border: QPen) -> None:
     font.setPixelSize(max(1, round(lines_px / zoom)))
     painter.setFont(font)
     metrics = painter.fontMetrics()
-    lock = card_flags.LOCK_ROOM / zoom if item.frozen else 0.0  # frozen shows at any zoom
+    # The lock shows wherever there is room for it beside a name; the fill is muted anyway.
+    locked = item.frozen and rect.width() * zoom >= LOCK_MIN_WIDTH
+    lock = card_flags.LOCK_ROOM / zoom if locked else 0.0
     room = rect.width() - 10 / zoom - 2 * lock  # centred text clears the lock on both sides
     lines = [fit_name(item.name, metrics.horizontalAdvance, room), kind_text(item), item.shape_text]
     shown = lines[: max(1, int(rect.height() / metrics.height()))]
@@ -61,7 +64,7 @@ def paint_compact(item, painter: QPainter, zoom: float, border: QPen) -> None:
     item.shown_name, item.shown_lines, item.shown_pixels = shown[0], shown, round(lines_px)
     painter.setPen(QColor("#ffffff"))
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "\n".join(shown))
-    if item.frozen:
+    if locked:
         _paint_lock_at_screen_size(painter, rect, zoom)
 
 
