@@ -3,7 +3,7 @@ stopping a run first); the next window opens where the last one was on that scre
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication
 
 from tests.xcb.conftest import SCREEN
@@ -56,11 +56,17 @@ def test_fresh_window_fits_the_screen_and_quit_remembers_it(qtbot, tmp_path, mon
     win.training.session = RunningSession(log)
     win.dialogs.ask_answers.append(True)  # Stop training and quit? Yes
     win.dialogs.ask_save = lambda label: log.append("asked to save") or "discard"
+    closed = win.geometry()  # as the user left it (its docks may have widened it since)
     keys("Ctrl+Q")
     qtbot.waitUntil(lambda: not win.isVisible(), timeout=3000)
     assert log[:2] == ["killed", "asked to save"]  # the run stops before the Save prompt
 
     again = open_window(qtbot)
-    assert again.geometry() == QRect(40, 30, 1000, 600)
+    assert closed.topLeft() == QPoint(40, 30) and inside(closed, area)
+    # Where it was left; as large, or wider when quitting widened it (the stopped run's
+    # status can: noted in issue 21), and on the screen.
+    restored = again.geometry()
+    assert restored.topLeft() == closed.topLeft() and restored.height() == closed.height()
+    assert closed.width() <= restored.width() and inside(again.frameGeometry(), area)
     assert QApplication.activeWindow() is again
     close_window(again)
