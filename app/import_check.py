@@ -92,7 +92,11 @@ def _difference(want, got) -> float | None:
     if isinstance(want, torch.Tensor) and isinstance(got, torch.Tensor):
         if want.shape != got.shape:
             return None
-        return float((want - got).abs().max()) if want.numel() else 0.0
+        if not want.numel():
+            return 0.0
+        # Equal elements count as 0: bool masks cannot be subtracted, and -inf - -inf is nan.
+        gap = (want.double() - got.double()).abs()
+        return float(torch.where(want == got, 0.0, gap).max())
     if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list)) and len(want) == len(got):
         parts = [_difference(a, b) for a, b in zip(want, got)]
         return None if None in parts else max(parts, default=0.0)

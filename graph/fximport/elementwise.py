@@ -1,5 +1,5 @@
 """Import of elementwise math: torch.exp(x) / x.exp(), a tensor and a constant (`0.5 * x`,
-`1 - x`, `x / 8`), x**2, clamp, and the sampling functions (torch.randn_like).
+`1 - x`, `x / 8`), x**2, clamp, F.normalize, and the sampling functions (torch.randn_like).
 
 Importing this module adds its handlers to calls.FUNCTIONS and calls.METHODS; the
 arithmetic ones wrap the existing tensor-and-tensor handlers.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 
 import torch
+import torch.nn.functional as F
 
 from torchcanvas.graph.fximport.calls import FUNCTIONS, METHODS, Unmapped, _get, _plain
 
@@ -106,6 +107,13 @@ def _bernoulli(conv, node):
     return conv.add(node, "Bernoulli", params, {"input": conv.tensor(node.args[0])})
 
 
+def _normalize(conv, node):
+    if _plain(conv, node, 3, "eps", 1e-12) != 1e-12 or _get(node, 4, "out") is not None:
+        raise Unmapped("F.normalize with eps= or out= has no TorchCanvas node")
+    params = {"p": float(_plain(conv, node, 1, "p", 2.0)), "dim": _plain(conv, node, 2, "dim", 1)}
+    return conv.add(node, "Normalize", params, {"input": conv.tensor(node.args[0])})
+
+
 def install() -> None:
     """Add the handlers of this module to the importer's tables."""
     for type_name, (function, method) in UNARY.items():
@@ -131,6 +139,7 @@ def install() -> None:
         FUNCTIONS[function] = _clamp
     METHODS["clamp"] = METHODS["clip"] = _clamp
     FUNCTIONS[torch.bernoulli] = METHODS["bernoulli"] = _bernoulli
+    FUNCTIONS[F.normalize] = _normalize
 
 
 install()

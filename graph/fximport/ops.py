@@ -15,6 +15,7 @@ import torch.fx as fx
 import torch.nn.functional as F
 
 import torchcanvas.graph.fximport.elementwise  # noqa: F401  (adds its handlers to the tables)
+import torchcanvas.graph.fximport.masks  # noqa: F401  (adds its handlers to the tables)
 from torchcanvas.graph.fximport.calls import FUNCTIONS, METHODS, Downstream, Unmapped
 from torchcanvas.graph.fximport.ir import Op, Problem, Ref, frame_text, user_frames
 from torchcanvas.graph.fximport.leaves import (

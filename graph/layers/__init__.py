@@ -18,6 +18,7 @@ for _module in (
     "tensor_ops",
     "merge",
     "elementwise",
+    "masks",
     "containers",
     "external",
     "functional",

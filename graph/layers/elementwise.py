@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from torchcanvas.graph.expr import Call, literal
 from torchcanvas.graph.layers.common import sample
-from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, Param
+from torchcanvas.graph.params import BOOL, CHOICE, FLOAT, INT, Param
 from torchcanvas.graph.ports import ANY, PortSpec, TensorMeta
 from torchcanvas.graph.registry import FUNCTION, LayerSpec, register
-from torchcanvas.graph.rules import ShapeError
+from torchcanvas.graph.rules import ShapeError, data_dim
 from torchcanvas.graph.symbolic import source_of
 
 CATEGORY = "Math"
@@ -55,6 +55,11 @@ def _scalar(args: dict, ins: dict) -> dict:
     return {"output": TensorMeta(x.shape, "int64" if x.dtype == "bool" else x.dtype)}
 
 
+def _normalize(args: dict, ins: dict) -> dict:
+    data_dim(ins["input"], args["dim"])
+    return _same(args, ins)
+
+
 def _function(name: str):
     return lambda values, args, ins, used: Call(name, (values["input"],))
 
@@ -82,6 +87,13 @@ def _scalar_expr(values, args, ins, used):
 def _bernoulli_expr(values, args, ins, used):
     extra = () if args.get("p") is None else (number(args["p"]),)
     return Call("torch.bernoulli", (values["input"], *extra))
+
+
+def _normalize_expr(values, args, ins, used):
+    # F.normalize's defaults (p=2.0, dim=1) are left out, as people leave them out.
+    kwargs = [("p", number(args["p"]))] if args["p"] != 2.0 else []
+    kwargs += [("dim", literal(args["dim"]))] if args["dim"] != 1 else []
+    return Call("F.normalize", (values["input"],), tuple(kwargs))
 
 
 def _math(type_name, doc, prefix, infer, expr, examples, *params, dtypes=ANY, **extra):
@@ -211,4 +223,23 @@ _math(
     ),
     dtypes=FLOATS,
     samples=True,
+)
+_math(
+    "Normalize",
+    "Divides by the p-norm along a dimension: F.normalize(x, dim=-1).",
+    "normalized",
+    _normalize,
+    _normalize_expr,
+    (({"input": _X}, {}), ({"input": sample(2, 3, 4)}, {"dim": -1, "p": 1.0})),
+    Param("p", FLOAT, "The norm's exponent (2: Euclidean length).", 2.0, minimum=0.0),
+    Param(
+        "dim",
+        INT,
+        "Dimension whose norm becomes 1 (1 = first per sample).",
+        1,
+        minimum=-6,
+        maximum=6,
+    ),
+    dtypes=FLOATS,
+    imports=("import torch.nn.functional as F",),
 )
