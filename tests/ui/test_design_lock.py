@@ -20,7 +20,8 @@ def test_the_design_is_read_only_while_a_run_trains(window, qtbot):
     assert window.lock_banner.isVisible() and "read-only" in window.lock_banner.text()
     assert not window.inspector.isEnabled() and not window.palette.isEnabled()
     click_node(window, "relu1")  # selecting, to watch a layer, still works
-    assert [i.node for i in window.scene.selected_nodes()] == [node(window, "relu1")]
+    relu1 = node(window, "relu1")
+    assert [i.node for i in window.scene.selected_nodes()] == [relu1]
     press(window, Qt.Key.Key_Delete)
     press(window, Qt.Key.Key_Right)
     card = window.scene.nodes[node(window, "conv2")]
@@ -34,6 +35,8 @@ def test_the_design_is_read_only_while_a_run_trains(window, qtbot):
     QTest.mouseClick(window.training_panel.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.training.running, timeout=LONG)
     assert not window.lock_banner.isVisible() and window.inspector.isEnabled()
+    QTest.qWait(200)  # the run's last events (results, curves) are drawn before the user acts
     click_node(window, "relu1")
+    qtbot.waitUntil(lambda: [i.node for i in window.scene.selected_nodes()] == [relu1])
     press(window, Qt.Key.Key_Delete)  # editable again
     assert "relu1" not in graph.names().values()
