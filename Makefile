@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # other processes (11 two-epoch runs took 87 s with them, 16 s without); on a quiet one the
 # small test models lose nothing.
 TEST_ENV := OMP_NUM_THREADS=1 QT_QPA_PLATFORM=offscreen
+# Two pytest workers, one per core, each taking whole files (tests of a file share fixtures
+# and helpers' state): 1,350 tests in 8 min 37 s instead of 14 min 52 s on this machine.
+PARALLEL := -n 2 --dist loadfile
 
 .PHONY: run test test-xcb test-fast format bench clean venv
 
@@ -23,7 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check app graph codegen tests bench assets
 	$(VENV)/bin/ruff format --check app graph codegen tests bench assets
-	$(TEST_ENV) $(PY) -m pytest -q --durations=15
+	$(TEST_ENV) $(PY) -m pytest -q $(PARALLEL) --durations=15
 	$(MAKE) test-xcb
 
 # The real-X lane, in its own process: tests/xcb on the xcb platform under Xvfb (its
@@ -34,7 +37,7 @@ test-xcb: $(STAMP)
 # The quick loop: no test marked slow, and of the GUI tests only the smoke ones.
 test-fast: $(STAMP)
 	$(VENV)/bin/ruff check app graph codegen tests bench assets
-	$(TEST_ENV) $(PY) -m pytest -q -m "not slow and (not gui or smoke)"
+	$(TEST_ENV) $(PY) -m pytest -q $(PARALLEL) -m "not slow and (not gui or smoke)"
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format app graph codegen tests bench assets
