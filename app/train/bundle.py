@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,8 +109,15 @@ def data_file(settings: dict, kind: str) -> Path:
 
 def read_data_file(path: Path) -> bytes:
     """The whole file, bounded: a FIFO, a device or a missing file is one clear DataError."""
-    try:
+    with data_file_errors(path):
         return read_limited(path, MAX_DATA_FILE_BYTES, "data file")
+
+
+@contextmanager
+def data_file_errors(path: Path):
+    """Opening or reading the data file at `path` fails with one clear DataError."""
+    try:
+        yield
     except FileRefused as error:
         raise DataError(f"cannot read {path}: {error}") from None
     except FileNotFoundError:

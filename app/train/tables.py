@@ -12,10 +12,16 @@ from pathlib import Path
 
 import torch
 
-from torchcanvas.app.train.bundle import MAX_DATA_FILE_BYTES, DataError, data_file, shape_text
+from torchcanvas.app.train.bundle import (
+    MAX_DATA_FILE_BYTES,
+    DataError,
+    data_file,
+    data_file_errors,
+    shape_text,
+)
 from torchcanvas.app.train.npyfiles import size_text
 from torchcanvas.app.train.tasks import task_for
-from torchcanvas.graph.fileio import FileRefused, open_regular
+from torchcanvas.graph.fileio import open_regular
 
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 64 * 1024
@@ -64,23 +70,14 @@ class Where:
 def parse_table(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """(header, rows, line number of each row), streamed: the file's size, each line's
     length and the cells held are bounded; refuses empty files, ragged rows and NUL bytes."""
-    try:
-        with open_regular(path) as raw:
-            size = os.fstat(raw.fileno()).st_size
-            if size > MAX_DATA_FILE_BYTES:
-                raise DataError(
-                    f"{path.name} is {size_text(size)}; tables larger than "
-                    f"{size_text(MAX_DATA_FILE_BYTES)} are not read (save the data as .npz)."
-                )
-            return _rows(raw, path)
-    except FileRefused as error:
-        raise DataError(f"cannot read {path}: {error}") from None
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check data_path.") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder; data_path must name a file.") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error}).") from None
+    with data_file_errors(path), open_regular(path) as raw:
+        size = os.fstat(raw.fileno()).st_size
+        if size > MAX_DATA_FILE_BYTES:
+            raise DataError(
+                f"{path.name} is {size_text(size)}; tables larger than "
+                f"{size_text(MAX_DATA_FILE_BYTES)} are not read (save the data as .npz)."
+            )
+        return _rows(raw, path)
 
 
 def _rows(handle, path: Path) -> tuple[list[str], list[list[str]], list[int]]:
