@@ -162,6 +162,26 @@ def _layer_params() -> tuple[Param, ...]:
 
 
 _SEQ = sample(10, 16)
+
+
+def decoder_inputs() -> tuple:
+    """A decoder's ports, a layer's and a stack's alike: tgt, memory and their masks."""
+    return (
+        _sequence("tgt", "The target sequence (T, E)."),
+        _sequence("memory", "The encoder output (S, E).", "(S, E)"),
+        _attn_mask("tgt_mask", "(T, T)"),
+        _attn_mask("memory_mask", "(T, S)"),
+        _padding_mask("tgt_key_padding_mask", "(T,)"),
+        _padding_mask("memory_key_padding_mask", "(S,)"),
+    )
+
+
+def decoder_call() -> ModuleCall:
+    """`self.decoder(tgt, memory, tgt_mask=tgt_mask, ...)`: the masks by keyword."""
+    masks = ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
+    return ModuleCall(args=("tgt", "memory"), kwargs=tuple((name, name) for name in masks))
+
+
 register(
     LayerSpec(
         "MultiheadAttention",
@@ -252,29 +272,11 @@ register(
         "Self-attention, attention over the encoder's memory, and a feed-forward block.",
         "decoder",
         params=_layer_params(),
-        inputs=(
-            _sequence("tgt", "The target sequence (T, E)."),
-            _sequence("memory", "The encoder output (S, E).", "(S, E)"),
-            _attn_mask("tgt_mask", "(T, T)"),
-            _attn_mask("memory_mask", "(T, S)"),
-            _padding_mask("tgt_key_padding_mask", "(T,)"),
-            _padding_mask("memory_key_padding_mask", "(S,)"),
-        ),
+        inputs=decoder_inputs(),
         infer=_decoder,
         count=_layer_count(2),
         flops=_layer_flops,
-        call=ModuleCall(
-            args=("tgt", "memory"),
-            kwargs=tuple(
-                (name, name)
-                for name in (
-                    "tgt_mask",
-                    "memory_mask",
-                    "tgt_key_padding_mask",
-                    "memory_key_padding_mask",
-                )
-            ),
-        ),
+        call=decoder_call(),
         fixed_kwargs=(("batch_first", True),),
         key_params=("d_model", "nhead", "dim_feedforward"),
         examples=(

@@ -18,6 +18,8 @@ from torchcanvas.graph.layers.attention import (
     _layer_params,
     _padding_mask,
     _sequence,
+    decoder_call,
+    decoder_inputs,
 )
 from torchcanvas.graph.layers.common import sample
 from torchcanvas.graph.params import BOOL, FLOAT, INT, Param
@@ -144,29 +146,11 @@ register(
         "num_layers TransformerDecoderLayers over the encoder's memory, then an optional norm.",
         "decoder",
         params=STACK_PARAMS,
-        inputs=(
-            _sequence("tgt", "The target sequence (T, E)."),
-            _sequence("memory", "The encoder output (S, E).", "(S, E)"),
-            _attn_mask("tgt_mask", "(T, T)"),
-            _attn_mask("memory_mask", "(T, S)"),
-            _padding_mask("tgt_key_padding_mask", "(T,)"),
-            _padding_mask("memory_key_padding_mask", "(S,)"),
-        ),
+        inputs=decoder_inputs(),
         infer=_decoder,
         count=_stack_count(2),
         flops=_stack_flops,
-        call=ModuleCall(
-            args=("tgt", "memory"),
-            kwargs=tuple(
-                (name, name)
-                for name in (
-                    "tgt_mask",
-                    "memory_mask",
-                    "tgt_key_padding_mask",
-                    "memory_key_padding_mask",
-                )
-            ),
-        ),
+        call=decoder_call(),
         constructor=_stack_constructor("Decoder"),
         key_params=("d_model", "nhead", "num_layers"),
         examples=(
